@@ -1,0 +1,73 @@
+// Compiles C fixtures for tests. Objects are cached by content under the system temp dir,
+// so the many tests that share a fixture compile it once per run.
+// TODO(integration): delegate to src/toolchain once it lands, so tests use the product's flags.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const cacheDir = join(tmpdir(), 'tsbpf-test-cache');
+
+/** vmlinux.h for this machine's kernel, generated once. Returns the folder that holds it. */
+export function vmlinuxDir(): string {
+  const dir = join(cacheDir, 'vmlinux');
+  const header = join(dir, 'vmlinux.h');
+  if (!existsSync(header)) {
+    mkdirSync(dir, { recursive: true });
+    const text = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], {
+      maxBuffer: 1 << 28,
+    });
+    writeFileSync(`${header}.tmp${process.pid}`, text);
+    renameSync(`${header}.tmp${process.pid}`, header);
+  }
+  return dir;
+}
+
+export interface CompileFixtureOptions {
+  /** 'bpfel' (default) or 'bpfeb'. */
+  target?: 'bpfel' | 'bpfeb';
+  cflags?: string[];
+  /** Keep DWARF (default: stripped, as tsbpf ships objects). */
+  keepDebug?: boolean;
+}
+
+/** Compiles a C fixture (path) to a BPF object and returns the object's bytes. */
+export function compileFixture(source: string, options: CompileFixtureOptions = {}): Uint8Array {
+  const target = options.target ?? 'bpfel';
+  const cflags = options.cflags ?? [];
+  const text = readFileSync(source);
+  const key = createHash('sha256')
+    .update(text)
+    .update(JSON.stringify([target, cflags, options.keepDebug ?? false]))
+    .digest('hex')
+    .slice(0, 16);
+  const out = join(cacheDir, 'objects', `${key}.o`);
+  if (!existsSync(out)) {
+    mkdirSync(join(cacheDir, 'objects'), { recursive: true });
+    const tmp = `${out}.tmp${process.pid}`;
+    execFileSync(
+      'clang',
+      [
+        '-g',
+        '-O2',
+        '-target',
+        target,
+        '-D__TARGET_ARCH_x86',
+        '-I',
+        vmlinuxDir(),
+        '-idirafter',
+        '/usr/include/x86_64-linux-gnu',
+        ...cflags,
+        '-c',
+        source,
+        '-o',
+        tmp,
+      ],
+      { stdio: 'pipe' },
+    );
+    if (!options.keepDebug) execFileSync('llvm-strip', ['-g', tmp]);
+    renameSync(tmp, out);
+  }
+  return new Uint8Array(readFileSync(out));
+}
