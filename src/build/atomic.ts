@@ -1,0 +1,73 @@
+// Atomic replacement of a build's outputs. Every file is first written to a temporary file in its
+// final folder (same filesystem, so rename(2) is atomic), and only renamed into place once all of
+// them were written; a failed or interrupted build therefore leaves the previous outputs whole.
+
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+/** Marks temporary files so a later build can sweep what an interrupted one left behind. */
+const tempMarker = '.tsbpf-tmp-';
+
+function temporaryPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}${tempMarker}${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** Writes one file atomically: readers see the old content or the new, never a mix. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = temporaryPath(path);
+  try {
+    writeFileSync(temporary, data);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * A set of files replaced together. `stage` writes each to a temporary file; `commit` renames
+ * them all into place, in staging order (so the file that says "this build is complete", such
+ * as the incremental-build stamp, goes last); `abort` removes the temporaries.
+ */
+export class OutputSet {
+  readonly #staged: Array<{ temporary: string; path: string }> = [];
+
+  stage(path: string, data: string | Uint8Array): void {
+    mkdirSync(dirname(path), { recursive: true });
+    const temporary = temporaryPath(path);
+    this.#staged.push({ temporary, path });
+    writeFileSync(temporary, data);
+  }
+
+  /** The final paths staged so far. */
+  get paths(): string[] {
+    return this.#staged.map((s) => s.path);
+  }
+
+  commit(): void {
+    try {
+      for (const { temporary, path } of this.#staged) renameSync(temporary, path);
+    } finally {
+      this.abort();
+    }
+  }
+
+  abort(): void {
+    for (const { temporary } of this.#staged.splice(0)) rmSync(temporary, { force: true });
+  }
+}
+
+/** Removes temporaries an interrupted build left in `dir` for files whose names start with `prefix`. */
+export function sweepTemporaries(dir: string, prefix: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith(`.${prefix}`) && name.includes(tempMarker)) rmSync(join(dir, name), { force: true });
+  }
+}

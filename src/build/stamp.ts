@@ -1,0 +1,120 @@
+// The incremental-build stamp: a small JSON file beside a program's outputs recording what they
+// were built from (a key over settings and tool versions, the content hash of every source and
+// header clang read, per its -MD depfile) and the hash of each output. A build is up to date
+// when the key matches, every input still hashes the same and every output is present and
+// unchanged; anything else is a reason to rebuild, and `--check` prints those reasons.
+//
+// Paths inside the stamp are relative to its folder when they lie below the folder that holds
+// the config, so a stamp committed with the outputs stays valid in a CI checkout elsewhere.
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+
+export const stampVersion = 1;
+
+export interface Stamp {
+  version: number;
+  /** Hash of everything that is not a file: settings, flags, targets, tool versions. */
+  key: string;
+  /** Input path (relative to the stamp's folder, or absolute outside the project) -> sha256. */
+  inputs: Record<string, string>;
+  /** Output file name (relative to the stamp's folder) -> sha256. */
+  outputs: Record<string, string>;
+}
+
+/** The stamp file of a program: hidden, beside `<ident>.ts`. Commit it with the outputs for `--check` in CI. */
+export function stampPath(outDir: string, ident: string): string {
+  return join(outDir, `.${ident}.tsbpf.json`);
+}
+
+export function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Hashes of files by absolute path, memoised for the length of one build (headers are shared). */
+export class FileHasher {
+  readonly #cache = new Map<string, string | undefined>();
+
+  /** sha256 of the file, or undefined when it cannot be read. */
+  hash(path: string): string | undefined {
+    if (this.#cache.has(path)) return this.#cache.get(path);
+    let digest: string | undefined;
+    try {
+      digest = sha256(readFileSync(path));
+    } catch {
+      digest = undefined;
+    }
+    this.#cache.set(path, digest);
+    return digest;
+  }
+
+  /** Forgets a file, after the build rewrote it (vmlinux.h). */
+  forget(path: string): void {
+    this.#cache.delete(path);
+  }
+}
+
+/** The stable string a settings object hashes to (keys sorted, so key order never matters). */
+export function settingsKey(settings: unknown): string {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(
+        Object.keys(value)
+          .sort()
+          .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+      );
+    }
+    return value;
+  };
+  return sha256(JSON.stringify(canonical(settings)));
+}
+
+/** How a path is written in a stamp in `dir`: relative when inside `projectRoot`, else absolute. */
+export function stampRelative(dir: string, projectRoot: string, path: string): string {
+  const inProject = !relative(projectRoot, path).startsWith('..') && !isAbsolute(relative(projectRoot, path));
+  return inProject ? relative(dir, path) || '.' : path;
+}
+
+export function readStamp(path: string): Stamp | undefined {
+  try {
+    const json = JSON.parse(readFileSync(path, 'utf8')) as Partial<Stamp>;
+    if (
+      json.version !== stampVersion ||
+      typeof json.key !== 'string' ||
+      typeof json.inputs !== 'object' ||
+      typeof json.outputs !== 'object'
+    ) {
+      return undefined;
+    }
+    return json as Stamp;
+  } catch {
+    return undefined;
+  }
+}
+
+export function formatStamp(stamp: Stamp): string {
+  const sorted = (record: Record<string, string>) =>
+    Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return `${JSON.stringify({ ...stamp, inputs: sorted(stamp.inputs), outputs: sorted(stamp.outputs) }, null, 2)}\n`;
+}
+
+/** Why a program's outputs are stale; empty when they are up to date. */
+export function staleReasons(options: { dir: string; stampFile: string; key: string; hasher: FileHasher }): string[] {
+  const stamp = readStamp(options.stampFile);
+  if (stamp === undefined) return ['never built (no stamp)'];
+  const reasons: string[] = [];
+  if (stamp.key !== options.key) reasons.push('settings, flags or tool versions changed');
+  for (const [name, digest] of Object.entries(stamp.outputs)) {
+    const now = options.hasher.hash(resolve(options.dir, name));
+    if (now === undefined) reasons.push(`${name} is missing`);
+    else if (now !== digest) reasons.push(`${name} was modified`);
+  }
+  for (const [name, digest] of Object.entries(stamp.inputs)) {
+    const now = options.hasher.hash(resolve(options.dir, name));
+    if (now === undefined) reasons.push(`${name} is gone`);
+    else if (now !== digest) reasons.push(`${name} changed`);
+  }
+  return reasons;
+}

@@ -1,0 +1,279 @@
+// Codecs: how a C value's bytes become a TypeScript value and back. This module has no
+// dependencies (no FFI) so that generated code, codegen and the runtime can all share it; the
+// runtime re-exports it as part of 'tsbpf'. Numbers are read in the host's byte order, because a
+// loader only ever loads the object built for the host's byte order.
+import { TsbpfError } from '../errors.js';
+
+/** Converts between a C type's bytes and a TypeScript value. */
+export interface Codec<T> {
+  /** sizeof the C type in bytes. */
+  readonly size: number;
+  /** Decodes the value at `offset`; throws TsbpfError when the bytes are too short. */
+  decode(bytes: Uint8Array, offset?: number): T;
+  /** A new buffer of `size` bytes (padding zeroed). */
+  encode(value: T): Uint8Array;
+  /** Writes `size` bytes at `offset` (padding zeroed). */
+  encodeInto(value: T, bytes: Uint8Array, offset?: number): void;
+}
+
+/**
+ * A codec for records that may arrive shorter than their C type (variable-length records, such as
+ * an event sent with only the used part of a trailing array): `minSize` bytes are required, a
+ * trailing array is decoded as far as the bytes go, and the number of bytes consumed is reported.
+ */
+export interface RecordCodec<T> extends Codec<T> {
+  /** The fewest bytes `decode` accepts: every field but a trailing array must be present. */
+  readonly minSize: number;
+  /** Decodes and reports how many bytes the value took. */
+  decodeWithLength(bytes: Uint8Array, offset?: number): { value: T; length: number };
+}
+
+/** True on little-endian hosts. */
+export const hostLittleEndian: boolean = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Thrown by codecs given too few bytes. */
+export function tooShort(name: string, need: number, have: number, offset: number): TsbpfError {
+  return new TsbpfError(
+    `cannot decode ${name}: it needs ${need} bytes at offset ${offset}, but only ${Math.max(0, have)} are there`,
+    { hint: 'The record is shorter than the C type; check that the program sends the whole struct.' },
+  );
+}
+
+/** A DataView over exactly the bytes of `bytes`. */
+export function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function fixed<T>(
+  name: string,
+  size: number,
+  read: (v: DataView, o: number) => T,
+  write: (v: DataView, o: number, x: T) => void,
+): RecordCodec<T> {
+  const codec: RecordCodec<T> = {
+    size,
+    minSize: size,
+    decode(bytes, offset = 0) {
+      if (offset < 0 || bytes.length - offset < size) throw tooShort(name, size, bytes.length - offset, offset);
+      return read(viewOf(bytes), offset);
+    },
+    decodeWithLength(bytes, offset = 0) {
+      return { value: codec.decode(bytes, offset), length: size };
+    },
+    encode(value) {
+      const bytes = new Uint8Array(size);
+      write(viewOf(bytes), 0, value);
+      return bytes;
+    },
+    encodeInto(value, bytes, offset = 0) {
+      if (offset < 0 || bytes.length - offset < size) throw tooShort(name, size, bytes.length - offset, offset);
+      write(viewOf(bytes), offset, value);
+    },
+  };
+  return codec;
+}
+
+const le = hostLittleEndian;
+export const u8: RecordCodec<number> = fixed('u8', 1, (v, o) => v.getUint8(o), (v, o, x) => v.setUint8(o, x));
+export const s8: RecordCodec<number> = fixed('s8', 1, (v, o) => v.getInt8(o), (v, o, x) => v.setInt8(o, x));
+export const u16: RecordCodec<number> = fixed('u16', 2, (v, o) => v.getUint16(o, le), (v, o, x) => v.setUint16(o, x, le));
+export const s16: RecordCodec<number> = fixed('s16', 2, (v, o) => v.getInt16(o, le), (v, o, x) => v.setInt16(o, x, le));
+export const u32: RecordCodec<number> = fixed('u32', 4, (v, o) => v.getUint32(o, le), (v, o, x) => v.setUint32(o, x, le));
+export const s32: RecordCodec<number> = fixed('s32', 4, (v, o) => v.getInt32(o, le), (v, o, x) => v.setInt32(o, x, le));
+export const u64: RecordCodec<bigint> = fixed(
+  'u64',
+  8,
+  (v, o) => v.getBigUint64(o, le),
+  (v, o, x) => v.setBigUint64(o, x, le),
+);
+export const s64: RecordCodec<bigint> = fixed(
+  's64',
+  8,
+  (v, o) => v.getBigInt64(o, le),
+  (v, o, x) => v.setBigInt64(o, x, le),
+);
+export const f32: RecordCodec<number> = fixed('f32', 4, (v, o) => v.getFloat32(o, le), (v, o, x) => v.setFloat32(o, x, le));
+export const f64: RecordCodec<number> = fixed('f64', 8, (v, o) => v.getFloat64(o, le), (v, o, x) => v.setFloat64(o, x, le));
+export const bool: RecordCodec<boolean> = fixed(
+  'bool',
+  1,
+  (v, o) => v.getUint8(o) !== 0,
+  (v, o, x) => v.setUint8(o, x ? 1 : 0),
+);
+
+/** `n` raw bytes (a copy on decode). */
+export function bytes(n: number): RecordCodec<Uint8Array> {
+  return fixed(
+    `bytes(${n})`,
+    n,
+    (v, o) => new Uint8Array(v.buffer.slice(v.byteOffset + o, v.byteOffset + o + n)),
+    (v, o, x) => writeBytes(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), o, n, x),
+  );
+}
+
+/** A `char[n]` as a string: UTF-8 up to the first NUL. */
+export function cstring(n: number): RecordCodec<string> {
+  return fixed(
+    `char[${n}]`,
+    n,
+    (v, o) => readCString(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), o, n),
+    (v, o, x) => writeCString(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), o, n, x),
+  );
+}
+
+/** An array of `n` values of `element` (arrays of structs, multi-dimensional arrays). */
+export function array<T>(element: Codec<T>, n: number): RecordCodec<T[]> {
+  const size = element.size * n;
+  return fixed(
+    `array(${n})`,
+    size,
+    (v, o) => {
+      const b = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+      const out: T[] = [];
+      for (let i = 0; i < n; i++) out.push(element.decode(b, o + i * element.size));
+      return out;
+    },
+    (v, o, x) => {
+      const b = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+      for (let i = 0; i < n && i < x.length; i++) element.encodeInto(x[i]!, b, o + i * element.size);
+    },
+  );
+}
+
+type NumberArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+type NumberArrayConstructor = { new (n: number): NumberArray; readonly BYTES_PER_ELEMENT: number; readonly name: string };
+type BigArrayConstructor = { new (n: number): BigUint64Array | BigInt64Array; readonly name: string };
+
+/** An array of `n` integers or floats as a typed array (`typedArray(Uint32Array, 4)`). */
+export function typedArray<C extends NumberArrayConstructor | BigArrayConstructor>(
+  ctor: C,
+  n: number,
+): RecordCodec<InstanceType<C>> {
+  const element = elementCodec(ctor.name);
+  return fixed(
+    `${ctor.name}(${n})`,
+    element.size * n,
+    (v, o) => {
+      const out = new ctor(n) as unknown as { [i: number]: unknown };
+      const b = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+      for (let i = 0; i < n; i++) out[i] = element.decode(b, o + i * element.size);
+      return out as InstanceType<C>;
+    },
+    (v, o, x) => {
+      const b = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+      const src = x as unknown as ArrayLike<number | bigint>;
+      for (let i = 0; i < n && i < src.length; i++) (element as Codec<unknown>).encodeInto(src[i], b, o + i * element.size);
+    },
+  );
+}
+
+function elementCodec(name: string): Codec<number> | Codec<bigint> {
+  const map: Record<string, Codec<number> | Codec<bigint>> = {
+    Uint8Array: u8,
+    Int8Array: s8,
+    Uint16Array: u16,
+    Int16Array: s16,
+    Uint32Array: u32,
+    Int32Array: s32,
+    Float32Array: f32,
+    Float64Array: f64,
+    BigUint64Array: u64,
+    BigInt64Array: s64,
+  };
+  const codec = map[name];
+  if (!codec) throw new TsbpfError(`typedArray: unsupported array type ${name}`);
+  return codec;
+}
+
+// Helpers the generated codecs call. They take the bytes and offsets the generated code computed.
+
+const utf8 = new TextDecoder('utf-8');
+const utf8Encoder = new TextEncoder();
+
+/** The string in `b[o, o + n)` up to the first NUL, decoded as UTF-8. */
+export function readCString(b: Uint8Array, o: number, n: number): string {
+  let end = o;
+  const limit = o + n;
+  let ascii = true;
+  while (end < limit) {
+    const c = b[end]!;
+    if (c === 0) break;
+    if (c >= 0x80) ascii = false;
+    end++;
+  }
+  if (ascii && end - o <= 64) {
+    let s = '';
+    for (let i = o; i < end; i++) s += String.fromCharCode(b[i]!);
+    return s;
+  }
+  return utf8.decode(b.subarray(o, end));
+}
+
+/** Writes `s` as UTF-8 into `b[o, o + n)`, truncated to n bytes, the rest zeroed. */
+export function writeCString(b: Uint8Array, o: number, n: number, s: string): void {
+  const target = b.subarray(o, o + n);
+  const { written } = utf8Encoder.encodeInto(s, target);
+  target.fill(0, written ?? 0);
+}
+
+/** Copies up to `n` bytes of `x` to `b[o, o + n)`, the rest zeroed. */
+export function writeBytes(b: Uint8Array, o: number, n: number, x: Uint8Array): void {
+  const k = Math.min(n, x.length);
+  b.set(x.subarray(0, k), o);
+  b.fill(0, o + k, o + n);
+}
+
+/**
+ * Reads a bitfield of `bits` bits (at most 32) starting `bit` bits into the byte at `o`. Bit
+ * numbering follows the byte order, as in C: from the least significant bit of `b[o]` on
+ * little-endian targets, from its most significant bit on big-endian ones.
+ */
+export function readBits(b: Uint8Array, o: number, bit: number, bits: number, signed: boolean, le: boolean): number {
+  const len = (bit + bits + 7) >> 3;
+  let raw = 0;
+  if (le) for (let i = len - 1; i >= 0; i--) raw = raw * 256 + b[o + i]!;
+  else for (let i = 0; i < len; i++) raw = raw * 256 + b[o + i]!;
+  const shift = le ? bit : len * 8 - bit - bits;
+  let value = Math.floor(raw / 2 ** shift) % 2 ** bits;
+  if (signed && value >= 2 ** (bits - 1)) value -= 2 ** bits;
+  return value;
+}
+
+/** Writes a bitfield read by readBits, leaving the neighbouring bits as they are. */
+export function writeBits(b: Uint8Array, o: number, bit: number, bits: number, value: number, le: boolean): void {
+  const len = (bit + bits + 7) >> 3;
+  let raw = 0;
+  if (le) for (let i = len - 1; i >= 0; i--) raw = raw * 256 + b[o + i]!;
+  else for (let i = 0; i < len; i++) raw = raw * 256 + b[o + i]!;
+  const shift = le ? bit : len * 8 - bit - bits;
+  const span = 2 ** bits;
+  const field = ((Math.trunc(value) % span) + span) % span;
+  const old = Math.floor(raw / 2 ** shift) % span;
+  raw += (field - old) * 2 ** shift;
+  if (le) for (let i = 0; i < len; i++, raw = Math.floor(raw / 256)) b[o + i] = raw % 256;
+  else for (let i = len - 1; i >= 0; i--, raw = Math.floor(raw / 256)) b[o + i] = raw % 256;
+}
+
+/** readBits for bitfields of 64-bit integers (up to 64 bits wide), as bigint. */
+export function readBitsBig(b: Uint8Array, o: number, bit: number, bits: number, signed: boolean, le: boolean): bigint {
+  const len = (bit + bits + 7) >> 3;
+  let raw = 0n;
+  if (le) for (let i = len - 1; i >= 0; i--) raw = (raw << 8n) | BigInt(b[o + i]!);
+  else for (let i = 0; i < len; i++) raw = (raw << 8n) | BigInt(b[o + i]!);
+  const shift = BigInt(le ? bit : len * 8 - bit - bits);
+  const value = BigInt.asUintN(bits, raw >> shift);
+  return signed ? BigInt.asIntN(bits, value) : value;
+}
+
+/** writeBits for bigint bitfields. */
+export function writeBitsBig(b: Uint8Array, o: number, bit: number, bits: number, value: bigint, le: boolean): void {
+  const len = (bit + bits + 7) >> 3;
+  let raw = 0n;
+  if (le) for (let i = len - 1; i >= 0; i--) raw = (raw << 8n) | BigInt(b[o + i]!);
+  else for (let i = 0; i < len; i++) raw = (raw << 8n) | BigInt(b[o + i]!);
+  const shift = BigInt(le ? bit : len * 8 - bit - bits);
+  const mask = ((1n << BigInt(bits)) - 1n) << shift;
+  raw = (raw & ~mask) | ((BigInt.asUintN(bits, value) << shift) & mask);
+  if (le) for (let i = 0; i < len; i++, raw >>= 8n) b[o + i] = Number(raw & 0xffn);
+  else for (let i = len - 1; i >= 0; i--, raw >>= 8n) b[o + i] = Number(raw & 0xffn);
+}

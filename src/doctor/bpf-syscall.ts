@@ -1,0 +1,112 @@
+// Asks the kernel directly whether bpf() works here: BPF_MAP_CREATE through libc's syscall(),
+// with no libbpf involved, so a missing libbpf and a refusing kernel are told apart.
+
+import { constants, endianness } from 'node:os';
+import koffi from 'koffi';
+import { type CheckResult, check } from './types.js';
+
+/** __NR_bpf per architecture (arch/<arch>/entry/syscalls and include/uapi/asm-generic/unistd.h). */
+const bpfSyscallNumbers: Record<string, number> = {
+  x64: 321,
+  ia32: 357,
+  arm64: 280,
+  arm: 386,
+  riscv64: 280,
+  loong64: 280,
+  s390x: 351,
+  ppc64: 361,
+  mips: 4355,
+  mipsel: 4355,
+};
+
+/** From enum bpf_map_type in include/uapi/linux/bpf.h. */
+const BPF_MAP_TYPE_ARRAY = 2;
+const BPF_MAP_TYPE_RINGBUF = 27;
+const BPF_MAP_CREATE = 0;
+
+interface Libc {
+  syscall: koffi.KoffiFunction;
+  close: koffi.KoffiFunction;
+  getpagesize: koffi.KoffiFunction;
+}
+
+let libc: Libc | undefined;
+
+function loadLibc(): Libc {
+  if (!libc) {
+    const lib = koffi.load('libc.so.6');
+    libc = {
+      syscall: lib.func('long syscall(long number, ...)'),
+      close: lib.func('int close(int fd)'),
+      getpagesize: lib.func('int getpagesize(void)'),
+    };
+  }
+  return libc;
+}
+
+export function errnoName(errno: number): string {
+  const entry = Object.entries(constants.errno).find(([, value]) => value === errno);
+  return entry ? entry[0] : `errno ${errno}`;
+}
+
+/** Creates and closes a map; returns 0 on success, else the errno. */
+export function tryCreateMap(type: number, keySize: number, valueSize: number, maxEntries: number): number {
+  const number = bpfSyscallNumbers[process.arch];
+  if (number === undefined) return constants.errno.ENOSYS;
+  const c = loadLibc();
+  // The head of union bpf_attr for BPF_MAP_CREATE: map_type, key_size, value_size, max_entries
+  // (u32 each, host order); the rest stays zero.
+  const attr = Buffer.alloc(72);
+  const le = endianness() === 'LE';
+  const put = (value: number, offset: number) =>
+    le ? attr.writeUInt32LE(value, offset) : attr.writeUInt32BE(value, offset);
+  put(type, 0);
+  put(keySize, 4);
+  put(valueSize, 8);
+  put(maxEntries, 12);
+  const fd = Number(c.syscall(number, 'int', BPF_MAP_CREATE, 'void *', attr, 'unsigned int', attr.length));
+  if (fd < 0) return koffi.errno();
+  c.close(fd);
+  return 0;
+}
+
+export function checkBpfSyscall(): CheckResult {
+  const title = 'bpf() system call';
+  let errno: number;
+  try {
+    errno = tryCreateMap(BPF_MAP_TYPE_ARRAY, 4, 4, 1);
+  } catch (error) {
+    return check('bpf-syscall', title, 'fail', `could not call bpf(): ${(error as Error).message}`);
+  }
+  if (errno === 0) return check('bpf-syscall', title, 'ok', 'created and closed a one-entry array map');
+  const name = errnoName(errno);
+  if (errno === constants.errno.EPERM || errno === constants.errno.EACCES) {
+    return check('bpf-syscall', title, 'fail', `map creation refused (${name})`, 'run as root (sudo) or grant CAP_BPF');
+  }
+  if (errno === constants.errno.ENOSYS) {
+    return check('bpf-syscall', title, 'fail', 'the kernel has no bpf() (ENOSYS)', 'use a kernel built with CONFIG_BPF_SYSCALL=y');
+  }
+  return check('bpf-syscall', title, 'fail', `map creation failed (${name})`);
+}
+
+/** BPF ring buffers (5.8+): a map whose size is a power-of-two multiple of the page size. */
+export function checkRingbuf(): CheckResult {
+  const title = 'Ring buffer maps';
+  let errno: number;
+  try {
+    errno = tryCreateMap(BPF_MAP_TYPE_RINGBUF, 0, 0, Number(loadLibc().getpagesize()));
+  } catch (error) {
+    return check('ringbuf', title, 'warn', `could not test: ${(error as Error).message}`);
+  }
+  if (errno === 0) return check('ringbuf', title, 'ok', 'created a BPF_MAP_TYPE_RINGBUF map');
+  if (errno === constants.errno.EPERM || errno === constants.errno.EACCES) {
+    return check('ringbuf', title, 'warn', `not tested: bpf() refused (${errnoName(errno)})`, 'run as root (sudo)');
+  }
+  return check(
+    'ringbuf',
+    title,
+    'warn',
+    `not supported (${errnoName(errno)}): use perf event arrays instead`,
+    'use a kernel 5.8 or newer for ring buffers',
+  );
+}

@@ -1,0 +1,65 @@
+// tsbpf doctor: checks that this machine can build (clang, llvm-strip, bpftool, headers) and
+// run (kernel, BTF, privileges, bpf(), libbpf, mounts, probe PMUs) tsbpf programs. Each check
+// is a plain function returning a CheckResult; runDoctor() runs them all.
+
+import type { FindOptions } from '../toolchain/discover.js';
+import { checkBpfSyscall, checkRingbuf } from './bpf-syscall.js';
+import { checkJit, checkKernelBtf, checkKernelVersion, checkPmu } from './kernel.js';
+import { checkLibbpf } from './libbpf.js';
+import { checkBpffs, checkTracefs } from './mounts.js';
+import { checkPrivileges, checkUnprivilegedBpf } from './privileges.js';
+import { checkBpftool, checkClang, checkLibbpfHeaders, checkLinuxHeaders, checkStrip } from './tools.js';
+import { type CheckResult, check, type DoctorReport } from './types.js';
+
+export { errnoName, tryCreateMap } from './bpf-syscall.js';
+export { formatReport } from './format.js';
+export { checkJit, checkKernelBtf, checkKernelVersion, checkPmu, parseKernelRelease } from './kernel.js';
+export { checkLibbpf, libbpfVersion } from './libbpf.js';
+export { checkBpffs, checkTracefs, type Mount, parseMounts } from './mounts.js';
+export {
+  type CapabilityName,
+  capabilities,
+  checkPrivileges,
+  checkUnprivilegedBpf,
+  hasCapability,
+  isPrivileged,
+  parseCapEff,
+} from './privileges.js';
+export { checkBpftool, checkClang, checkLibbpfHeaders, checkLinuxHeaders, checkStrip } from './tools.js';
+export { type CheckResult, type CheckStatus, check, type DoctorReport } from './types.js';
+export { checkBpfSyscall, checkRingbuf };
+
+/** A check that throws is reported as failed rather than ending the report. */
+function guarded(id: string, title: string, run: () => CheckResult): CheckResult {
+  try {
+    return run();
+  } catch (error) {
+    return check(id, title, 'fail', `check crashed: ${(error as Error).message}`);
+  }
+}
+
+/** Runs every check in a fixed order. `ready` is false when any check failed. */
+export async function runDoctor(options: FindOptions = {}): Promise<DoctorReport> {
+  const clang = await checkClang(options);
+  const [strip, bpftool] = await Promise.all([checkStrip(clang.clang, options), checkBpftool(options)]);
+  const checks: CheckResult[] = [
+    guarded('kernel-version', 'Kernel version', () => checkKernelVersion()),
+    guarded('kernel-btf', 'Kernel BTF', () => checkKernelBtf()),
+    guarded('privileges', 'Privileges', () => checkPrivileges()),
+    guarded('unprivileged-bpf', 'Unprivileged BPF', () => checkUnprivilegedBpf()),
+    guarded('bpf-syscall', 'bpf() system call', () => checkBpfSyscall()),
+    guarded('libbpf', 'libbpf', () => checkLibbpf()),
+    guarded('tracefs', 'tracefs', () => checkTracefs()),
+    guarded('bpffs', 'bpffs', () => checkBpffs()),
+    clang.result,
+    strip,
+    bpftool,
+    guarded('libbpf-headers', 'libbpf headers', () => checkLibbpfHeaders()),
+    guarded('linux-headers', 'Linux UAPI headers', () => checkLinuxHeaders()),
+    guarded('kprobe', 'kprobe support', () => checkPmu('kprobe')),
+    guarded('uprobe', 'uprobe support', () => checkPmu('uprobe')),
+    guarded('ringbuf', 'Ring buffer maps', () => checkRingbuf()),
+    guarded('jit', 'BPF JIT', () => checkJit()),
+  ];
+  return { ready: checks.every((c) => c.status !== 'fail'), checks };
+}

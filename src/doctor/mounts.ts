@@ -1,0 +1,54 @@
+// Mount checks: tracefs (tracepoint ids, bpf_printk output) and bpffs (pinning).
+
+import { readFileSync } from 'node:fs';
+import { type CheckResult, check } from './types.js';
+
+export interface Mount {
+  source: string;
+  target: string;
+  type: string;
+}
+
+/** Parses /proc/self/mounts (fstab format; spaces in paths are written as \040). */
+export function parseMounts(text: string): Mount[] {
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
+  return text
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter((fields) => fields.length >= 3)
+    .map(([source, target, type]) => ({
+      source: unescape(source as string),
+      target: unescape(target as string),
+      type: type as string,
+    }));
+}
+
+function readMounts(): Mount[] {
+  try {
+    return parseMounts(readFileSync('/proc/self/mounts', 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
+export function checkTracefs(mounts: Mount[] = readMounts()): CheckResult {
+  const title = 'tracefs';
+  const tracefs = mounts.filter((m) => m.type === 'tracefs').map((m) => m.target);
+  if (tracefs.length > 0) return check('tracefs', title, 'ok', `mounted at ${tracefs.join(', ')}`);
+  const debugfs = mounts.find((m) => m.type === 'debugfs');
+  if (debugfs) return check('tracefs', title, 'ok', `reachable through debugfs at ${debugfs.target}/tracing`);
+  return check(
+    'tracefs',
+    title,
+    'warn',
+    'not mounted: tracepoint programs cannot attach and tsbpf trace cannot read bpf_printk output',
+    'mount -t tracefs nodev /sys/kernel/tracing',
+  );
+}
+
+export function checkBpffs(mounts: Mount[] = readMounts()): CheckResult {
+  const title = 'bpffs';
+  const bpffs = mounts.filter((m) => m.type === 'bpf').map((m) => m.target);
+  if (bpffs.length > 0) return check('bpffs', title, 'ok', `mounted at ${bpffs.join(', ')}`);
+  return check('bpffs', title, 'warn', 'not mounted: maps and links cannot be pinned', 'mount -t bpf bpf /sys/fs/bpf');
+}

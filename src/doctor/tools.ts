@@ -1,0 +1,81 @@
+// Build-side checks: clang with the BPF target, llvm-strip, bpftool, and the C headers
+// programs include (libbpf's and the kernel's UAPI). They reuse the toolchain's own discovery,
+// so doctor reports exactly what a build would use.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TsbpfError } from '../errors.js';
+import { type FindOptions, findBpftool, findClang, findStrip, installHints, type Tool } from '../toolchain/discover.js';
+import { libbpfIncludeDir, multiarchIncludeDir } from '../toolchain/flags.js';
+import { type CheckResult, check } from './types.js';
+
+function failure(id: string, title: string, error: unknown, fallbackFix: string): CheckResult {
+  if (error instanceof TsbpfError) return check(id, title, 'fail', error.message, error.hint ?? fallbackFix);
+  return check(id, title, 'fail', String(error), fallbackFix);
+}
+
+export async function checkClang(options: FindOptions = {}): Promise<{ result: CheckResult; clang?: Tool }> {
+  const title = 'clang';
+  try {
+    const clang = await findClang(options);
+    const major = Number(clang.version.split('.')[0]);
+    const detail = `clang ${clang.version} at ${clang.path}, with the BPF target`;
+    if (major < 11) {
+      return {
+        result: check('clang', title, 'warn', `${detail}: clang 11 or newer is needed for full BTF and CO-RE support`, installHints.clang),
+        clang,
+      };
+    }
+    return { result: check('clang', title, 'ok', detail), clang };
+  } catch (error) {
+    return { result: failure('clang', title, error, installHints.clang) };
+  }
+}
+
+export async function checkStrip(clang: Tool | undefined, options: FindOptions = {}): Promise<CheckResult> {
+  try {
+    const strip = await findStrip(clang, options);
+    return check('llvm-strip', 'llvm-strip', 'ok', `LLVM ${strip.version} at ${strip.path}`);
+  } catch (error) {
+    return failure('llvm-strip', 'llvm-strip', error, installHints.strip);
+  }
+}
+
+export async function checkBpftool(options: FindOptions = {}): Promise<CheckResult> {
+  try {
+    const bpftool = await findBpftool(options);
+    return check('bpftool', 'bpftool', 'ok', `bpftool ${bpftool.version} at ${bpftool.path}`);
+  } catch (error) {
+    return failure('bpftool', 'bpftool', error, installHints.bpftool);
+  }
+}
+
+/** libbpf's headers (bpf_helpers.h and friends), with the version libbpf_version.h declares. */
+export function checkLibbpfHeaders(roots: readonly string[] = ['/usr/local/include', '/usr/include']): CheckResult {
+  const title = 'libbpf headers';
+  const dir = libbpfIncludeDir(roots);
+  if (!dir) {
+    return check('libbpf-headers', title, 'fail', 'bpf/bpf_helpers.h is not installed', installHints.libbpfHeaders);
+  }
+  let version = '';
+  try {
+    const text = readFileSync(join(dir, 'bpf', 'libbpf_version.h'), 'utf8');
+    const major = /LIBBPF_MAJOR_VERSION\s+(\d+)/.exec(text)?.[1];
+    const minor = /LIBBPF_MINOR_VERSION\s+(\d+)/.exec(text)?.[1];
+    if (major && minor) version = `libbpf ${major}.${minor} `;
+  } catch {}
+  return check('libbpf-headers', title, 'ok', `${version}headers in ${join(dir, 'bpf')}`);
+}
+
+/** <linux/bpf.h> and the asm/types.h it includes (from the multiarch dir on Debian/Ubuntu). */
+export function checkLinuxHeaders(root = '/usr/include', arch: string = process.arch): CheckResult {
+  const multiarch = multiarchIncludeDir(arch, root);
+  const title = 'Linux UAPI headers';
+  const fix = 'install the Linux UAPI headers: apt-get install linux-libc-dev';
+  if (!existsSync(join(root, 'linux', 'bpf.h'))) {
+    return check('linux-headers', title, 'fail', `${join(root, 'linux', 'bpf.h')} is not installed`, fix);
+  }
+  const asmDir = existsSync(join(root, 'asm', 'types.h')) ? join(root, 'asm') : multiarch ? join(multiarch, 'asm') : undefined;
+  if (!asmDir) return check('linux-headers', title, 'fail', 'asm/types.h is not installed', fix);
+  return check('linux-headers', title, 'ok', `linux/bpf.h in ${root}, asm/types.h in ${asmDir}`);
+}

@@ -1,0 +1,568 @@
+// CollectionSpec (an object libbpf opened, not yet in the kernel) and Collection (the loaded one).
+// The spec records what the user changed (autoload, max_entries, data section bytes) instead of
+// trusting libbpf's open object alone: load may have to reopen the object — with a custom kernel
+// BTF or pin root, or to drop a program the kernel refused — and replays the changes each time.
+import { debug } from '../output.js';
+import { FormatError, NotSupportedError, TsbpfError, UsageError } from '../errors.js';
+import { MapType, mapTypeName } from './constants.js';
+import { callError, E2BIG, ENOSPC, EPERM, errnoName, VerifierError } from './errors.js';
+import { koffi, libbpf, OpenOpts, type Pointer } from './ffi/libbpf.js';
+import { libc, MAP_SHARED, PROT_READ, PROT_WRITE } from './ffi/libc.js';
+import { captureLibbpf, type LibbpfMessage } from './ffi/print.js';
+import { finalizer } from './lifetime.js';
+import type { Link } from './link.js';
+import { BpfMap } from './map.js';
+import { Program } from './program.js';
+import { summarizeVerifierLog, verifierMessage } from './verifier.js';
+
+export interface LoadOptions {
+  /** Kernel BTF for CO-RE relocations (for kernels without /sys/kernel/btf/vmlinux). */
+  kernelBtf?: string;
+  /** Directory for maps declared with LIBBPF_PIN_BY_NAME (default /sys/fs/bpf). */
+  pinRoot?: string;
+  /** Verifier log level for every program: 0 (log only on failure, default), 1, 2 (verbose). */
+  logLevel?: 0 | 1 | 2;
+  /**
+   * Kept for compatibility; libbpf grows its own log buffer until the whole verifier log fits,
+   * so the log of a failure is always complete.
+   */
+  logSize?: number;
+  /**
+   * 'fail' (default): any program that does not load fails the load.
+   * 'skip-unsupported': programs the kernel refuses are left out and listed in `collection.skipped`.
+   */
+  optionalPrograms?: 'fail' | 'skip-unsupported';
+}
+
+export interface SkippedProgram {
+  program: string;
+  reason: string;
+  error: TsbpfError;
+}
+
+/** A program of a spec. */
+export class ProgramSpec {
+  readonly name: string;
+  readonly sectionName: string;
+  readonly type: number;
+  #autoload: boolean;
+  constructor(name: string, sectionName: string, type: number, autoload: boolean) {
+    this.name = name;
+    this.sectionName = sectionName;
+    this.type = type;
+    this.#autoload = autoload;
+  }
+  /** Whether load() puts this program in the kernel. */
+  get autoload(): boolean {
+    return this.#autoload;
+  }
+  set autoload(value: boolean) {
+    this.#autoload = value;
+  }
+}
+
+/** A map of a spec. */
+export class MapSpec {
+  readonly name: string;
+  readonly type: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  /** The BTF type ids the object declared (__type(key/value, ...)); 0 when none. */
+  readonly keyTypeId: number;
+  readonly valueTypeId: number;
+  /**
+   * The value size the object declared. For ring buffers and perf event arrays declared with
+   * `__type(value, struct event)` this is sizeof(struct event): the event type, while the map
+   * itself is created with the sizes the kernel wants.
+   */
+  readonly declaredValueSize: number;
+  /** An internal map (.data, .rodata, .bss, .kconfig) rather than one the program declared. */
+  readonly internal: boolean;
+  #maxEntries: number;
+  #maxEntriesSet = false;
+  constructor(init: {
+    name: string;
+    type: number;
+    keySize: number;
+    valueSize: number;
+    keyTypeId: number;
+    valueTypeId: number;
+    declaredValueSize: number;
+    internal: boolean;
+    maxEntries: number;
+  }) {
+    this.name = init.name;
+    this.type = init.type;
+    this.keySize = init.keySize;
+    this.valueSize = init.valueSize;
+    this.keyTypeId = init.keyTypeId;
+    this.valueTypeId = init.valueTypeId;
+    this.declaredValueSize = init.declaredValueSize;
+    this.internal = init.internal;
+    this.#maxEntries = init.maxEntries;
+  }
+  get typeName(): string {
+    return mapTypeName(this.type);
+  }
+  get maxEntries(): number {
+    return this.#maxEntries;
+  }
+  set maxEntries(value: number) {
+    if (!Number.isInteger(value) || value <= 0) throw new UsageError(`map ${this.name}: max entries must be a positive integer`);
+    this.#maxEntries = value;
+    this.#maxEntriesSet = true;
+  }
+  /** @internal whether the user changed max entries (replayed on reopen). */
+  get maxEntriesChanged(): boolean {
+    return this.#maxEntriesSet;
+  }
+}
+
+interface Opened {
+  obj: Pointer;
+  programs: Map<string, Pointer>;
+  maps: Map<string, Pointer>;
+  /** Key/value sizes as the object declared them, before fixEventMapSizes. */
+  declared: Map<string, { keySize: number; valueSize: number }>;
+}
+
+function openObject(bytes: Uint8Array, name: string, options: LoadOptions = {}): Opened {
+  const l = libbpf();
+  const opts = {
+    sz: koffi.sizeof(OpenOpts),
+    object_name: name,
+    relaxed_maps: false,
+    pin_root_path: options.pinRoot ?? null,
+    attach_prog_fd_stub: 0,
+    kconfig: null,
+    btf_custom_path: options.kernelBtf ?? null,
+    kernel_log_buf: null,
+    kernel_log_size: 0,
+    kernel_log_level: 0,
+  };
+  const { result: obj, error, messages } = captureLibbpf(() => l.bpf_object__open_mem(bytes, bytes.byteLength, opts));
+  if (error) throw error;
+  if (!obj) {
+    const errno = koffi.errno();
+    throw new FormatError(`cannot open BPF object ${name}: ${errnoName(errno)}${tail(messages)}`, {
+      hint: 'is it a BPF object compiled by clang -target bpf with BTF (-g)?',
+    });
+  }
+  const programs = new Map<string, Pointer>();
+  for (let p = l.bpf_object__next_program(obj, null); p; p = l.bpf_object__next_program(obj, p)) {
+    programs.set(l.bpf_program__name(p) as string, p);
+  }
+  const maps = new Map<string, Pointer>();
+  for (let m = l.bpf_object__next_map(obj, null); m; m = l.bpf_object__next_map(obj, m)) {
+    maps.set(l.bpf_map__name(m) as string, m);
+  }
+  const declared = new Map<string, { keySize: number; valueSize: number }>();
+  for (const [mname, m] of maps) {
+    declared.set(mname, { keySize: l.bpf_map__key_size(m) as number, valueSize: l.bpf_map__value_size(m) as number });
+  }
+  fixEventMapSizes(maps);
+  return { obj, programs, maps, declared };
+}
+
+/**
+ * Ring buffers want key/value size 0 and perf event arrays 4/4, but cilium-style declarations give
+ * them a key or value type (`__type(value, struct event)`), which the kernel refuses with EINVAL.
+ * Set the sizes the kernel wants; the declared type stays on the MapSpec as the event type.
+ */
+function fixEventMapSizes(maps: Map<string, Pointer>): void {
+  const l = libbpf();
+  for (const m of maps.values()) {
+    const type = l.bpf_map__type(m) as number;
+    const [key, value] = type === MapType.ringbuf ? [0, 0] : type === MapType.perfEventArray ? [4, 4] : [-1, -1];
+    if (key < 0) continue;
+    if (l.bpf_map__key_size(m) !== key) l.bpf_map__set_key_size(m, key);
+    if (l.bpf_map__value_size(m) !== value) l.bpf_map__set_value_size(m, value);
+  }
+}
+
+function tail(messages: LibbpfMessage[], n = 3): string {
+  const texts = messages.map((m) => m.text.trim()).filter((t) => t && !t.includes('-- BEGIN PROG LOAD LOG --'));
+  return texts.length > 0 ? `\n  ${texts.slice(-n).join('\n  ')}` : '';
+}
+
+export class CollectionSpec {
+  readonly name: string;
+  readonly programs: ReadonlyMap<string, ProgramSpec>;
+  readonly maps: ReadonlyMap<string, MapSpec>;
+  readonly #bytes: Uint8Array;
+  #opened: Opened | undefined;
+  readonly #sections = new Map<string, { mapName: string; bytes: Uint8Array }>();
+
+  private constructor(bytes: Uint8Array, name: string) {
+    this.#bytes = bytes;
+    this.name = name;
+    const opened = openObject(bytes, name);
+    this.#opened = opened;
+    finalizer.register(this, { close: () => libbpf().bpf_object__close(opened.obj) }, this);
+    const l = libbpf();
+    const programs = new Map<string, ProgramSpec>();
+    for (const [pname, p] of opened.programs) {
+      programs.set(
+        pname,
+        new ProgramSpec(pname, l.bpf_program__section_name(p) as string, l.bpf_program__type(p) as number, l.bpf_program__autoload(p) as boolean),
+      );
+    }
+    const maps = new Map<string, MapSpec>();
+    for (const [mname, m] of opened.maps) {
+      const type = l.bpf_map__type(m) as number;
+      const valueTypeId = l.bpf_map__btf_value_type_id(m) as number;
+      maps.set(
+        mname,
+        new MapSpec({
+          name: mname,
+          type,
+          keySize: l.bpf_map__key_size(m) as number,
+          valueSize: l.bpf_map__value_size(m) as number,
+          keyTypeId: l.bpf_map__btf_key_type_id(m) as number,
+          valueTypeId,
+          declaredValueSize: opened.declared.get(mname)?.valueSize ?? 0,
+          internal: l.bpf_map__is_internal(m) as boolean,
+          maxEntries: l.bpf_map__max_entries(m) as number,
+        }),
+      );
+    }
+    this.programs = programs;
+    this.maps = maps;
+  }
+
+  /** Opens an object from its bytes (a clang -target bpf ELF object with BTF). */
+  static fromBytes(bytes: Uint8Array, options: { name?: string } = {}): CollectionSpec {
+    return new CollectionSpec(bytes, options.name ?? 'tsbpf');
+  }
+
+  #live(): Opened {
+    if (!this.#opened) throw new TsbpfError('this spec was loaded or closed already', { hint: 'open a new spec to load again' });
+    return this.#opened;
+  }
+
+  /**
+   * The initial bytes of a data section (.rodata, .data, .bss, .data.x, .rodata.x), writable until
+   * load; what it holds at load() is what the programs start with. Undefined when the object has
+   * no such section.
+   */
+  dataSection(name: string): Uint8Array | undefined {
+    const cached = this.#sections.get(name);
+    if (cached) return cached.bytes;
+    const opened = this.#live();
+    const mapName = internalMapName(opened.maps, name);
+    if (mapName === undefined) return undefined;
+    const size = [0];
+    const ptr = libbpf().bpf_map__initial_value(opened.maps.get(mapName), size);
+    const bytes = ptr ? new Uint8Array(koffi.view(ptr, size[0] ?? 0)).slice() : new Uint8Array(0);
+    this.#sections.set(name, { mapName, bytes });
+    return bytes;
+  }
+
+  /** Sends the recorded changes to a freshly opened object. */
+  #apply(opened: Opened, skip: Set<string>): void {
+    const l = libbpf();
+    for (const [name, spec] of this.programs) {
+      const p = opened.programs.get(name);
+      if (p) l.bpf_program__set_autoload(p, spec.autoload && !skip.has(name));
+    }
+    for (const [name, spec] of this.maps) {
+      const m = opened.maps.get(name);
+      if (m && spec.maxEntriesChanged) {
+        const err = l.bpf_map__set_max_entries(m, spec.maxEntries) as number;
+        if (err < 0) throw callError(`map ${name}: set max entries`, -err);
+      }
+    }
+    for (const [section, { mapName, bytes }] of this.#sections) {
+      const size = [0];
+      const ptr = l.bpf_map__initial_value(opened.maps.get(mapName), size);
+      if (!ptr) throw new TsbpfError(`data section ${section}: libbpf has no initial value buffer for it`);
+      new Uint8Array(koffi.view(ptr, size[0] ?? 0)).set(bytes.subarray(0, size[0]));
+    }
+  }
+
+  /** Loads the programs and maps into the kernel. The spec is consumed (closed) either way. */
+  async load(options: LoadOptions = {}): Promise<Collection> {
+    let opened = this.#live();
+    this.#opened = undefined;
+    finalizer.unregister(this);
+    const skipped: SkippedProgram[] = [];
+    const skip = new Set<string>();
+    let live: Opened | undefined = opened;
+    try {
+      if (options.kernelBtf || options.pinRoot) {
+        live = undefined;
+        libbpf().bpf_object__close(opened.obj);
+        live = opened = openObject(this.#bytes, this.name, options);
+      }
+      for (;;) {
+        this.#apply(opened, skip);
+        if (options.logLevel) {
+          for (const p of opened.programs.values()) libbpf().bpf_program__set_log_level(p, options.logLevel);
+        }
+        const failure = loadOnce(opened);
+        if (!failure) break;
+        live = undefined;
+        libbpf().bpf_object__close(opened.obj);
+        const failed = failure.program;
+        if (options.optionalPrograms !== 'skip-unsupported' || failed === undefined || skip.has(failed)) {
+          throw failure.error;
+        }
+        skip.add(failed);
+        skipped.push({ program: failed, reason: failure.error.message, error: failure.error });
+        live = opened = openObject(this.#bytes, this.name, options);
+      }
+    } catch (error) {
+      if (live) libbpf().bpf_object__close(live.obj);
+      throw error;
+    }
+    return new Collection(opened, skipped);
+  }
+
+  /** Releases libbpf's object without loading. */
+  close(): void {
+    if (!this.#opened) return;
+    finalizer.unregister(this);
+    libbpf().bpf_object__close(this.#opened.obj);
+    this.#opened = undefined;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** One bpf_object__load; undefined on success, otherwise the error and the program that failed. */
+function loadOnce(opened: Opened): { error: TsbpfError; program?: string } | undefined {
+  const { result, error, messages } = captureLibbpf(() => libbpf().bpf_object__load(opened.obj) as number);
+  if (error) throw error;
+  if ((result ?? 0) >= 0) return undefined;
+  return describeLoadFailure(-(result ?? 0), messages);
+}
+
+function describeLoadFailure(errno: number, messages: LibbpfMessage[]): { error: TsbpfError; program?: string } {
+  const all = messages.map((m) => m.text).join('');
+  // libbpf (1.x) prints "prog 'NAME': -- BEGIN PROG LOAD LOG --\n<log>-- END PROG LOAD LOG --".
+  const logMatch = /prog '([^']+)': -- BEGIN PROG LOAD LOG --\n([\s\S]*?)-- END PROG LOAD LOG --/.exec(all);
+  const progMatch = /prog '([^']+)': (?:failed to load|BPF program load failed|failed to find|failed to resolve|failed to relocate|failed to)/.exec(all);
+  const program = logMatch?.[1] ?? progMatch?.[1];
+  const log = logMatch?.[2] ?? '';
+  if (program && log.trim() && errno !== EPERM) {
+    const summary = summarizeVerifierLog(log);
+    const message = verifierMessage(program, summary);
+    const details: { program: string; log: string; sourceLine?: string; instruction?: number } = { program, log };
+    if (summary.sourceLine !== undefined) details.sourceLine = summary.sourceLine;
+    if (summary.instruction !== undefined) details.instruction = summary.instruction;
+    return {
+      program,
+      error: new VerifierError(message, details, {
+        hint:
+          errno === E2BIG || errno === ENOSPC
+            ? 'the program is too large or complex for the verifier; split it or bound its loops'
+            : 'the full verifier log is in error.log; the source line above is where it failed',
+      }),
+    };
+  }
+  const what = program ? `load program ${program}` : 'load BPF object';
+  if (errno === EPERM && program && /fentry|fexit|fmod_ret|lsm/.test(all)) {
+    return {
+      program,
+      error: new NotSupportedError(`${what}: the kernel refused a tracing (fentry/fexit) program with EPERM`, {
+        hint: 'this kernel does not allow BPF trampolines here; use kprobe, tracepoint or raw_tp programs',
+      }),
+    };
+  }
+  const error = callError(what, errno, []);
+  const extra = tail(messages.filter((m) => !m.text.includes('PROG LOAD LOG')));
+  const wrapped = extra ? rewrap(error, error.message + extra) : error;
+  return program ? { program, error: wrapped } : { error: wrapped };
+}
+
+function rewrap(error: TsbpfError, message: string): TsbpfError {
+  const Ctor = error.constructor as new (m: string, o: { hint?: string; cause?: unknown }) => TsbpfError;
+  const copy = new Ctor(message, { hint: error.hint, cause: error.cause });
+  if ('errno' in error) Object.assign(copy, { errno: (error as { errno: number }).errno });
+  return copy;
+}
+
+/** libbpf names internal maps "<object prefix><section>" truncated to 15 chars (BPF_OBJ_NAME_LEN - 1). */
+function internalMapName(maps: Map<string, Pointer>, section: string): string | undefined {
+  const l = libbpf();
+  for (const [name, m] of maps) {
+    if (!l.bpf_map__is_internal(m)) continue;
+    if (name === section || name.endsWith(section) || (section.length > 15 && section.endsWith(name))) return name;
+  }
+  return undefined;
+}
+
+const BPF_F_RDONLY_PROG = 1 << 7;
+const BPF_F_MMAPABLE = 1 << 10;
+const MAP_FIXED = 0x10;
+
+/**
+ * Points libbpf's mmaped image of a .data/.bss/.rodata map at the kernel map itself, so reads and
+ * writes through dataSection() are the programs' globals. libbpf 1.1 does this only for skeletons
+ * (bpf_object__load_skeleton); newer versions do it in load, and doing it again is harmless.
+ */
+function remapInternal(m: Pointer, fd: number): boolean {
+  const l = libbpf();
+  const flags = l.bpf_map__map_flags(m) as number;
+  if (!(flags & BPF_F_MMAPABLE)) return false;
+  const size = [0];
+  const ptr = l.bpf_map__initial_value(m, size);
+  if (!ptr) return false;
+  const page = libc().getpagesize() as number;
+  const length = Math.ceil((Math.ceil((size[0] ?? 0) / 8) * 8 * (l.bpf_map__max_entries(m) as number)) / page) * page;
+  const prot = flags & BPF_F_RDONLY_PROG ? PROT_READ : PROT_READ | PROT_WRITE;
+  const mapped = libc().mmap(ptr, length, prot, MAP_SHARED | MAP_FIXED, fd, 0);
+  if (!mapped || koffi.address(mapped) !== koffi.address(ptr)) {
+    // The image stays libbpf's private copy; dataSection() then reads the map through lookups.
+    debug(`map ${l.bpf_map__name(m)}: mmap of the map's memory failed (errno ${koffi.errno()})`);
+    return false;
+  }
+  return true;
+}
+
+/** Everything a Collection must release, kept apart so the finalizer does not hold the Collection. */
+class Resources {
+  obj: Pointer;
+  links = new Set<Link>();
+  closables = new Set<{ close(): void }>();
+  closed = false;
+  constructor(obj: Pointer) {
+    this.obj = obj;
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of [...this.closables]) c.close();
+    for (const link of [...this.links]) link.close();
+    libbpf().bpf_object__close(this.obj);
+    this.obj = null;
+  }
+}
+
+export class Collection implements AsyncDisposable, Disposable {
+  /** Programs the load left out (optionalPrograms: 'skip-unsupported'), with the reason. */
+  readonly skipped: readonly SkippedProgram[];
+  readonly #resources: Resources;
+  readonly #programs = new Map<string, Program>();
+  readonly #maps = new Map<string, BpfMap>();
+  readonly #mapPtrs: Map<string, Pointer>;
+  readonly #unmapped = new Set<string>();
+
+  /** @internal */
+  constructor(opened: Opened, skipped: SkippedProgram[]) {
+    this.skipped = skipped;
+    this.#resources = new Resources(opened.obj);
+    this.#mapPtrs = opened.maps;
+    finalizer.register(this, this.#resources, this);
+    const l = libbpf();
+    const owner = {
+      adopt: (link: Link): Link => {
+        this.#resources.links.add(link);
+        (link as unknown as { onClose(fn: (l: Link) => void): void }).onClose((closed) => this.#resources.links.delete(closed));
+        return link;
+      },
+    };
+    for (const [name, p] of opened.programs) {
+      if ((l.bpf_program__fd(p) as number) >= 0) this.#programs.set(name, new Program(p, owner));
+    }
+    for (const [name, m] of opened.maps) {
+      const fd = l.bpf_map__fd(m) as number;
+      if (fd < 0) continue;
+      if (l.bpf_map__is_internal(m) && !remapInternal(m, fd)) this.#unmapped.add(name);
+      this.#maps.set(
+        name,
+        new BpfMap(fd, {
+          name,
+          type: l.bpf_map__type(m) as number,
+          keySize: l.bpf_map__key_size(m) as number,
+          valueSize: l.bpf_map__value_size(m) as number,
+          maxEntries: l.bpf_map__max_entries(m) as number,
+          flags: l.bpf_map__map_flags(m) as number,
+        }),
+      );
+    }
+  }
+
+  get closed(): boolean {
+    return this.#resources.closed;
+  }
+
+  #check(): void {
+    if (this.#resources.closed) throw new TsbpfError('the collection is closed');
+  }
+
+  /** Names of the loaded programs. */
+  get programNames(): string[] {
+    return [...this.#programs.keys()];
+  }
+
+  get mapNames(): string[] {
+    return [...this.#maps.keys()];
+  }
+
+  program(name: string): Program {
+    this.#check();
+    const p = this.#programs.get(name);
+    if (!p) {
+      const skipped = this.skipped.find((s) => s.program === name);
+      if (skipped) throw new TsbpfError(`program ${name} was skipped at load: ${skipped.reason}`);
+      throw new TsbpfError(`no program ${name} in this collection`, { hint: `its programs: ${this.programNames.join(', ') || '(none)'}` });
+    }
+    return p;
+  }
+
+  map(name: string): BpfMap {
+    this.#check();
+    const m = this.#maps.get(name);
+    if (!m) throw new TsbpfError(`no map ${name} in this collection`, { hint: `its maps: ${this.mapNames.join(', ') || '(none)'}` });
+    return m;
+  }
+
+  /**
+   * A data section's memory. .data and .bss (and .data.x) are the live, mmaped globals: writes reach
+   * the programs at once. .rodata is frozen at load: you get a copy. Valid until close().
+   */
+  dataSection(name: string): Uint8Array | undefined {
+    this.#check();
+    const mapName = internalMapName(this.#mapPtrs, name);
+    if (mapName === undefined) return undefined;
+    const size = [0];
+    const ptr = this.#unmapped.has(mapName) ? null : libbpf().bpf_map__initial_value(this.#mapPtrs.get(mapName), size);
+    if (!ptr) {
+      // Not mmapable (old kernels): read it through the map.
+      const map = this.#maps.get(mapName);
+      return map?.lookup(new Uint8Array(4));
+    }
+    const view = new Uint8Array(koffi.view(ptr, size[0] ?? 0));
+    return name.startsWith('.rodata') ? view.slice() : view;
+  }
+
+  /** @internal something (a reader) to close with the collection. */
+  own(closable: { close(): void }): void {
+    this.#resources.closables.add(closable);
+  }
+
+  /** @internal */
+  disown(closable: { close(): void }): void {
+    this.#resources.closables.delete(closable);
+  }
+
+  /** Detaches every link, closes readers, and releases programs and maps. Idempotent. */
+  close(): void {
+    if (this.#resources.closed) return;
+    finalizer.unregister(this);
+    for (const p of this.#programs.values()) p.invalidate();
+    for (const m of this.#maps.values()) m.invalidate();
+    this.#resources.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+}

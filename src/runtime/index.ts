@@ -1,0 +1,63 @@
+// The tsbpf runtime, imported as 'tsbpf' by generated loaders and user programs: load an object's
+// programs and maps into the kernel through libbpf (bound with koffi), attach programs, read and
+// write maps through typed views, and read ring/perf buffer events as async iterables.
+
+export type { Codec, RecordCodec } from '../codegen/codec.js';
+export { array, bool, bytes, cstring, f32, f64, s8, s16, s32, s64, typedArray, u8, u16, u32, u64 } from '../codegen/codec.js';
+export {
+  CompileError,
+  ConfigError,
+  describeError,
+  FormatError,
+  NotSupportedError,
+  PermissionError,
+  ToolchainError,
+  TsbpfError,
+  type TsbpfErrorOptions,
+  UsageError,
+} from '../errors.js';
+export {
+  Collection,
+  CollectionSpec,
+  type LoadOptions,
+  MapSpec,
+  ProgramSpec,
+  type SkippedProgram,
+} from './collection.js';
+export { MapType, mapTypeName, ProgType, type UpdateFlag } from './constants.js';
+export { SystemCallError, VerifierError } from './errors.js';
+export { libbpfVersion } from './ffi/libbpf.js';
+export { closeAllLinks } from './lifetime.js';
+export { type Link, openPinnedLink } from './link.js';
+export { BpfMap, type MapInfo, numPossibleCpus, openPinnedMap } from './map.js';
+export {
+  ArrayMap,
+  HashMap,
+  type LpmKey,
+  LpmTrieMap,
+  lpmKey,
+  MapOfMaps,
+  PerCpuArrayMap,
+  PerCpuHashMap,
+  ProgArray,
+  QueueMap,
+  StackTraceMap,
+  Variable,
+} from './maps.js';
+export {
+  Program,
+  type TcOptions,
+  type TestRunInput,
+  type TestRunResult,
+  type UprobeOptions,
+  type XdpOptions,
+} from './program.js';
+export {
+  type EventReader,
+  PerfEventArray,
+  PerfReader,
+  type PerfReaderOptions,
+  RingBuf,
+  RingBufReader,
+} from './readers.js';
+export { openRawSocket } from './socket.js';

@@ -1,0 +1,353 @@
+// Program: a loaded program and the ways to attach it. Each attach returns a Link that the owning
+// collection also closes. Failures become errors that name what was missing (the symbol, the
+// tracepoint, kprobe support) rather than a bare errno.
+import { existsSync, openSync, accessSync, constants as fsConstants, closeSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { NotSupportedError, TsbpfError, UsageError } from '../errors.js';
+import { BPF_XDP, ProgType, XdpFlags } from './constants.js';
+import { callError, EEXIST, ENOENT, ESRCH } from './errors.js';
+import { koffi, LinkCreateOpts, libbpf, libbpfVersion, type Pointer, TcHook, TcOpts, TestRunOpts, UprobeOpts } from './ffi/libbpf.js';
+import { libc } from './ffi/libc.js';
+import { captureLibbpf } from './ffi/print.js';
+import { FdLink, LibbpfLink, type Link, SocketLink, TcLink } from './link.js';
+import { pinDetail } from './map.js';
+import { ensureTracefs } from './tracefs.js';
+
+export interface UprobeOptions {
+  /** Path of the binary or library, or a name looked up in PATH (executables) or by libbpf (libraries). */
+  binary: string;
+  /** Function to probe (an ELF symbol of binary). */
+  symbol?: string;
+  /** Offset within the binary (added to the symbol's address when both are given). */
+  offset?: number;
+  /** Only this process (default: all). */
+  pid?: number;
+  /** A uretprobe (default: as the SEC() name says). */
+  retprobe?: boolean;
+  /** A value the program reads with bpf_get_attach_cookie(). */
+  cookie?: bigint;
+}
+
+export interface XdpOptions {
+  ifname?: string;
+  ifindex?: number;
+  /** Default: the kernel's choice (native when the driver supports it, otherwise generic). */
+  mode?: 'generic' | 'native' | 'offload';
+}
+
+export interface TcOptions {
+  ifname?: string;
+  ifindex?: number;
+  direction: 'ingress' | 'egress';
+  /** Filter priority (default: the kernel picks). */
+  priority?: number;
+}
+
+export interface TestRunInput {
+  /** Packet bytes (XDP, tc, socket filter) or nothing. */
+  data?: Uint8Array;
+  /** Context (e.g. struct xdp_md / __sk_buff) bytes. */
+  ctx?: Uint8Array;
+  repeat?: number;
+  /** Room for the output packet (default: data length + 256). */
+  dataOutSize?: number;
+}
+
+export interface TestRunResult {
+  retval: number;
+  data: Uint8Array;
+  ctx?: Uint8Array;
+  /** Average nanoseconds per run. */
+  duration: number;
+}
+
+/** Where a program's links are registered so the collection can close them. */
+export interface LinkOwner {
+  adopt(link: Link): Link;
+}
+
+export class Program {
+  readonly name: string;
+  readonly sectionName: string;
+  readonly type: number;
+  readonly #ptr: Pointer;
+  readonly #owner: LinkOwner;
+  #closed = false;
+
+  constructor(ptr: Pointer, owner: LinkOwner) {
+    const l = libbpf();
+    this.#ptr = ptr;
+    this.#owner = owner;
+    this.name = l.bpf_program__name(ptr) as string;
+    this.sectionName = l.bpf_program__section_name(ptr) as string;
+    this.type = l.bpf_program__type(ptr) as number;
+  }
+
+  get fd(): number {
+    if (this.#closed) throw new TsbpfError(`program ${this.name} is closed`);
+    const fd = libbpf().bpf_program__fd(this.#ptr) as number;
+    if (fd < 0) throw new TsbpfError(`program ${this.name} is not loaded`, { hint: 'its autoload was off, or it was skipped at load' });
+    return fd;
+  }
+
+  /** @internal the owning collection closed. */
+  invalidate(): void {
+    this.#closed = true;
+  }
+
+  #link(what: string, call: () => Pointer, explain?: (errno: number, messages: string[]) => TsbpfError | undefined): Link {
+    this.fd; // throws when closed or not loaded
+    const { result, error, messages } = captureLibbpf(call);
+    if (error) throw error;
+    if (!result) {
+      const errno = koffi.errno();
+      const texts = messages.map((m) => m.text.trim());
+      throw explain?.(errno, texts) ?? callError(`program ${this.name}: ${what}`, errno, texts.slice(-2));
+    }
+    return this.#owner.adopt(new LibbpfLink(result));
+  }
+
+  /** Attaches as the SEC() name says (libbpf's auto-attach). */
+  attach(): Link {
+    if (/^k(ret)?(probe|syscall)(\.multi)?(\/|$)/.test(this.sectionName)) assertKprobes(this.name);
+    if (/^(tp|tracepoint)\//.test(this.sectionName)) ensureTracefs();
+    return this.#link(`attach (SEC("${this.sectionName}"))`, () => libbpf().bpf_program__attach(this.#ptr), (errno, texts) => {
+      if (errno === 95 || errno === 524 || texts.some((t) => t.includes('auto-attach is not supported'))) {
+        return new UsageError(`program ${this.name}: SEC("${this.sectionName}") does not say where to attach`, {
+          hint: 'use an explicit form: attachXdp({ ifname }), attachTc({ ifname, direction }), attachUprobe({ binary, symbol }), ...',
+        });
+      }
+      return undefined;
+    });
+  }
+
+  attachUprobe(options: UprobeOptions): Link {
+    const binary = resolveBinary(options.binary);
+    const retprobe = options.retprobe ?? /^uretprobe/.test(this.sectionName);
+    const opts = {
+      sz: koffi.sizeof(UprobeOpts),
+      ref_ctr_offset: 0,
+      bpf_cookie: options.cookie ?? 0n,
+      retprobe,
+      func_name: options.symbol ?? null,
+    };
+    const what = `attach ${retprobe ? 'uretprobe' : 'uprobe'} to ${binary}${options.symbol ? `:${options.symbol}` : ''}`;
+    return this.#link(
+      what,
+      () => libbpf().bpf_program__attach_uprobe_opts(this.#ptr, options.pid ?? -1, binary, options.offset ?? 0, opts),
+      (errno) => {
+        if (errno === ENOENT && options.symbol) {
+          return new TsbpfError(`program ${this.name}: symbol ${options.symbol} not found in ${binary}`, {
+            hint: `list its functions with \`nm -D ${binary}\` (or \`nm ${binary}\`); stripped binaries need an offset`,
+          });
+        }
+        if (errno === ESRCH) return new TsbpfError(`program ${this.name}: no process ${options.pid} to probe`);
+        return undefined;
+      },
+    );
+  }
+
+  attachKprobe(options: { symbol: string; retprobe?: boolean; offset?: number }): Link {
+    assertKprobes(this.name);
+    const retprobe = options.retprobe ?? /^kretprobe/.test(this.sectionName);
+    return this.#link(
+      `attach ${retprobe ? 'kretprobe' : 'kprobe'} to ${options.symbol}`,
+      () => libbpf().bpf_program__attach_kprobe(this.#ptr, retprobe, options.symbol),
+      (errno) =>
+        errno === ENOENT
+          ? new TsbpfError(`program ${this.name}: kernel function ${options.symbol} not found`, {
+              hint: 'check /proc/kallsyms; inlined or static functions cannot be probed by name',
+            })
+          : undefined,
+    );
+  }
+
+  attachTracepoint(category: string, name: string): Link {
+    ensureTracefs();
+    return this.#link(
+      `attach tracepoint ${category}/${name}`,
+      () => libbpf().bpf_program__attach_tracepoint(this.#ptr, category, name),
+      (errno) =>
+        errno === ENOENT
+          ? new TsbpfError(`program ${this.name}: tracepoint ${category}/${name} does not exist`, {
+              hint: `list them with \`ls /sys/kernel/tracing/events/${category}\` (mount tracefs if it is empty)`,
+            })
+          : undefined,
+    );
+  }
+
+  attachRawTracepoint(name: string): Link {
+    return this.#link(
+      `attach raw tracepoint ${name}`,
+      () => libbpf().bpf_program__attach_raw_tracepoint(this.#ptr, name),
+      (errno) =>
+        errno === ENOENT
+          ? new TsbpfError(`program ${this.name}: raw tracepoint ${name} does not exist`, {
+              hint: 'raw tracepoint names are the tracepoint names without the category, e.g. sched_switch',
+            })
+          : undefined,
+    );
+  }
+
+  /** fentry/fexit/fmod_ret/tp_btf/lsm programs: attach to the target named at load. */
+  attachTrace(): Link {
+    return this.#link('attach', () => libbpf().bpf_program__attach_trace(this.#ptr));
+  }
+
+  attachXdp(options: XdpOptions): Link {
+    const ifindex = interfaceIndex(options);
+    if (!options.mode) {
+      return this.#link(`attach XDP to ${describeIf(options)}`, () => libbpf().bpf_program__attach_xdp(this.#ptr, ifindex));
+    }
+    const opts = { sz: koffi.sizeof(LinkCreateOpts), flags: XdpFlags[options.mode] };
+    const fd = libbpf().bpf_link_create(this.fd, ifindex, BPF_XDP, opts) as number;
+    if (fd < 0) {
+      throw callError(
+        `program ${this.name}: attach XDP (${options.mode}) to ${describeIf(options)}`,
+        -fd,
+        -fd === 95 ? [`the driver has no ${options.mode} XDP support; try mode 'generic'`] : [],
+      );
+    }
+    return this.#owner.adopt(new FdLink(fd));
+  }
+
+  /**
+   * Attaches a tc (SCHED_CLS) program. With libbpf >= 1.3 on a kernel with tcx, a tcx link;
+   * otherwise a direct-action filter on the interface's clsact qdisc (created when missing).
+   */
+  attachTc(options: TcOptions): Link {
+    const ifindex = interfaceIndex(options);
+    const l = libbpf();
+    const [major, minor] = libbpfVersion();
+    if (l.bpf_program__attach_tcx && (major > 1 || minor >= 3) && options.priority === undefined) {
+      const { result } = captureLibbpf(() => l.bpf_program__attach_tcx?.(this.#ptr, ifindex, null));
+      // tcx links have no direction argument: it comes from the SEC() name (tcx/ingress, tcx/egress).
+      if (result && /^tcx?\/(ingress|egress)|^tc\/(ingress|egress)/.test(this.sectionName)) {
+        return this.#owner.adopt(new LibbpfLink(result));
+      }
+      if (result) l.bpf_link__destroy(result);
+    }
+    const hook = { sz: koffi.sizeof(TcHook), ifindex, attach_point: options.direction === 'ingress' ? 1 : 2, parent: 0 };
+    const created = l.bpf_tc_hook_create(hook) as number;
+    if (created < 0 && created !== -EEXIST) {
+      throw callError(`program ${this.name}: create clsact qdisc on ${describeIf(options)}`, -created);
+    }
+    const opts = { sz: koffi.sizeof(TcOpts), prog_fd: this.fd, flags: 0, prog_id: 0, handle: 0, priority: options.priority ?? 0 };
+    const err = l.bpf_tc_attach(hook, opts) as number;
+    if (err < 0) throw callError(`program ${this.name}: attach tc ${options.direction} on ${describeIf(options)}`, -err);
+    return this.#owner.adopt(new TcLink(hook, opts));
+  }
+
+  /** Attaches to a cgroup (v2) directory, e.g. /sys/fs/cgroup/my.slice. */
+  attachCgroup(path: string): Link {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (cause) {
+      throw new TsbpfError(`program ${this.name}: cannot open cgroup ${path}`, { cause, hint: 'give the path of a cgroup v2 directory' });
+    }
+    try {
+      return this.#link(`attach to cgroup ${path}`, () => libbpf().bpf_program__attach_cgroup(this.#ptr, fd));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Attaches a socket filter to a socket fd (see openRawSocket). */
+  attachSocket(socketFd: number): Link {
+    if (this.type !== ProgType.socketFilter) {
+      throw new UsageError(`program ${this.name} is not a socket filter (SEC("socket"))`);
+    }
+    // SOL_SOCKET = 1, SO_ATTACH_BPF = 50 (include/uapi/asm-generic/socket.h)
+    const value = new Int32Array([this.fd]);
+    const rc = libc().setsockopt(socketFd, 1, 50, value, 4) as number;
+    if (rc < 0) throw callError(`program ${this.name}: attach to socket ${socketFd}`, koffi.errno());
+    return this.#owner.adopt(new SocketLink(socketFd));
+  }
+
+  /** Attaches to a perf event fd (perf_event_open). */
+  attachPerfEvent(perfEventFd: number): Link {
+    return this.#link('attach to perf event', () => libbpf().bpf_program__attach_perf_event(this.#ptr, perfEventFd));
+  }
+
+  /** Runs the program once (or `repeat` times) on the given input with BPF_PROG_TEST_RUN. */
+  testRun(input: TestRunInput = {}): TestRunResult {
+    const data = input.data ?? new Uint8Array(0);
+    const dataOut = new Uint8Array(input.dataOutSize ?? data.byteLength + 256);
+    const ctxOut = input.ctx ? new Uint8Array(input.ctx.byteLength) : null;
+    const opts = {
+      sz: koffi.sizeof(TestRunOpts),
+      data_in: data.byteLength > 0 ? data : null,
+      data_out: data.byteLength > 0 ? dataOut : null,
+      data_size_in: data.byteLength,
+      data_size_out: data.byteLength > 0 ? dataOut.byteLength : 0,
+      ctx_in: input.ctx ?? null,
+      ctx_out: ctxOut,
+      ctx_size_in: input.ctx?.byteLength ?? 0,
+      ctx_size_out: ctxOut?.byteLength ?? 0,
+      retval: 0,
+      repeat: input.repeat ?? 0,
+      duration: 0,
+      flags: 0,
+      cpu: 0,
+      batch_size: 0,
+    };
+    const err = libbpf().bpf_prog_test_run_opts(this.fd, opts) as number;
+    if (err < 0) {
+      throw callError(`program ${this.name}: test run`, -err, -err === 524 ? ['this program type has no test run in this kernel'] : []);
+    }
+    const result: TestRunResult = {
+      retval: opts.retval,
+      data: dataOut.slice(0, opts.data_size_out),
+      duration: opts.duration,
+    };
+    if (ctxOut) result.ctx = ctxOut.slice(0, opts.ctx_size_out);
+    return result;
+  }
+
+  /** Pins the program on a bpffs path. */
+  pin(path: string): void {
+    const err = libbpf().bpf_obj_pin(this.fd, path) as number;
+    if (err < 0) throw callError(`program ${this.name}: pin at ${path}`, -err, pinDetail(-err));
+  }
+}
+
+/** A clear error where the kernel has no kprobes (no kprobe PMU and no kprobe_events). */
+export function assertKprobes(program: string): void {
+  const pmu = existsSync('/sys/bus/event_source/devices/kprobe');
+  const legacy = existsSync('/sys/kernel/tracing/kprobe_events') || existsSync('/sys/kernel/debug/tracing/kprobe_events');
+  if (!pmu && !legacy) {
+    throw new NotSupportedError(`program ${program}: this kernel has no kprobes, so kprobe/kretprobe programs cannot attach`, {
+      hint: 'the kernel is built without CONFIG_KPROBES; use a tracepoint, raw tracepoint or fentry program instead',
+    });
+  }
+}
+
+function interfaceIndex(options: { ifname?: string; ifindex?: number }): number {
+  if (options.ifindex !== undefined) return options.ifindex;
+  if (!options.ifname) throw new UsageError('name the interface: { ifname } or { ifindex }');
+  const index = libc().if_nametoindex(options.ifname) as number;
+  if (index === 0) {
+    throw new TsbpfError(`network interface ${options.ifname} does not exist`, { hint: 'list interfaces with `ip link`' });
+  }
+  return index;
+}
+
+function describeIf(options: { ifname?: string; ifindex?: number }): string {
+  return options.ifname ?? `ifindex ${options.ifindex}`;
+}
+
+/** Resolves a bare executable name through PATH, as the shell does; libraries are left to libbpf. */
+export function resolveBinary(binary: string): string {
+  if (binary.includes('/') || binary.includes('.so')) return binary;
+  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
+    const candidate = join(dir, binary);
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // next
+    }
+  }
+  throw new TsbpfError(`cannot find ${binary} in PATH`, { hint: 'give the absolute path of the binary' });
+}

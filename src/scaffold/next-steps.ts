@@ -1,0 +1,30 @@
+// The text printed after a project is written: what to run next, in order.
+
+import { isAbsolute, relative } from 'node:path';
+import type { PackageManager } from './package-manager.js';
+import { runScript } from './package-manager.js';
+
+export interface NextStepsInput {
+  /** Absolute project directory. */
+  dir: string;
+  cwd: string;
+  pm: PackageManager;
+  installed: boolean;
+}
+
+export function nextSteps({ dir, cwd, pm, installed }: NextStepsInput): string[] {
+  const steps: string[] = [];
+  const rel = relative(cwd, dir);
+  // A path below the working directory reads best relative; anything else, absolute.
+  const shown = rel === '' ? '' : rel.startsWith('..') || isAbsolute(rel) ? dir : rel;
+  if (shown !== '') steps.push(`cd ${/[\s'"$]/.test(shown) ? `'${shown.replaceAll("'", "'\\''")}'` : shown}`);
+  if (!installed) steps.push(`${pm.name} install`);
+  const commented: Array<[string, string]> = [
+    [runScript(pm, 'build'), 'compile the C program, write its typed loader, run tsc'],
+    [`sudo ${runScript(pm, 'start')}`, 'load and attach it (needs root); Ctrl-C detaches'],
+    [`sudo ${runScript(pm, 'test')}`, 'run its test against the kernel'],
+  ];
+  const width = Math.max(...commented.map(([command]) => command.length));
+  for (const [command, comment] of commented) steps.push(`${command.padEnd(width)}  # ${comment}`);
+  return steps;
+}

@@ -1,0 +1,32 @@
+// A small execsnoop: prints every program started on this machine (each execve()), with its
+// pid, its parent's pid and the command that started it. Ctrl-C stops it. Needs root.
+
+import { PermissionError, TsbpfError } from 'tsbpf';
+import { loadExecsnoop } from './execsnoop.js';
+
+async function main(): Promise<void> {
+  // `await using` detaches the program and frees its maps when main() returns.
+  await using objs = await loadExecsnoop();
+  await using _link = objs.programs.tracepointExecve.attach();
+  const events = objs.maps.events.reader();
+
+  // Ctrl-C ends the loop below instead of killing the process, so the cleanup above runs.
+  process.once('SIGINT', () => events.close());
+  process.once('SIGTERM', () => events.close());
+
+  console.log('Tracing execve() (run any command in another terminal). Ctrl-C to stop.');
+  console.log(`${'PID'.padStart(7)} ${'PPID'.padStart(7)} ${'COMM'.padEnd(16)} FILE`);
+  for await (const event of events) {
+    console.log(`${String(event.pid).padStart(7)} ${String(event.ppid).padStart(7)} ${event.comm.padEnd(16)} ${event.filename}`);
+  }
+  console.log('\nDetaching.');
+}
+
+main().catch((error: unknown) => {
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  if (error instanceof TsbpfError && error.hint) console.error(`hint: ${error.hint}`);
+  if (error instanceof PermissionError || process.getuid?.() !== 0) {
+    console.error('Loading eBPF programs needs root: run `sudo npm start`.');
+  }
+  process.exitCode = 1;
+});

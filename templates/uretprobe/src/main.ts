@@ -1,0 +1,33 @@
+// Prints every line bash's readline() returns, with the pid of the shell that read it.
+// Run it as root (`sudo npm start`), type commands in another bash, and press Ctrl-C to stop.
+
+import { PermissionError, TsbpfError } from 'tsbpf';
+import { loadReadline } from './readline.js';
+
+async function main(): Promise<void> {
+  // `await using` closes what it holds when main() returns: the link detaches the probe, the
+  // objects free the program and its maps. Nothing stays in the kernel after exit.
+  await using objs = await loadReadline();
+  await using _link = objs.programs.uretprobeBashReadline.attach();
+  const events = objs.maps.events.reader();
+
+  // Ctrl-C ends the loop below instead of killing the process, so the cleanup above runs.
+  process.once('SIGINT', () => events.close());
+  process.once('SIGTERM', () => events.close());
+
+  console.log('Tracing readline() in /bin/bash: type a command in another bash shell. Ctrl-C to stop.');
+  console.log('PID\tLINE');
+  for await (const event of events) {
+    console.log(`${event.pid}\t${event.line}`);
+  }
+  console.log('\nDetaching.');
+}
+
+main().catch((error: unknown) => {
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  if (error instanceof TsbpfError && error.hint) console.error(`hint: ${error.hint}`);
+  if (error instanceof PermissionError || process.getuid?.() !== 0) {
+    console.error('Loading eBPF programs needs root: run `sudo npm start`.');
+  }
+  process.exitCode = 1;
+});

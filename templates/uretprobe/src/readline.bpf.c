@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0
+// Every line bash's readline() returns, with the pid of the bash that read it.
+//
+// A uretprobe runs when a user-space function returns. readline() returns the line the user
+// typed (a char * in bash's memory); the program copies it into an event and sends it to user
+// space through a perf event array, one buffer per CPU.
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct event {
+	__u32 pid;
+	char line[80];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} events SEC(".maps");
+
+// Puts struct event into the object's BTF (a local variable's type is not recorded there), so
+// `tsbpf build` can generate its TypeScript interface; tsbpf.config.json binds it to `events`.
+const struct event *unused_event __attribute__((unused));
+
+// The section name tells libbpf where to attach: the return of readline in /bin/bash.
+// BPF_KRETPROBE gives the return value by name; uretprobes get the same registers as
+// kretprobes (libbpf >= 1.2 also spells it BPF_URETPROBE).
+SEC("uretprobe//bin/bash:readline")
+int BPF_KRETPROBE(uretprobe_bash_readline, const void *ret)
+{
+	struct event event = {};
+
+	if (!ret)
+		return 0; // readline returns NULL at end of input (Ctrl-D)
+
+	event.pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_probe_read_user_str(&event.line, sizeof(event.line), ret);
+	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &event, sizeof(event));
+	return 0;
+}

@@ -1,0 +1,200 @@
+// Generated types and codecs against the host C compiler and clang's own initialised data, for
+// both byte orders; variable-length records; and the generated code under tsc --strict.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { type ObjectInfo, readObject } from '../../src/btf/index.js';
+import type { RecordCodec } from '../../src/codegen/codec.js';
+import { emitTypes, emitTypesModule } from '../../src/codegen/types.js';
+import { TsbpfError } from '../../src/errors.js';
+import { codecModule, hostLayout, importGenerated, layoutsObject } from '../fixtures/btf/helpers.js';
+
+const GLOBALS = ['g_tricky', 'g_varrec', 'g_packed', 'g_top'] as const;
+
+function variable(obj: ObjectInfo, name: string) {
+  for (const s of obj.dataSections) {
+    const v = s.variables.find((x) => x.name === name);
+    if (v) return { ...v, bytes: s.data.subarray(v.offset, v.offset + v.size) };
+  }
+  throw new Error(`no variable ${name}`);
+}
+
+function generate(obj: ObjectInfo, endianness: 'host' | 'little' | 'big' = 'host') {
+  const roots = GLOBALS.map((g) => variable(obj, g).type);
+  roots.push(obj.btf.get('flexrec', 'struct').id);
+  return emitTypesModule(obj.btf, roots, { endianness });
+}
+
+type Codecs = Record<string, RecordCodec<Record<string, unknown>>> & { Color: Record<string, number> };
+
+const expectedTricky = {
+  flag: 0xa5,
+  big: 0x1234567890abcdefn,
+  neg: -1234567890123456789n,
+  sneg: -123456,
+  sshort: -2,
+  cname: 'hi',
+  ubytes: Uint8Array.from([1, 2, 250, 255]),
+  sbytes: Int8Array.from([-1, 2, -128]),
+  bf1: 5,
+  bf2: 100,
+  bf3: -200,
+  bf4: 0xabcdef1234n,
+  in: { a: 0xbeef, b: 7, c: 0xdeadbeef },
+  arr: [
+    { a: 1, b: 2, c: 3 },
+    { a: 4, b: 5, c: 6 },
+  ],
+  matrix: [Uint32Array.from([1, 2, 3]), Uint32Array.from([4, 5, 6])],
+  names: ['ab', 'cde'],
+  num: { i: 0x3f800000, f: 1, bytes: Uint8Array.from([0, 0, 0x80, 0x3f]) },
+  anon_u: 0x01020304,
+  point: { x: 9, y: 10 },
+  ok: true,
+  d: -2.5,
+  f: 0.25,
+  ptr: 0n,
+  shorts: Int16Array.from([-300, 300]),
+  longs: BigUint64Array.from([0xffffffffffffffffn, 42n]),
+};
+
+describe('generated codecs', () => {
+  it('decode the host compiler’s bytes to the initialiser’s values, and encode them back', async () => {
+    const obj = readObject(layoutsObject('bpfel'), 'layouts.bpf.o');
+    const mod = (await importGenerated(generate(obj))) as Codecs;
+    const host = hostLayout();
+    const Tricky = mod.Tricky!;
+    const hostTricky = host.bytes.get('g_tricky')!;
+    expect(Tricky.size).toBe(hostTricky.length);
+    const value = Tricky.decode(hostTricky);
+    expect(value).toMatchObject(expectedTricky);
+    expect(value.anon_h).toEqual(Uint16Array.from([0x0304, 0x0102]));
+    expect(value.col).toBe(mod.Color.BLUE);
+    expect(Tricky.encode(value)).toEqual(hostTricky);
+
+    expect(mod.Varrec!.decode(host.bytes.get('g_varrec')!)).toEqual({
+      pid: 42,
+      len: 3,
+      comm: 'cat',
+      data: Uint16Array.from([10, 20, 30, 0, 0, 0, 0, 0]),
+    });
+    expect(mod.Packed!.size).toBe(7);
+    expect(mod.Packed!.decode(host.bytes.get('g_packed')!)).toEqual({ a: 1, b: 0x11223344, c: 0x5566 });
+    expect(mod.Packed!.encode({ a: 1, b: 0x11223344, c: 0x5566 })).toEqual(host.bytes.get('g_packed'));
+    expect(mod.Top!.decode(host.bytes.get('g_top')!)).toEqual({
+      whole: 0x1122334455667788n,
+      parts: { lo: 0x55667788, hi: 0x11223344 },
+    });
+    for (const g of ['g_varrec', 'g_top'] as const) {
+      const codec = g === 'g_varrec' ? mod.Varrec! : mod.Top!;
+      expect(codec.encode(codec.decode(host.bytes.get(g)!))).toEqual(host.bytes.get(g));
+    }
+  });
+
+  for (const target of ['bpfel', 'bpfeb'] as const) {
+    it(`decode clang's ${target} .data bytes (codecs in that byte order)`, async () => {
+      const obj = readObject(layoutsObject(target), `layouts.${target}.o`);
+      const mod = (await importGenerated(generate(obj, target === 'bpfel' ? 'little' : 'big'))) as Codecs;
+      const bytes = variable(obj, 'g_tricky').bytes;
+      const value = mod.Tricky!.decode(bytes);
+      const numBytes = target === 'bpfel' ? [0, 0, 0x80, 0x3f] : [0x3f, 0x80, 0, 0];
+      expect(value).toMatchObject({ ...expectedTricky, num: { ...expectedTricky.num, bytes: Uint8Array.from(numBytes) } });
+      // encode(decode(b)) equals b (the initialised data has zero padding).
+      expect(mod.Tricky!.encode(value)).toEqual(bytes);
+      for (const [g, codec] of [
+        ['g_varrec', mod.Varrec!],
+        ['g_packed', mod.Packed!],
+        ['g_top', mod.Top!],
+      ] as const) {
+        const b = variable(obj, g).bytes;
+        expect(codec.encode(codec.decode(b))).toEqual(b);
+      }
+    });
+  }
+
+  it('round-trip random bytes except in padding', async () => {
+    const obj = readObject(layoutsObject('bpfel'), 'layouts.bpf.o');
+    const mod = (await importGenerated(generate(obj))) as Codecs;
+    const Packed = mod.Packed!;
+    for (let seed = 1; seed < 50; seed++) {
+      const b = Uint8Array.from({ length: Packed.size }, (_, i) => (seed * 31 + i * 17) & 0xff);
+      expect(Packed.encode(Packed.decode(b))).toEqual(b);
+    }
+    // struct inner has one byte of padding at offset 3: zeroed on encode, everything else kept.
+    const Inner = mod.Inner!;
+    const b = Uint8Array.from([1, 2, 3, 0xff, 5, 6, 7, 8]);
+    expect(Inner.encode(Inner.decode(b))).toEqual(Uint8Array.from([1, 2, 3, 0, 5, 6, 7, 8]));
+  });
+
+  it('decode variable-length records', async () => {
+    const obj = readObject(layoutsObject('bpfel'), 'layouts.bpf.o');
+    const mod = (await importGenerated(generate(obj))) as Codecs;
+    const Varrec = mod.Varrec!;
+    const full = hostLayout().bytes.get('g_varrec')!;
+    expect(Varrec.minSize).toBe(16);
+    // Header plus three of eight u16 elements.
+    const { value, length } = Varrec.decodeWithLength(full.subarray(0, 16 + 6));
+    expect(length).toBe(22);
+    expect(value).toEqual({ pid: 42, len: 3, comm: 'cat', data: Uint16Array.from([10, 20, 30]) });
+    // An odd byte of a partial element is not consumed.
+    expect(Varrec.decodeWithLength(full.subarray(0, 16 + 5)).length).toBe(20);
+    expect(Varrec.decode(full.subarray(0, 16)).data).toEqual(new Uint16Array(0));
+    expect(Varrec.decodeWithLength(full).length).toBe(32);
+    // Too short for the fixed part: a clear TsbpfError.
+    expect(() => Varrec.decode(full.subarray(0, 12))).toThrow(TsbpfError);
+    expect(() => Varrec.decode(full.subarray(0, 12))).toThrow(/struct varrec.*16 bytes/);
+    // A flexible array member takes what the record holds.
+    const Flexrec = mod.Flexrec!;
+    expect(Flexrec.size).toBe(4);
+    const rec = Uint8Array.from([3, 0, 0, 0, 1, 0, 2, 0, 3, 0]);
+    expect(Flexrec.decodeWithLength(rec)).toEqual({ value: { n: 3, vals: Uint16Array.from([1, 2, 3]) }, length: 10 });
+    // Decoding at an offset within a larger buffer.
+    const shifted = new Uint8Array(40);
+    shifted.set(full, 8);
+    expect(Varrec.decodeWithLength(shifted, 8).value).toEqual(Varrec.decode(full));
+  });
+
+  it('names types in PascalCase, resolves collisions deterministically and reports codecs', () => {
+    const obj = readObject(layoutsObject('bpfel'), 'layouts.bpf.o');
+    const btf = obj.btf;
+    const tricky = btf.get('tricky', 'struct').id;
+    const a = emitTypes(btf, [tricky, btf.get('top', 'union').id], { reserved: ['Inner'] });
+    const b = emitTypes(btf, [btf.get('top', 'union').id, tricky], { reserved: ['Inner'] });
+    expect(a.code).toBe(b.code);
+    expect(a.nameOf(tricky)).toBe('Tricky');
+    expect(a.code).toContain('export interface InnerStruct {');
+    // `number` would shadow the global Number: the kind suffix resolves it.
+    expect(a.code).toContain('export const NumberUnion: ');
+    expect(a.names).toContain('Color');
+    const u32 = btf.get('u32', 'typedef').id;
+    expect(a.nameOf(u32)).toBe('number');
+    expect(a.codecOf(u32)).toBe('u32');
+    expect(a.codecOf(btf.get('u64', 'typedef').id)).toBe('u64');
+    expect(a.imports()).toContain('u32');
+  });
+
+  it('type-checks under tsc --strict with noUncheckedIndexedAccess', () => {
+    const obj = readObject(layoutsObject('bpfel'), 'layouts.bpf.o');
+    const dir = mkdtempSync(join(tmpdir(), 'tsbpf-tsc-'));
+    const file = join(dir, 'layouts.ts');
+    writeFileSync(file, generate(obj));
+    const program = ts.createProgram([file], {
+      strict: true,
+      noUncheckedIndexedAccess: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      skipLibCheck: true,
+      types: [],
+      paths: { tsbpf: [codecModule] },
+      allowImportingTsExtensions: true,
+    });
+    const diagnostics = ts
+      .getPreEmitDiagnostics(program)
+      .map((d) => `${d.file?.fileName}:${d.start}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+    expect(diagnostics).toEqual([]);
+  });
+});
