@@ -63,7 +63,9 @@ export class Btf {
     else if (magicLe === 0x9feb) le = false;
     else this.fail(`bad magic 0x${magicLe.toString(16)}`);
     if (options.littleEndian !== undefined && options.littleEndian !== le!) {
-      this.fail(`the blob is ${le! ? 'little' : 'big'}-endian, expected ${options.littleEndian ? 'little' : 'big'}`);
+      this.fail(
+        `the blob is ${le! ? 'little' : 'big'}-endian, expected ${options.littleEndian ? 'little' : 'big'}`,
+      );
     }
     this.littleEndian = le!;
     const version = bytes[2];
@@ -75,12 +77,15 @@ export class Btf {
     const strLen = this.u32(20);
     if (hdrLen < HEADER_MIN || hdrLen > bytes.length) this.fail(`header length ${hdrLen} is out of range`);
     const body = bytes.length - hdrLen;
-    if (typeOff > body || typeLen > body - typeOff) this.fail(`type section ${typeOff}+${typeLen} is out of range`);
-    if (strOff > body || strLen > body - strOff) this.fail(`string section ${strOff}+${strLen} is out of range`);
+    if (typeOff > body || typeLen > body - typeOff)
+      this.fail(`type section ${typeOff}+${typeLen} is out of range`);
+    if (strOff > body || strLen > body - strOff)
+      this.fail(`string section ${strOff}+${strLen} is out of range`);
     if (typeOff % 4 !== 0) this.fail(`type section offset ${typeOff} is not 4-byte aligned`);
     const strBytes = bytes.subarray(hdrLen + strOff, hdrLen + strOff + strLen);
     if (strLen > 0 && strBytes[strLen - 1] !== 0) this.fail('the string section does not end with NUL');
-    if (!this.base && strLen > 0 && strBytes[0] !== 0) this.fail('the string section does not start with NUL');
+    if (!this.base && strLen > 0 && strBytes[0] !== 0)
+      this.fail('the string section does not start with NUL');
     this.strings = new StringTable(strBytes, this.base ? this.base.stringsEnd : 0);
     this.typeStart = hdrLen + typeOff;
     this.offsets = this.scan(typeLen);
@@ -181,7 +186,8 @@ export class Btf {
   }
 
   /** Alignment in bytes, as libbpf computes it (btf__align_of): packed structs align to 1. */
-  alignof(id: number): number {
+  alignof(id: number, depth = 0): number {
+    if (depth > MAX_CHAIN) this.fail(`type ${id} nests too deeply (or contains itself)`);
     const t = this.resolve(id);
     switch (t.kind) {
       case 'int':
@@ -192,12 +198,12 @@ export class Btf {
       case 'ptr':
         return 8;
       case 'array':
-        return this.alignof(t.type);
+        return this.alignof(t.type, depth + 1);
       case 'struct':
       case 'union': {
         let align = 1;
         for (const m of t.members) {
-          const a = this.alignof(m.type);
+          const a = this.alignof(m.type, depth + 1);
           // A member off its natural alignment means the struct is packed.
           if (m.bitSize === 0 && m.bitOffset % (8 * a) !== 0) return 1;
           align = Math.max(align, a);
@@ -215,9 +221,13 @@ export class Btf {
    */
   member(structId: number, name: string): (BtfMember & { path: BtfMember[] }) | undefined {
     type Found = BtfMember & { path: BtfMember[] };
+    // Corrupt BTF can make a struct contain itself: visit each type once.
+    const seen = new Set<number>();
     const search = (id: number, base: number, path: BtfMember[], depth: number): Found | undefined => {
       const t = this.resolve(id);
-      if ((t.kind !== 'struct' && t.kind !== 'union') || depth > MAX_CHAIN) return undefined;
+      if ((t.kind !== 'struct' && t.kind !== 'union') || depth > MAX_CHAIN || seen.has(t.id))
+        return undefined;
+      seen.add(t.id);
       for (const m of t.members) {
         if (m.name === name) return { ...m, bitOffset: base + m.bitOffset, path: [...path, m] };
       }
@@ -232,8 +242,15 @@ export class Btf {
   }
 
   /** A C-like spelling of a type for messages: 'struct event', 'unsigned int *', 'char[16]'. */
-  describe(id: number, depth = 0): string {
-    if (depth > MAX_CHAIN) return '...';
+  describe(id: number): string {
+    // A budget of types visited keeps corrupt graphs (a prototype taking pointers to itself) cheap.
+    let budget = 256;
+    const go = (id: number, depth: number): string =>
+      --budget < 0 || depth > MAX_CHAIN ? '...' : this.spell(id, depth, go);
+    return go(id, 0);
+  }
+
+  private spell(id: number, depth: number, describe: (id: number, depth: number) => string): string {
     const t = this.type(id);
     switch (t.kind) {
       case 'void':
@@ -247,7 +264,7 @@ export class Btf {
       case 'fwd':
         return `${t.union ? 'union' : 'struct'} ${t.name}`;
       case 'ptr':
-        return `${this.describe(t.type, depth + 1)} *`;
+        return `${describe(t.type, depth + 1)} *`;
       case 'array': {
         // C spells the outer dimension first: u32[2][3] is an array of 2 arrays of 3.
         let dims = `[${t.nelems}]`;
@@ -256,16 +273,16 @@ export class Btf {
           dims += `[${elem.nelems}]`;
           elem = this.type(elem.type);
         }
-        return `${this.describe(elem.id, depth + 1)}${dims}`;
+        return `${describe(elem.id, depth + 1)}${dims}`;
       }
       case 'const':
       case 'volatile':
       case 'restrict':
-        return `${t.kind} ${this.describe(t.type, depth + 1)}`;
+        return `${t.kind} ${describe(t.type, depth + 1)}`;
       case 'type_tag':
-        return this.describe(t.type, depth + 1);
+        return describe(t.type, depth + 1);
       case 'func_proto':
-        return `${this.describe(t.returnType, depth + 1)} (*)(${t.params.map((p) => this.describe(p.type, depth + 1)).join(', ')})`;
+        return `${describe(t.returnType, depth + 1)} (*)(${t.params.map((p) => describe(p.type, depth + 1)).join(', ')})`;
       default:
         return t.name || t.kind;
     }
@@ -391,7 +408,8 @@ export class Btf {
           const bits = enc & 0xff;
           const bitOff = (enc >>> 16) & 0xff;
           if (![1, 2, 4, 8, 16].includes(sizeOrType)) this.fail(`int type ${id} has size ${sizeOrType}`);
-          if (bits === 0 || bits + bitOff > sizeOrType * 8) this.fail(`int type ${id} has ${bits} bits at ${bitOff}`);
+          if (bits === 0 || bits + bitOff > sizeOrType * 8)
+            this.fail(`int type ${id} has ${bits} bits at ${bitOff}`);
           break;
         }
         case 3:
@@ -408,7 +426,8 @@ export class Btf {
           break;
         case 6:
         case 19:
-          for (let i = 0, rec = kind === 6 ? 8 : 12; i < vlen; i++) str(this.u32(body + rec * i), `enumerator of ${id}`);
+          for (let i = 0, rec = kind === 6 ? 8 : 12; i < vlen; i++)
+            str(this.u32(body + rec * i), `enumerator of ${id}`);
           break;
         case 13:
           ref(sizeOrType);
@@ -423,7 +442,8 @@ export class Btf {
       }
       o = body + extra;
     }
-    if (maxRef >= this.firstId + n) this.fail(`a type refers to id ${maxRef}, but the last id is ${this.firstId + n - 1}`);
+    if (maxRef >= this.firstId + n)
+      this.fail(`a type refers to id ${maxRef}, but the last id is ${this.firstId + n - 1}`);
     return offsets.slice(0, n);
   }
 
@@ -459,7 +479,14 @@ export class Btf {
       case 'type_tag':
         return { id, name, kind, type: sizeOrType };
       case 'array':
-        return { id, name, kind, type: this.u32(body), indexType: this.u32(body + 4), nelems: this.u32(body + 8) };
+        return {
+          id,
+          name,
+          kind,
+          type: this.u32(body),
+          indexType: this.u32(body + 4),
+          nelems: this.u32(body + 8),
+        };
       case 'struct':
       case 'union': {
         const members: BtfMember[] = [];
@@ -519,7 +546,13 @@ export class Btf {
       case 'float':
         return { id, name, kind, size: sizeOrType };
       case 'decl_tag':
-        return { id, name, kind, type: sizeOrType, componentIndex: this.view.getInt32(body, this.littleEndian) };
+        return {
+          id,
+          name,
+          kind,
+          type: sizeOrType,
+          componentIndex: this.view.getInt32(body, this.littleEndian),
+        };
       default:
         return this.fail(`type ${id} has kind ${kind}, which cannot appear here`);
     }

@@ -54,10 +54,17 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, file = btf.file): LineI
   if (hdrLen < 24 || hdrLen > bytes.length) fail(`header length ${hdrLen} is out of range`);
 
   // Each sub-section: u32 record size, then per ELF section {name_off, num_info, records...}.
-  const walk = (off: number, len: number, what: string, minRec: number, each: (sec: string, rec: number) => void) => {
+  const walk = (
+    off: number,
+    len: number,
+    what: string,
+    minRec: number,
+    each: (sec: string, rec: number) => void,
+  ) => {
     if (len === 0) return;
     const start = hdrLen + off;
-    if (off > bytes.length || len > bytes.length - start || len < 4) fail(`${what} ${off}+${len} is out of range`);
+    if (off > bytes.length || len > bytes.length - start || len < 4)
+      fail(`${what} ${off}+${len} is out of range`);
     const end = start + len;
     const recSize = u32(start);
     if (recSize < minRec || recSize % 4 !== 0) fail(`${what} record size ${recSize} is invalid`);

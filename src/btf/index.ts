@@ -5,6 +5,12 @@ export { Btf, type ParseBtfOptions, parseBtf } from './btf.js';
 export { type FuncInfo, type LineInfo, type LineInfoTable, parseBtfExt } from './ext.js';
 export { KERNEL_BTF_PATH, readKernelBtf } from './kernel.js';
 export { MAP_TYPE_NAMES, type MapInfo, readMaps } from './maps.js';
-export { type DataSectionInfo, type ObjectInfo, type ProgramInfo, readObject, type VariableInfo } from './object.js';
+export {
+  type DataSectionInfo,
+  type ObjectInfo,
+  type ProgramInfo,
+  readObject,
+  type VariableInfo,
+} from './object.js';
 export { StringTable } from './strings.js';
 export * from './types.js';

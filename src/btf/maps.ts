@@ -75,7 +75,8 @@ export function readMaps(btf: Btf): MapInfo[] {
   const maps: MapInfo[] = [];
   for (const v of sec.vars) {
     const variable = btf.type(v.type);
-    if (variable.kind !== 'var') throw bad(btf, `.maps entry ${v.type} is a ${variable.kind}, not a variable`);
+    if (variable.kind !== 'var')
+      throw bad(btf, `.maps entry ${v.type} is a ${variable.kind}, not a variable`);
     const map = parseMapDef(btf, variable.name, variable.type, 0);
     map.varType = variable.id;
     maps.push(map);

@@ -1,8 +1,18 @@
 // Reads what tsbpf needs to know about a compiled eBPF object: its BTF and line info, its
 // BTF-defined maps, its programs (functions in executable sections other than .text, as libbpf
 // counts them in bpf_object__add_programs) and its global variables by data section.
+
+import {
+  SHF_ALLOC,
+  SHF_EXECINSTR,
+  SHN_LORESERVE,
+  SHT_NOBITS,
+  SHT_PROGBITS,
+  STB_GLOBAL,
+  STB_WEAK,
+  STT_FUNC,
+} from '../elf/constants.js';
 import { type ElfFile, type ElfSymbol, parseElf } from '../elf/elf.js';
-import { SHF_ALLOC, SHF_EXECINSTR, SHN_LORESERVE, SHT_NOBITS, SHT_PROGBITS, STB_GLOBAL, STB_WEAK, STT_FUNC } from '../elf/constants.js';
 import { FormatError } from '../errors.js';
 import { type Btf, parseBtf } from './btf.js';
 import { type LineInfoTable, parseBtfExt } from './ext.js';
@@ -98,6 +108,8 @@ export function readObject(bytes: Uint8Array, file = '<buffer>'): ObjectInfo {
 
 function readDataSections(elf: ElfFile, btf: Btf, symbols: ElfSymbol[]): DataSectionInfo[] {
   const out: DataSectionInfo[] = [];
+  const bySection = new Map<string, ElfSymbol>();
+  for (const s of symbols) bySection.set(`${s.sectionIndex}:${s.name}`, s);
   for (const section of elf.sections) {
     if (!DATA_SECTION.test(section.name) || (section.flags & SHF_ALLOC) === 0) continue;
     if (section.type !== SHT_PROGBITS && section.type !== SHT_NOBITS) continue;
@@ -110,11 +122,13 @@ function readDataSections(elf: ElfFile, btf: Btf, symbols: ElfSymbol[]): DataSec
         if (variable.kind !== 'var') continue;
         // Object files may carry offset 0 for every variable (libbpf fixes them up from the
         // symbol table in btf_fixup_datasec); the symbol's value is authoritative.
-        const sym = symbols.find((s) => s.name === variable.name && s.sectionIndex === section.index);
+        const sym = bySection.get(`${section.index}:${variable.name}`);
         const offset = sym ? sym.value : v.offset;
         const size = v.size || btf.sizeof(variable.type);
         if (offset + size > section.size) {
-          throw new FormatError(`${elf.file}: variable ${variable.name} (${offset}+${size}) lies outside ${section.name}`);
+          throw new FormatError(
+            `${elf.file}: variable ${variable.name} (${offset}+${size}) lies outside ${section.name}`,
+          );
         }
         variables.push({ name: variable.name, offset, size, type: variable.type, linkage: variable.linkage });
       }

@@ -185,4 +185,10 @@ export type BtfType =
   | DeclTagType;
 
 /** The BtfType variant of a kind name. */
-export type BtfTypeOfKind<K extends BtfKindName> = Extract<BtfType, { kind: K }>;
+export type BtfTypeOfKind<K extends BtfKindName> = BtfType extends infer T
+  ? T extends { kind: infer Kinds }
+    ? K extends Kinds
+      ? T
+      : never
+    : never
+  : never;

@@ -10,7 +10,10 @@ import { basename, dirname, join } from 'node:path';
 const tempMarker = '.tsbpf-tmp-';
 
 function temporaryPath(path: string): string {
-  return join(dirname(path), `.${basename(path)}${tempMarker}${process.pid}-${randomBytes(4).toString('hex')}`);
+  return join(
+    dirname(path),
+    `.${basename(path)}${tempMarker}${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
 }
 
 /** Writes one file atomically: readers see the old content or the new, never a mix. */

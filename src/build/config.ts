@@ -108,7 +108,12 @@ const configSchema = object({
 });
 
 /** Validates parsed JSON as a config read from `file`, resolving paths against `root`. */
-export function parseConfig(json: unknown, file: string, root = dirname(file), keyPrefix: string[] = []): BuildConfig {
+export function parseConfig(
+  json: unknown,
+  file: string,
+  root = dirname(file),
+  keyPrefix: string[] = [],
+): BuildConfig {
   const at: SchemaPath = { file, keys: keyPrefix };
   const raw = configSchema(json, at);
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(root, p));
@@ -126,14 +131,22 @@ export function parseConfig(json: unknown, file: string, root = dirname(file), k
     }
     const sources = program.sources ?? (program.source === undefined ? undefined : [program.source]);
     if (sources === undefined) {
-      throw schemaError({ file, keys: [...here.keys, 'sources'] }, 'is required', 'the C files to compile, e.g. "sources": ["src/bpf/probe.c"]');
+      throw schemaError(
+        { file, keys: [...here.keys, 'sources'] },
+        'is required',
+        'the C files to compile, e.g. "sources": ["src/bpf/probe.c"]',
+      );
     }
     const absSources = sources.map(abs);
     const outDir = program.outDir === undefined ? dirname(absSources[0] ?? root) : abs(program.outDir);
     const key = join(outDir, program.ident);
     const previous = seen.get(key);
     if (previous !== undefined) {
-      throw schemaError(here, `writes the same files as ${previous} (${program.ident} in ${outDir})`, 'give each program its own ident or outDir');
+      throw schemaError(
+        here,
+        `writes the same files as ${previous} (${program.ident} in ${outDir})`,
+        'give each program its own ident or outDir',
+      );
     }
     seen.set(key, where);
     return {
@@ -221,9 +234,12 @@ export function loadConfig(options: { cwd?: string; file?: string } = {}): Build
   if (options.file !== undefined) return readConfigFile(resolve(cwd, options.file));
   const found = findConfigFile(cwd);
   if (found === undefined) {
-    throw new ConfigError(`no ${configFileName} (or "tsbpf" key in package.json) in ${resolve(cwd)} or its parents`, {
-      hint: `create ${configFileName} with { "programs": [{ "ident": "probe", "sources": ["probe.c"] }] }, or pass --config FILE`,
-    });
+    throw new ConfigError(
+      `no ${configFileName} (or "tsbpf" key in package.json) in ${resolve(cwd)} or its parents`,
+      {
+        hint: `create ${configFileName} with { "programs": [{ "ident": "probe", "sources": ["probe.c"] }] }, or pass --config FILE`,
+      },
+    );
   }
   return readConfigFile(found);
 }

@@ -93,9 +93,11 @@ export function similarNames(name: string, candidates: Iterable<string>, limit =
   for (const candidate of new Set(candidates)) {
     const lower = candidate.toLowerCase();
     const distance = editDistance(wanted, lower);
-    const contains = lower.includes(wanted) || (wanted.length >= 3 && wanted.includes(lower) && lower.length >= 3);
+    const contains =
+      lower.includes(wanted) || (wanted.length >= 3 && wanted.includes(lower) && lower.length >= 3);
     const threshold = Math.max(2, Math.floor(wanted.length / 3));
-    if (distance <= threshold || contains) scored.push({ name: candidate, score: contains ? distance / 2 : distance });
+    if (distance <= threshold || contains)
+      scored.push({ name: candidate, score: contains ? distance / 2 : distance });
   }
   scored.sort((a, b) => a.score - b.score || a.name.length - b.name.length || (a.name < b.name ? -1 : 1));
   return scored.slice(0, limit).map((s) => s.name);

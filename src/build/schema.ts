@@ -32,10 +32,16 @@ function describe(value: unknown): string {
 }
 
 export function schemaError(at: SchemaPath, message: string, hint?: string): ConfigError {
-  return new ConfigError(`${at.file}: ${formatPath(at.keys)}: ${message}`, hint === undefined ? {} : { hint });
+  return new ConfigError(
+    `${at.file}: ${formatPath(at.keys)}: ${message}`,
+    hint === undefined ? {} : { hint },
+  );
 }
 
-const child = (at: SchemaPath, key: string | number): SchemaPath => ({ file: at.file, keys: [...at.keys, key] });
+const child = (at: SchemaPath, key: string | number): SchemaPath => ({
+  file: at.file,
+  keys: [...at.keys, key],
+});
 
 export const string =
   (options: { pattern?: RegExp; patternHint?: string; nonEmpty?: boolean } = {}): Checker<string> =>
@@ -57,7 +63,10 @@ export const oneOf =
   <T extends string>(allowed: readonly T[]): Checker<T> =>
   (value, at) => {
     if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-      throw schemaError(at, `expected one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${describe(value)}`);
+      throw schemaError(
+        at,
+        `expected one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${describe(value)}`,
+      );
     }
     return value as T;
   };

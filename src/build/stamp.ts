@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import type { CachedToolchain } from './toolcache.js';
 
 export const stampVersion = 1;
 
@@ -21,6 +22,8 @@ export interface Stamp {
   inputs: Record<string, string>;
   /** Output file name (relative to the stamp's folder) -> sha256. */
   outputs: Record<string, string>;
+  /** The tools the build used, so a later no-op build need not look for them again. */
+  toolchain?: CachedToolchain;
 }
 
 /** The stamp file of a program: hidden, beside `<ident>.ts`. Commit it with the outputs for `--check` in CI. */
@@ -73,7 +76,8 @@ export function settingsKey(settings: unknown): string {
 
 /** How a path is written in a stamp in `dir`: relative when inside `projectRoot`, else absolute. */
 export function stampRelative(dir: string, projectRoot: string, path: string): string {
-  const inProject = !relative(projectRoot, path).startsWith('..') && !isAbsolute(relative(projectRoot, path));
+  const fromRoot = relative(projectRoot, path);
+  const inProject = !fromRoot.startsWith('..') && !isAbsolute(fromRoot);
   return inProject ? relative(dir, path) || '.' : path;
 }
 
@@ -101,7 +105,12 @@ export function formatStamp(stamp: Stamp): string {
 }
 
 /** Why a program's outputs are stale; empty when they are up to date. */
-export function staleReasons(options: { dir: string; stampFile: string; key: string; hasher: FileHasher }): string[] {
+export function staleReasons(options: {
+  dir: string;
+  stampFile: string;
+  key: string;
+  hasher: FileHasher;
+}): string[] {
   const stamp = readStamp(options.stampFile);
   if (stamp === undefined) return ['never built (no stamp)'];
   const reasons: string[] = [];

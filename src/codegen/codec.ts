@@ -54,7 +54,8 @@ function fixed<T>(
     size,
     minSize: size,
     decode(bytes, offset = 0) {
-      if (offset < 0 || bytes.length - offset < size) throw tooShort(name, size, bytes.length - offset, offset);
+      if (offset < 0 || bytes.length - offset < size)
+        throw tooShort(name, size, bytes.length - offset, offset);
       return read(viewOf(bytes), offset);
     },
     decodeWithLength(bytes, offset = 0) {
@@ -66,7 +67,8 @@ function fixed<T>(
       return bytes;
     },
     encodeInto(value, bytes, offset = 0) {
-      if (offset < 0 || bytes.length - offset < size) throw tooShort(name, size, bytes.length - offset, offset);
+      if (offset < 0 || bytes.length - offset < size)
+        throw tooShort(name, size, bytes.length - offset, offset);
       write(viewOf(bytes), offset, value);
     },
   };
@@ -74,12 +76,42 @@ function fixed<T>(
 }
 
 const le = hostLittleEndian;
-export const u8: RecordCodec<number> = fixed('u8', 1, (v, o) => v.getUint8(o), (v, o, x) => v.setUint8(o, x));
-export const s8: RecordCodec<number> = fixed('s8', 1, (v, o) => v.getInt8(o), (v, o, x) => v.setInt8(o, x));
-export const u16: RecordCodec<number> = fixed('u16', 2, (v, o) => v.getUint16(o, le), (v, o, x) => v.setUint16(o, x, le));
-export const s16: RecordCodec<number> = fixed('s16', 2, (v, o) => v.getInt16(o, le), (v, o, x) => v.setInt16(o, x, le));
-export const u32: RecordCodec<number> = fixed('u32', 4, (v, o) => v.getUint32(o, le), (v, o, x) => v.setUint32(o, x, le));
-export const s32: RecordCodec<number> = fixed('s32', 4, (v, o) => v.getInt32(o, le), (v, o, x) => v.setInt32(o, x, le));
+export const u8: RecordCodec<number> = fixed(
+  'u8',
+  1,
+  (v, o) => v.getUint8(o),
+  (v, o, x) => v.setUint8(o, x),
+);
+export const s8: RecordCodec<number> = fixed(
+  's8',
+  1,
+  (v, o) => v.getInt8(o),
+  (v, o, x) => v.setInt8(o, x),
+);
+export const u16: RecordCodec<number> = fixed(
+  'u16',
+  2,
+  (v, o) => v.getUint16(o, le),
+  (v, o, x) => v.setUint16(o, x, le),
+);
+export const s16: RecordCodec<number> = fixed(
+  's16',
+  2,
+  (v, o) => v.getInt16(o, le),
+  (v, o, x) => v.setInt16(o, x, le),
+);
+export const u32: RecordCodec<number> = fixed(
+  'u32',
+  4,
+  (v, o) => v.getUint32(o, le),
+  (v, o, x) => v.setUint32(o, x, le),
+);
+export const s32: RecordCodec<number> = fixed(
+  's32',
+  4,
+  (v, o) => v.getInt32(o, le),
+  (v, o, x) => v.setInt32(o, x, le),
+);
 export const u64: RecordCodec<bigint> = fixed(
   'u64',
   8,
@@ -92,8 +124,18 @@ export const s64: RecordCodec<bigint> = fixed(
   (v, o) => v.getBigInt64(o, le),
   (v, o, x) => v.setBigInt64(o, x, le),
 );
-export const f32: RecordCodec<number> = fixed('f32', 4, (v, o) => v.getFloat32(o, le), (v, o, x) => v.setFloat32(o, x, le));
-export const f64: RecordCodec<number> = fixed('f64', 8, (v, o) => v.getFloat64(o, le), (v, o, x) => v.setFloat64(o, x, le));
+export const f32: RecordCodec<number> = fixed(
+  'f32',
+  4,
+  (v, o) => v.getFloat32(o, le),
+  (v, o, x) => v.setFloat32(o, x, le),
+);
+export const f64: RecordCodec<number> = fixed(
+  'f64',
+  8,
+  (v, o) => v.getFloat64(o, le),
+  (v, o, x) => v.setFloat64(o, x, le),
+);
 export const bool: RecordCodec<boolean> = fixed(
   'bool',
   1,
@@ -140,8 +182,20 @@ export function array<T>(element: Codec<T>, n: number): RecordCodec<T[]> {
   );
 }
 
-type NumberArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
-type NumberArrayConstructor = { new (n: number): NumberArray; readonly BYTES_PER_ELEMENT: number; readonly name: string };
+type NumberArray =
+  | Uint8Array
+  | Int8Array
+  | Uint16Array
+  | Int16Array
+  | Uint32Array
+  | Int32Array
+  | Float32Array
+  | Float64Array;
+type NumberArrayConstructor = {
+  new (n: number): NumberArray;
+  readonly BYTES_PER_ELEMENT: number;
+  readonly name: string;
+};
 type BigArrayConstructor = { new (n: number): BigUint64Array | BigInt64Array; readonly name: string };
 
 /** An array of `n` integers or floats as a typed array (`typedArray(Uint32Array, 4)`). */
@@ -162,7 +216,8 @@ export function typedArray<C extends NumberArrayConstructor | BigArrayConstructo
     (v, o, x) => {
       const b = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
       const src = x as unknown as ArrayLike<number | bigint>;
-      for (let i = 0; i < n && i < src.length; i++) (element as Codec<unknown>).encodeInto(src[i], b, o + i * element.size);
+      for (let i = 0; i < n && i < src.length; i++)
+        (element as Codec<unknown>).encodeInto(src[i], b, o + i * element.size);
     },
   );
 }
@@ -192,21 +247,21 @@ const utf8Encoder = new TextEncoder();
 
 /** The string in `b[o, o + n)` up to the first NUL, decoded as UTF-8. */
 export function readCString(b: Uint8Array, o: number, n: number): string {
-  let end = o;
-  const limit = o + n;
-  let ascii = true;
-  while (end < limit) {
-    const c = b[end]!;
-    if (c === 0) break;
-    if (c >= 0x80) ascii = false;
-    end++;
+  // Most strings in events (comm, file names) are short ASCII: build them in the scanning loop and
+  // fall back to TextDecoder at the first non-ASCII byte.
+  const limit = Math.min(o + n, b.length);
+  let s = '';
+  for (let i = o; i < limit; i++) {
+    const c = b[i]!;
+    if (c === 0) return s;
+    if (c >= 0x80) {
+      let end = i;
+      while (end < limit && b[end] !== 0) end++;
+      return utf8.decode(b.subarray(o, end));
+    }
+    s += String.fromCharCode(c);
   }
-  if (ascii && end - o <= 64) {
-    let s = '';
-    for (let i = o; i < end; i++) s += String.fromCharCode(b[i]!);
-    return s;
-  }
-  return utf8.decode(b.subarray(o, end));
+  return s;
 }
 
 /** Writes `s` as UTF-8 into `b[o, o + n)`, truncated to n bytes, the rest zeroed. */
@@ -228,7 +283,14 @@ export function writeBytes(b: Uint8Array, o: number, n: number, x: Uint8Array): 
  * numbering follows the byte order, as in C: from the least significant bit of `b[o]` on
  * little-endian targets, from its most significant bit on big-endian ones.
  */
-export function readBits(b: Uint8Array, o: number, bit: number, bits: number, signed: boolean, le: boolean): number {
+export function readBits(
+  b: Uint8Array,
+  o: number,
+  bit: number,
+  bits: number,
+  signed: boolean,
+  le: boolean,
+): number {
   const len = (bit + bits + 7) >> 3;
   let raw = 0;
   if (le) for (let i = len - 1; i >= 0; i--) raw = raw * 256 + b[o + i]!;
@@ -240,7 +302,14 @@ export function readBits(b: Uint8Array, o: number, bit: number, bits: number, si
 }
 
 /** Writes a bitfield read by readBits, leaving the neighbouring bits as they are. */
-export function writeBits(b: Uint8Array, o: number, bit: number, bits: number, value: number, le: boolean): void {
+export function writeBits(
+  b: Uint8Array,
+  o: number,
+  bit: number,
+  bits: number,
+  value: number,
+  le: boolean,
+): void {
   const len = (bit + bits + 7) >> 3;
   let raw = 0;
   if (le) for (let i = len - 1; i >= 0; i--) raw = raw * 256 + b[o + i]!;
@@ -255,7 +324,14 @@ export function writeBits(b: Uint8Array, o: number, bit: number, bits: number, v
 }
 
 /** readBits for bitfields of 64-bit integers (up to 64 bits wide), as bigint. */
-export function readBitsBig(b: Uint8Array, o: number, bit: number, bits: number, signed: boolean, le: boolean): bigint {
+export function readBitsBig(
+  b: Uint8Array,
+  o: number,
+  bit: number,
+  bits: number,
+  signed: boolean,
+  le: boolean,
+): bigint {
   const len = (bit + bits + 7) >> 3;
   let raw = 0n;
   if (le) for (let i = len - 1; i >= 0; i--) raw = (raw << 8n) | BigInt(b[o + i]!);
@@ -266,7 +342,14 @@ export function readBitsBig(b: Uint8Array, o: number, bit: number, bits: number,
 }
 
 /** writeBits for bigint bitfields. */
-export function writeBitsBig(b: Uint8Array, o: number, bit: number, bits: number, value: bigint, le: boolean): void {
+export function writeBitsBig(
+  b: Uint8Array,
+  o: number,
+  bit: number,
+  bits: number,
+  value: bigint,
+  le: boolean,
+): void {
   const len = (bit + bits + 7) >> 3;
   let raw = 0n;
   if (le) for (let i = len - 1; i >= 0; i--) raw = (raw << 8n) | BigInt(b[o + i]!);

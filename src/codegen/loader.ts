@@ -73,7 +73,8 @@ export function findType(btf: Btf, name: string): number | undefined {
   const match = /^\s*(?:(struct|union|enum)\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(name);
   if (!match) return undefined;
   const [, keyword, bare = ''] = match;
-  const kinds = keyword === undefined ? NAMED_KINDS : keyword === 'enum' ? (['enum', 'enum64'] as const) : [keyword];
+  const kinds =
+    keyword === undefined ? NAMED_KINDS : keyword === 'enum' ? (['enum', 'enum64'] as const) : [keyword];
   const found = btf.find(bare);
   for (const kind of kinds) {
     const hit = found.find((t) => t.kind === kind);
@@ -180,7 +181,8 @@ class LoaderEmitter {
         if (id === undefined) continue;
         roots.push(id);
         const t = this.btf.resolve(id);
-        if ((t.kind === 'struct' || t.kind === 'union') && t.name === '') names.set(t.id, `${pascalCase(map.name)}${role}`);
+        if ((t.kind === 'struct' || t.kind === 'union') && t.name === '')
+          names.set(t.id, `${pascalCase(map.name)}${role}`);
       }
       const event = eventTypes.get(map.name);
       if (event !== undefined) roots.push(event);
@@ -190,7 +192,9 @@ class LoaderEmitter {
     for (const id of typeRoots) this.types.codecOf(id);
 
     const programs = this.programEntries();
-    const maps = info.maps.map((map) => this.mapEntry(map, mapTypes.get(map.name)!, eventTypes.get(map.name)));
+    const maps = info.maps.map((map) =>
+      this.mapEntry(map, mapTypes.get(map.name)!, eventTypes.get(map.name)),
+    );
     assignKeys(maps);
     const vars = variables.map((v) => this.variableEntry(v));
     assignKeys(vars);
@@ -202,7 +206,12 @@ class LoaderEmitter {
     ].join('\n');
 
     for (const name of this.types.imports()) this.imports.add(name);
-    const out = [generatedHeader, '//', ...this.headerComment().map((l) => (l === '' ? '//' : `// ${l}`)), ''];
+    const out = [
+      generatedHeader,
+      '//',
+      ...this.headerComment().map((l) => (l === '' ? '//' : `// ${l}`)),
+      '',
+    ];
     if (!options.objects.some((o) => o.bytes)) out.push("import { readFile } from 'node:fs/promises';");
     out.push(formatImport(this.imports), '');
     if (this.types.code.trim() !== '') out.push(this.types.code.trimEnd(), '');
@@ -244,7 +253,9 @@ class LoaderEmitter {
       const map = this.info.maps.find((m) => m.name === mapName);
       if (!map) {
         const maps = this.info.maps.map((m) => m.name).join(', ') || '(none)';
-        throw new UsageError(`--event ${mapName}=${typeName}: the object has no map ${mapName}`, { hint: `its maps: ${maps}` });
+        throw new UsageError(`--event ${mapName}=${typeName}: the object has no map ${mapName}`, {
+          hint: `its maps: ${maps}`,
+        });
       }
       if (map.type !== RINGBUF && map.type !== PERF_EVENT_ARRAY) {
         throw new UsageError(`--event ${mapName}=${typeName}: ${mapName} is a ${map.typeName} map`, {
@@ -273,7 +284,13 @@ class LoaderEmitter {
     return from.maps.find((m) => m.name === map.name) ?? { ...map, keyType: undefined, valueType: undefined };
   }
 
-  private variableInfos(): Array<{ name: string; section: string; offset: number; type: number; readonly: boolean }> {
+  private variableInfos(): Array<{
+    name: string;
+    section: string;
+    offset: number;
+    type: number;
+    readonly: boolean;
+  }> {
     const out: Array<{ name: string; section: string; offset: number; type: number; readonly: boolean }> = [];
     const typesSections = this.options.typesFrom?.dataSections;
     for (const section of this.info.dataSections) {
@@ -282,7 +299,9 @@ class LoaderEmitter {
         if (v.linkage !== 'global') continue;
         let type = v.type;
         if (typesSections) {
-          const twin = typesSections.find((s) => s.name === section.name)?.variables.find((x) => x.name === v.name);
+          const twin = typesSections
+            .find((s) => s.name === section.name)
+            ?.variables.find((x) => x.name === v.name);
           if (!twin) continue;
           type = twin.type;
         }
@@ -319,7 +338,11 @@ class LoaderEmitter {
       case LPM_TRIE:
         if (!key || !value) return raw();
         this.use('HashMap');
-        return { ...base, type: `HashMap<${key.ts}, ${value.ts}>`, build: (r) => `new HashMap(${r}, ${key.codec}, ${value.codec})` };
+        return {
+          ...base,
+          type: `HashMap<${key.ts}, ${value.ts}>`,
+          build: (r) => `new HashMap(${r}, ${key.codec}, ${value.codec})`,
+        };
       case PERCPU_HASH:
       case LRU_PERCPU_HASH:
         if (!key || !value) return raw();
@@ -336,7 +359,11 @@ class LoaderEmitter {
       case PERCPU_ARRAY:
         if (!value) return raw();
         this.use('PerCpuArrayMap');
-        return { ...base, type: `PerCpuArrayMap<${value.ts}>`, build: (r) => `new PerCpuArrayMap(${r}, ${value.codec})` };
+        return {
+          ...base,
+          type: `PerCpuArrayMap<${value.ts}>`,
+          build: (r) => `new PerCpuArrayMap(${r}, ${value.codec})`,
+        };
       case QUEUE:
       case STACK:
         if (!value) return raw();
@@ -370,14 +397,23 @@ class LoaderEmitter {
   }
 
   /** The TS type and codec of a key or value: from its BTF type, else raw bytes of its size. */
-  private codec(type: number | undefined, size: number | undefined): { ts: string; codec: string } | undefined {
+  private codec(
+    type: number | undefined,
+    size: number | undefined,
+  ): { ts: string; codec: string } | undefined {
     if (type !== undefined) return { ts: this.types.nameOf(type), codec: this.types.codecOf(type) };
     if (size === undefined || size === 0) return undefined;
     this.use('bytes');
     return { ts: 'Uint8Array', codec: `bytes(${size})` };
   }
 
-  private variableEntry(v: { name: string; section: string; offset: number; type: number; readonly: boolean }): VariableEntry {
+  private variableEntry(v: {
+    name: string;
+    section: string;
+    offset: number;
+    type: number;
+    readonly: boolean;
+  }): VariableEntry {
     return {
       cName: v.name,
       key: '',
@@ -395,9 +431,9 @@ class LoaderEmitter {
   private funcDecl(btf: Btf, funcId: number, name: string): string {
     const func = btf.type(funcId);
     const proto = func.kind === 'func' ? btf.type(func.type) : undefined;
-    if (!proto || proto.kind !== 'func_proto') return name;
+    if (proto?.kind !== 'func_proto') return name;
     const params = proto.params.map((p) => (p.type === 0 ? '...' : this.declare(btf, p.type, p.name)));
-    return `${this.declare(btf, proto.returnType, '')}${name}(${params.join(', ') || 'void'})`.replace(/\s+\(/, '(');
+    return `${this.declare(btf, proto.returnType, name)}(${params.join(', ') || 'void'})`;
   }
 
   /** `char line[80]`, `const volatile __u64 min_duration`, `struct event *e`. */
@@ -409,12 +445,15 @@ class LoaderEmitter {
       t = btf.type(t.type);
     }
     const base = btf.describe(t.id);
-    const joiner = base.endsWith('*') || name === '' ? '' : ' ';
-    return `${base}${joiner}${name}${suffix}`.trimEnd() + (name === '' && !base.endsWith('*') ? ' ' : '');
+    if (name === '') return `${base}${suffix}`;
+    return `${base}${base.endsWith('*') ? '' : ' '}${name}${suffix}`;
   }
 
   private mapDecl(map: MapInfo, typed: MapInfo): string[] {
-    const lines = ['struct {', `    __uint(type, BPF_MAP_TYPE_${map.typeName.toUpperCase().replace(/ /g, '_')});`];
+    const lines = [
+      'struct {',
+      `    __uint(type, BPF_MAP_TYPE_${map.typeName.toUpperCase().replace(/ /g, '_')});`,
+    ];
     const typeOrSize = (role: 'key' | 'value', id: number | undefined, size: number | undefined) => {
       if (id !== undefined) lines.push(`    __type(${role}, ${this.btf.describe(id)});`);
       else if (size !== undefined) lines.push(`    __uint(${role}_size, ${size});`);
@@ -448,25 +487,40 @@ class LoaderEmitter {
     }
     const load = (o: LoaderObject, i: number) =>
       embedded ? `Buffer.from(object${i}, 'base64')` : `readFile(new URL('./${o.file}', import.meta.url))`;
-    this.use('NotSupportedError');
     lines.push(
       `/** The bytes of ${ident}'s object for this host: by architecture where built per architecture, else by byte order. */`,
       'async function objectBytes(): Promise<Uint8Array> {',
     );
+    lines.push('  const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;');
     objects.forEach((o, i) => {
       if (!o.archs || o.archs.length === 0) return;
-      const test = o.archs.map((a) => `process.arch === '${a}'`).join(' || ');
+      const archs = o.archs.map((a) => `process.arch === '${a}'`);
+      const test = `${o.endian === 'little' ? '' : '!'}littleEndian && ${archs.length > 1 ? `(${archs.join(' || ')})` : archs[0]}`;
       lines.push(`  if (${test}) return ${load(o, i)};`);
     });
-    const generic = (endian: 'little' | 'big') => objects.findIndex((o) => (!o.archs || o.archs.length === 0) && o.endian === endian);
+    const generic = (endian: 'little' | 'big') =>
+      objects.findIndex((o) => (!o.archs || o.archs.length === 0) && o.endian === endian);
     const le = generic('little');
     const be = generic('big');
-    lines.push('  const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;');
+    if (le >= 0 && be >= 0) {
+      const one = `  return littleEndian ? ${load(objects[le]!, le)} : ${load(objects[be]!, be)};`;
+      if (one.length <= lineWidth) lines.push(one);
+      else
+        lines.push(
+          '  return littleEndian',
+          `    ? ${load(objects[le]!, le)}`,
+          `    : ${load(objects[be]!, be)};`,
+        );
+      lines.push('}', '');
+      return lines.join('\n');
+    }
     if (le >= 0) lines.push(`  if (littleEndian) return ${load(objects[le]!, le)};`);
     if (be >= 0) lines.push(`  if (!littleEndian) return ${load(objects[be]!, be)};`);
     const built = objects.map((o) => o.file).join(', ');
+    this.use('NotSupportedError');
     lines.push(
-      `  throw new NotSupportedError(\`${ident} has no object for this host (\${process.arch}, \${littleEndian ? 'little' : 'big'}-endian); it was built as ${built}\`, {`,
+      `  const host = \`\${process.arch}, \${littleEndian ? 'little' : 'big'}-endian\`;`,
+      `  throw new NotSupportedError(\`${ident} has no object for this host (\${host}); it was built as ${built}\`, {`,
       `    hint: 'rebuild with a --target for this host (bpfel or bpfeb, or its architecture)',`,
       '  });',
       '}',
@@ -486,7 +540,11 @@ class LoaderEmitter {
     this.use('type LoadOptions');
     if (vars.length > 0) this.use('Variable');
     const out: string[] = [];
-    const block = (doc: string, name: string, entries: Array<{ key: string; doc: string[] | string; type: string }>) => {
+    const block = (
+      doc: string,
+      name: string,
+      entries: Array<{ key: string; doc: string[] | string; type: string }>,
+    ) => {
       out.push(`/** ${doc} */`);
       if (entries.length === 0) {
         out.push(`export type ${name} = Record<string, never>;`, '');
@@ -514,7 +572,11 @@ class LoaderEmitter {
     block(
       `The global variables of ${ident}. .data and .bss are live (writes reach the programs at once); .rodata was fixed at load.`,
       `${s}Variables`,
-      vars.map((v) => ({ key: v.key, doc: v.doc, type: v.readonly ? `Pick<Variable<${v.tsType}>, 'get'>` : `Variable<${v.tsType}>` })),
+      vars.map((v) => ({
+        key: v.key,
+        doc: v.doc,
+        type: v.readonly ? `Pick<Variable<${v.tsType}>, 'get'>` : `Variable<${v.tsType}>`,
+      })),
     );
     block(
       `The programs of ${ident} before load: turn \`autoload\` off to leave one out.`,
@@ -592,7 +654,10 @@ class LoaderEmitter {
     );
     object(
       'variables',
-      vars.map((v) => ({ key: v.key, value: `new Variable(section(spec, ${lit(v.section)}), ${v.offset}, ${v.codec})` })),
+      vars.map((v) => ({
+        key: v.key,
+        value: `new Variable(section(spec, ${lit(v.section)}), ${v.offset}, ${v.codec})`,
+      })),
     );
     out.push(
       `    load: async (options) => objectsOf(await spec.load(options)),`,
@@ -617,7 +682,11 @@ class LoaderEmitter {
       // Getters: a program left out at load (autoload off, or skipped) fails only when used.
       out.push('      programs: {');
       for (const p of programs) {
-        out.push(`        get ${p.key}() {`, `          return collection.program(${lit(p.cName)});`, '        },');
+        out.push(
+          `        get ${p.key}() {`,
+          `          return collection.program(${lit(p.cName)});`,
+          '        },',
+        );
       }
       out.push('      },');
     }
@@ -636,7 +705,10 @@ class LoaderEmitter {
     );
     inner(
       'variables',
-      vars.map((v) => ({ key: v.key, value: `new Variable(section(collection, ${lit(v.section)}), ${v.offset}, ${v.codec})` })),
+      vars.map((v) => ({
+        key: v.key,
+        value: `new Variable(section(collection, ${lit(v.section)}), ${v.offset}, ${v.codec})`,
+      })),
     );
     out.push(
       '      close: () => collection.close(),',
@@ -653,13 +725,18 @@ class LoaderEmitter {
       'function specEntry<T>(entries: ReadonlyMap<string, T>, name: string): T {',
       '  const entry = entries.get(name);',
       '  if (entry === undefined) {',
-      `    throw new TsbpfError(\`${ident}: \${name} is not in the object\`, { hint: 'regenerate the loader (tsbpf build)' });`,
+      `    throw new TsbpfError(\`${ident}: \${name} is not in the object\`, {`,
+      "      hint: 'regenerate the loader (tsbpf build)',",
+      '    });',
       '  }',
       '  return entry;',
       '}',
       '',
       '/** A data section of the spec or collection, read on each access. */',
-      'function section(owner: { dataSection(name: string): Uint8Array | undefined }, name: string): () => Uint8Array {',
+      'function section(',
+      '  owner: { dataSection(name: string): Uint8Array | undefined },',
+      '  name: string,',
+      '): () => Uint8Array {',
       '  return () => {',
       '    const bytes = owner.dataSection(name);',
       `    if (bytes === undefined) throw new TsbpfError(\`${ident}: the object has no \${name} section\`);`,
@@ -670,6 +747,9 @@ class LoaderEmitter {
     return out.join('\n');
   }
 }
+
+/** The line width generated code keeps to (biome's and this project's). */
+const lineWidth = 110;
 
 /** Runtime names the loader may import; generated type names must not take them. */
 const runtimeNames = [
@@ -706,14 +786,36 @@ function assignKeys(entries: Array<{ cName: string; key: string }>): void {
   }
 }
 
+/**
+ * Biome's "natural" order of import specifiers: character by character, a letter's upper case
+ * before its lower case, runs of digits by value (u8 < u16 < u32).
+ */
+export function compareSpecifiers(a: string, b: string): number {
+  const tokens = (s: string) => s.match(/[0-9]+|[^0-9]/g) ?? [];
+  const x = tokens(a);
+  const y = tokens(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const p = x[i]!;
+    const q = y[i]!;
+    if (p === q) continue;
+    const pd = /^[0-9]/.test(p);
+    const qd = /^[0-9]/.test(q);
+    if (pd && qd) return Number(p) - Number(q) || p.length - q.length;
+    if (pd !== qd) return pd ? -1 : 1;
+    const pl = p.toLowerCase();
+    const ql = q.toLowerCase();
+    if (pl !== ql) return pl < ql ? -1 : 1;
+    return p === pl ? 1 : -1;
+  }
+  return x.length - y.length;
+}
+
 /** One import statement from 'tsbpf', specifiers sorted as biome's organizeImports sorts them. */
 function formatImport(names: Set<string>): string {
-  const sorted = [...names].sort((a, b) => {
-    const x = a.replace(/^type /, '');
-    const y = b.replace(/^type /, '');
-    return x.localeCompare(y, 'en', { caseFirst: 'upper' }) || (x < y ? -1 : x > y ? 1 : 0);
-  });
+  // A name imported as a value serves as a type too.
+  const wanted = [...names].filter((n) => !(n.startsWith('type ') && names.has(n.slice(5))));
+  const sorted = wanted.sort((a, b) => compareSpecifiers(a.replace(/^type /, ''), b.replace(/^type /, '')));
   const one = `import { ${sorted.join(', ')} } from 'tsbpf';`;
-  if (one.length <= 110) return one;
+  if (one.length <= lineWidth) return one;
   return `import {\n${sorted.map((n) => `  ${n},`).join('\n')}\n} from 'tsbpf';`;
 }

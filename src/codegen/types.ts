@@ -88,18 +88,6 @@ interface EnumInfo {
 }
 
 const MAX_DEPTH = 32;
-const ACCESSOR_CODEC: Record<string, string> = {
-  Uint8: 'u8',
-  Int8: 's8',
-  Uint16: 'u16',
-  Int16: 's16',
-  Uint32: 'u32',
-  Int32: 's32',
-  BigUint64: 'u64',
-  BigInt64: 's64',
-  Float32: 'f32',
-  Float64: 'f64',
-};
 
 /** Generates TypeScript for `roots` (BTF ids) and every struct, union and enum they reach. */
 export function emitTypes(btf: Btf, roots: number[], options: EmitTypesOptions = {}): EmittedTypes {
@@ -110,11 +98,15 @@ class Emitter {
   private readonly allocator: NameAllocator;
   private readonly composites = new Map<number, Composite>();
   private readonly enums = new Map<number, EnumInfo>();
-  /** Anonymous struct/union/enum ids -> the typedef name that names them. */
-  private readonly typedefNames = new Map<number, string>();
   private readonly imports = new Set<string>();
   private temp = 0;
   private readonly le: string;
+  /** Struct/union ids already walked by collect(). */
+  private readonly walked = new Set<number>();
+  /** Anonymous struct/union ids being expanded inline: seeing one again means a cycle (corrupt BTF). */
+  private readonly expanding = new Set<number>();
+  /** Bounds the fields generated, against corrupt BTF that nests one type many times over. */
+  private fieldBudget = 100_000;
 
   constructor(
     private readonly btf: Btf,
@@ -166,14 +158,21 @@ class Emitter {
       names: names.sort(),
       nameOf: (id) => this.tsType(this.shapeOfRoot(id)),
       codecOf: (id) => this.codecExpr(this.shapeOfRoot(id)),
-      imports: () => [...this.imports].sort((a, b) => a.replace(/^type /, '').localeCompare(b.replace(/^type /, ''))),
+      imports: () =>
+        [...this.imports].sort((a, b) => a.replace(/^type /, '').localeCompare(b.replace(/^type /, ''))),
     };
   }
 
   // ---- discovery ----
 
   /** Records named structs/unions/enums reachable from `id` (not through pointers). */
-  private collect(id: number, reached: Map<number, string>, depth: number, root: boolean, hint?: string): void {
+  private collect(
+    id: number,
+    reached: Map<number, string>,
+    depth: number,
+    root: boolean,
+    hint?: string,
+  ): void {
     if (depth > MAX_DEPTH) throw this.error(`type ${id} nests more than ${MAX_DEPTH} levels deep`);
     let typedefName: string | undefined;
     let t = this.btf.type(id);
@@ -181,7 +180,12 @@ class Emitter {
       if (t.kind === 'typedef') {
         typedefName ??= t.name;
         t = this.btf.type(t.type);
-      } else if (t.kind === 'const' || t.kind === 'volatile' || t.kind === 'restrict' || t.kind === 'type_tag') {
+      } else if (
+        t.kind === 'const' ||
+        t.kind === 'volatile' ||
+        t.kind === 'restrict' ||
+        t.kind === 'type_tag'
+      ) {
         t = this.btf.type(t.type);
       } else break;
     }
@@ -192,20 +196,18 @@ class Emitter {
       case 'enum':
       case 'enum64': {
         const name = t.name || typedefName || hint;
-        if (name) {
-          if (!t.name && typedefName) this.typedefNames.set(t.id, typedefName);
-          if (!reached.has(t.id)) reached.set(t.id, name);
-        }
+        if (name && !reached.has(t.id)) reached.set(t.id, name);
         return;
       }
       case 'struct':
       case 'union': {
         const name = t.name || typedefName || (root ? (hint ?? 'Anon') : undefined);
         if (name !== undefined) {
-          if (!t.name) this.typedefNames.set(t.id, name);
           if (reached.has(t.id)) return;
           reached.set(t.id, name);
         }
+        if (this.walked.has(t.id)) return;
+        this.walked.add(t.id);
         for (const m of t.members) this.collect(m.type, reached, depth + 1, false);
         return;
       }
@@ -238,7 +240,9 @@ class Emitter {
     }
     for (const f of c.fields) {
       if (c.tail && f === c.tail.field) continue;
-      const end = f.bits ? Math.ceil((f.bits.bit + f.bits.width) / 8) + f.offset : f.offset + this.sizeOfShape(f.shape);
+      const end = f.bits
+        ? Math.ceil((f.bits.bit + f.bits.width) / 8) + f.offset
+        : f.offset + this.sizeOfShape(f.shape);
       minSize = Math.max(minSize, end);
     }
     if (c.tail) minSize = Math.max(minSize, c.tail.offset);
@@ -248,6 +252,18 @@ class Emitter {
   /** The fields of a struct/union at `base` bytes, with anonymous members promoted. */
   private fieldsOf(t: StructType, baseBits: number, inUnion: boolean, depth: number): Field[] {
     if (depth > MAX_DEPTH) throw this.error(`${t.kind} ${t.name || t.id} nests too deeply`);
+    if (this.expanding.has(t.id)) throw this.error(`${t.kind} ${t.name || t.id} contains itself`);
+    this.fieldBudget -= t.members.length;
+    if (this.fieldBudget < 0) throw this.error('the types have too many fields');
+    this.expanding.add(t.id);
+    try {
+      return this.membersOf(t, baseBits, inUnion, depth);
+    } finally {
+      this.expanding.delete(t.id);
+    }
+  }
+
+  private membersOf(t: StructType, baseBits: number, inUnion: boolean, depth: number): Field[] {
     const fields: Field[] = [];
     for (const m of t.members) {
       const bitOffset = baseBits + m.bitOffset;
@@ -266,16 +282,30 @@ class Emitter {
         fields.push(this.bitfield(m, bitOffset, resolved, optional, doc));
         continue;
       }
-      fields.push({ key: propertyKey(m.name), offset: bitOffset / 8, shape: this.shapeOf(m.type, depth + 1), optional, doc });
+      fields.push({
+        key: propertyKey(m.name),
+        offset: bitOffset / 8,
+        shape: this.shapeOf(m.type, depth + 1),
+        optional,
+        doc,
+      });
     }
     return fields;
   }
 
-  private bitfield(m: BtfMember, bitOffset: number, resolved: BtfType, optional: boolean, doc: string): Field {
+  private bitfield(
+    m: BtfMember,
+    bitOffset: number,
+    resolved: BtfType,
+    optional: boolean,
+    doc: string,
+  ): Field {
     const width = m.bitSize || (resolved.kind === 'int' ? resolved.bits : 0);
     if (width === 0) throw this.error(`member ${m.name} is a bitfield of a ${resolved.kind}`);
-    const size = resolved.kind === 'int' || resolved.kind === 'enum' || resolved.kind === 'enum64' ? resolved.size : 4;
-    const signed = (resolved.kind === 'int' || resolved.kind === 'enum' || resolved.kind === 'enum64') && resolved.signed;
+    const size =
+      resolved.kind === 'int' || resolved.kind === 'enum' || resolved.kind === 'enum64' ? resolved.size : 4;
+    const signed =
+      (resolved.kind === 'int' || resolved.kind === 'enum' || resolved.kind === 'enum64') && resolved.signed;
     return {
       key: propertyKey(m.name),
       offset: Math.floor(bitOffset / 8),
@@ -329,7 +359,10 @@ class Emitter {
         }
         const inner = this.shapeOf(t.type, depth + 1);
         if (inner.k === 'prim') {
-          const ctor = inner.accessor === 'BigUint64' || inner.accessor === 'BigInt64' ? `${inner.accessor}Array` : `${inner.accessor}Array`;
+          const ctor =
+            inner.accessor === 'BigUint64' || inner.accessor === 'BigInt64'
+              ? `${inner.accessor}Array`
+              : `${inner.accessor}Array`;
           return { k: 'typed', ctor, accessor: inner.accessor, size: inner.size, n: t.nelems };
         }
         return { k: 'array', elem: inner, elemSize: this.btf.sizeof(t.type), n: t.nelems };
@@ -343,11 +376,29 @@ class Emitter {
   private intShape(size: number, signed: boolean): Shape {
     switch (size) {
       case 1:
-        return { k: 'prim', ts: 'number', accessor: signed ? 'Int8' : 'Uint8', size, codec: signed ? 's8' : 'u8' };
+        return {
+          k: 'prim',
+          ts: 'number',
+          accessor: signed ? 'Int8' : 'Uint8',
+          size,
+          codec: signed ? 's8' : 'u8',
+        };
       case 2:
-        return { k: 'prim', ts: 'number', accessor: signed ? 'Int16' : 'Uint16', size, codec: signed ? 's16' : 'u16' };
+        return {
+          k: 'prim',
+          ts: 'number',
+          accessor: signed ? 'Int16' : 'Uint16',
+          size,
+          codec: signed ? 's16' : 'u16',
+        };
       case 4:
-        return { k: 'prim', ts: 'number', accessor: signed ? 'Int32' : 'Uint32', size, codec: signed ? 's32' : 'u32' };
+        return {
+          k: 'prim',
+          ts: 'number',
+          accessor: signed ? 'Int32' : 'Uint32',
+          size,
+          codec: signed ? 's32' : 'u32',
+        };
       case 8:
         return {
           k: 'prim',
@@ -431,7 +482,9 @@ class Emitter {
       case 'named':
         return shape.composite.name;
       case 'inline':
-        throw this.error('an anonymous struct or union outside a named one has no codec; name it with a typedef');
+        throw this.error(
+          'an anonymous struct or union outside a named one has no codec; name it with a typedef',
+        );
     }
   }
 
@@ -445,7 +498,9 @@ class Emitter {
     const head: string[] = [];
     if (this.composites.size > 0 && this.le === 'LE') {
       this.imports.add('hostLittleEndian');
-      head.push('/** Codecs read and write in the host byte order: the loader picks the object built for it. */');
+      head.push(
+        '/** Codecs read and write in the host byte order: the loader picks the object built for it. */',
+      );
       head.push('const LE = hostLittleEndian;\n');
     }
     return [...head, ...parts.map((p) => p.text)].join('\n');
@@ -457,7 +512,9 @@ class Emitter {
       lines.push(`  ${propertyKey(v.name)}: ${typeof v.value === 'bigint' ? `${v.value}n` : v.value},`);
     }
     lines.push('} as const;');
-    lines.push(`/** ${e.cName}: the numeric value (any value the C type holds, not only the enumerators). */`);
+    lines.push(
+      `/** ${e.cName}: the numeric value (any value the C type holds, not only the enumerators). */`,
+    );
     lines.push(`export type ${e.name} = ${e.ts};`);
     return `${lines.join('\n')}\n`;
   }
@@ -503,13 +560,17 @@ class Emitter {
       // The flexible array's length comes from the record's.
       out.push(`    return ${c.name}.decodeWithLength(bytes, offset).value;`);
     } else {
-      out.push(`    if (offset >= 0 && bytes.length - offset >= ${c.size}) return decode${c.name}(viewOf(bytes), bytes, offset);`);
+      out.push(
+        `    if (offset >= 0 && bytes.length - offset >= ${c.size}) return decode${c.name}(viewOf(bytes), bytes, offset);`,
+      );
       out.push(`    return ${c.name}.decodeWithLength(bytes, offset).value;`);
     }
     out.push('  },');
     out.push(`  decodeWithLength(bytes: Uint8Array, offset = 0): { value: ${c.name}; length: number } {`);
     out.push('    const have = bytes.length - offset;');
-    out.push(`    if (offset < 0 || have < ${c.minSize}) throw tooShort(${desc}, ${c.minSize}, have, offset);`);
+    out.push(
+      `    if (offset < 0 || have < ${c.minSize}) throw tooShort(${desc}, ${c.minSize}, have, offset);`,
+    );
     if (tail) {
       // A fixed trailing array is cut to the bytes present; a flexible one (n = 0) takes them all.
       const count = `Math.floor((have - ${tail.offset}) / ${tail.elemSize || 1})`;
@@ -520,7 +581,9 @@ class Emitter {
         `    return { value, length: Math.max(${tail.n === 0 ? c.size : c.minSize}, ${tail.offset} + tail * ${tail.elemSize}${tail.n === 0 ? '' : `, have >= ${c.size} ? ${c.size} : 0`}) };`,
       );
     } else {
-      out.push(`    return { value: decode${c.name}(viewOf(bytes), bytes, offset), length: Math.min(have, ${c.size}) };`);
+      out.push(
+        `    return { value: decode${c.name}(viewOf(bytes), bytes, offset), length: Math.min(have, ${c.size}) };`,
+      );
     }
     out.push('  },');
     out.push(`  encode(value: ${c.name}): Uint8Array {`);
@@ -544,7 +607,13 @@ class Emitter {
   }
 
   /** Emits statements into `lines` and returns an object literal for `fields` at offset `o`. */
-  private decodeObject(fields: Field[], o: string, lines: string[], indent: string, tailField?: Field): string {
+  private decodeObject(
+    fields: Field[],
+    o: string,
+    lines: string[],
+    indent: string,
+    tailField?: Field,
+  ): string {
     if (fields.length === 0) return '{}';
     const entries = fields.map((f) => {
       const off = this.at(o, f.offset);
@@ -655,7 +724,10 @@ class Emitter {
         if (shape.n === 0) return;
         if (shape.ctor === 'Uint8Array' || shape.ctor === 'Int8Array') {
           this.imports.add('writeBytes');
-          const src = shape.ctor === 'Uint8Array' ? value : `new Uint8Array(${value}.buffer, ${value}.byteOffset, ${value}.length)`;
+          const src =
+            shape.ctor === 'Uint8Array'
+              ? value
+              : `new Uint8Array(${value}.buffer, ${value}.byteOffset, ${value}.length)`;
           lines.push(`${indent}writeBytes(b, ${off}, ${shape.n}, ${src});`);
           return;
         }
@@ -673,7 +745,13 @@ class Emitter {
         const i = `i${this.temp++}`;
         lines.push(`${indent}const ${a} = ${value};`);
         lines.push(`${indent}for (let ${i} = 0; ${i} < ${shape.n} && ${i} < ${a}.length; ${i}++) {`);
-        this.encodeShape(shape.elem, `${off} + ${i} * ${shape.elemSize}`, `${a}[${i}]!`, lines, `${indent}  `);
+        this.encodeShape(
+          shape.elem,
+          `${off} + ${i} * ${shape.elemSize}`,
+          `${a}[${i}]!`,
+          lines,
+          `${indent}  `,
+        );
         lines.push(`${indent}}`);
         return;
       }

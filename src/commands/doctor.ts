@@ -14,7 +14,10 @@ const command: CommandModule<object, DoctorArgs> = {
   builder: (yargs) =>
     yargs
       .option('json', { type: 'boolean', describe: 'Print the report as JSON ({ ready, checks })' })
-      .option('clang', { type: 'string', describe: 'Check this clang instead of the newest on PATH (also TSBPF_CLANG)' }),
+      .option('clang', {
+        type: 'string',
+        describe: 'Check this clang instead of the newest on PATH (also TSBPF_CLANG)',
+      }),
   handler: async (args) => {
     const { runDoctor, formatReport } = await import('../doctor/index.js');
     const report = await runDoctor(args.clang ? { clang: args.clang } : {});

@@ -81,10 +81,22 @@ export function checkBpfSyscall(): CheckResult {
   if (errno === 0) return check('bpf-syscall', title, 'ok', 'created and closed a one-entry array map');
   const name = errnoName(errno);
   if (errno === constants.errno.EPERM || errno === constants.errno.EACCES) {
-    return check('bpf-syscall', title, 'fail', `map creation refused (${name})`, 'run as root (sudo) or grant CAP_BPF');
+    return check(
+      'bpf-syscall',
+      title,
+      'fail',
+      `map creation refused (${name})`,
+      'run as root (sudo) or grant CAP_BPF',
+    );
   }
   if (errno === constants.errno.ENOSYS) {
-    return check('bpf-syscall', title, 'fail', 'the kernel has no bpf() (ENOSYS)', 'use a kernel built with CONFIG_BPF_SYSCALL=y');
+    return check(
+      'bpf-syscall',
+      title,
+      'fail',
+      'the kernel has no bpf() (ENOSYS)',
+      'use a kernel built with CONFIG_BPF_SYSCALL=y',
+    );
   }
   return check('bpf-syscall', title, 'fail', `map creation failed (${name})`);
 }
@@ -100,7 +112,13 @@ export function checkRingbuf(): CheckResult {
   }
   if (errno === 0) return check('ringbuf', title, 'ok', 'created a BPF_MAP_TYPE_RINGBUF map');
   if (errno === constants.errno.EPERM || errno === constants.errno.EACCES) {
-    return check('ringbuf', title, 'warn', `not tested: bpf() refused (${errnoName(errno)})`, 'run as root (sudo)');
+    return check(
+      'ringbuf',
+      title,
+      'warn',
+      `not tested: bpf() refused (${errnoName(errno)})`,
+      'run as root (sudo)',
+    );
   }
   return check(
     'ringbuf',

@@ -18,10 +18,18 @@ export function formatReport(report: DoctorReport, stream: NodeJS.WriteStream = 
   const failures = report.checks.filter((c) => c.status === 'fail').length;
   lines.push('');
   if (report.ready) {
-    const note = warnings > 0 ? ` (${warnings} optional feature${warnings === 1 ? '' : 's'} missing, see warn above)` : '';
+    const note =
+      warnings > 0
+        ? ` (${warnings} optional feature${warnings === 1 ? '' : 's'} missing, see warn above)`
+        : '';
     lines.push(bold(green('Ready: this machine can build and run tsbpf programs', stream), stream) + note);
   } else {
-    lines.push(bold(red(`Not ready: ${failures} check${failures === 1 ? '' : 's'} failed; apply the fixes above`, stream), stream));
+    lines.push(
+      bold(
+        red(`Not ready: ${failures} check${failures === 1 ? '' : 's'} failed; apply the fixes above`, stream),
+        stream,
+      ),
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -8,7 +8,15 @@ import { checkJit, checkKernelBtf, checkKernelVersion, checkPmu } from './kernel
 import { checkLibbpf } from './libbpf.js';
 import { checkBpffs, checkTracefs } from './mounts.js';
 import { checkPrivileges, checkUnprivilegedBpf } from './privileges.js';
-import { checkBpftool, checkClang, checkLibbpfHeaders, checkLinuxHeaders, checkStrip } from './tools.js';
+import {
+  checkBpftool,
+  checkClang,
+  checkCompile,
+  checkLibbpfHeaders,
+  checkLinuxHeaders,
+  checkNode,
+  checkStrip,
+} from './tools.js';
 import { type CheckResult, check, type DoctorReport } from './types.js';
 
 export { errnoName, tryCreateMap } from './bpf-syscall.js';
@@ -25,7 +33,15 @@ export {
   isPrivileged,
   parseCapEff,
 } from './privileges.js';
-export { checkBpftool, checkClang, checkLibbpfHeaders, checkLinuxHeaders, checkStrip } from './tools.js';
+export {
+  checkBpftool,
+  checkClang,
+  checkCompile,
+  checkLibbpfHeaders,
+  checkLinuxHeaders,
+  checkNode,
+  checkStrip,
+} from './tools.js';
 export { type CheckResult, type CheckStatus, check, type DoctorReport } from './types.js';
 export { checkBpfSyscall, checkRingbuf };
 
@@ -41,8 +57,13 @@ function guarded(id: string, title: string, run: () => CheckResult): CheckResult
 /** Runs every check in a fixed order. `ready` is false when any check failed. */
 export async function runDoctor(options: FindOptions = {}): Promise<DoctorReport> {
   const clang = await checkClang(options);
-  const [strip, bpftool] = await Promise.all([checkStrip(clang.clang, options), checkBpftool(options)]);
+  const [strip, bpftool, compiled] = await Promise.all([
+    checkStrip(clang.clang, options),
+    checkBpftool(options),
+    checkCompile(options),
+  ]);
   const checks: CheckResult[] = [
+    guarded('node', 'Node.js', () => checkNode()),
     guarded('kernel-version', 'Kernel version', () => checkKernelVersion()),
     guarded('kernel-btf', 'Kernel BTF', () => checkKernelBtf()),
     guarded('privileges', 'Privileges', () => checkPrivileges()),
@@ -56,6 +77,7 @@ export async function runDoctor(options: FindOptions = {}): Promise<DoctorReport
     bpftool,
     guarded('libbpf-headers', 'libbpf headers', () => checkLibbpfHeaders()),
     guarded('linux-headers', 'Linux UAPI headers', () => checkLinuxHeaders()),
+    compiled,
     guarded('kprobe', 'kprobe support', () => checkPmu('kprobe')),
     guarded('uprobe', 'uprobe support', () => checkPmu('uprobe')),
     guarded('ringbuf', 'Ring buffer maps', () => checkRingbuf()),

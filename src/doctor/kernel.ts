@@ -63,7 +63,13 @@ export function checkKernelBtf(path = '/sys/kernel/btf/vmlinux'): CheckResult {
     const size = statSync(path).size;
     return check('kernel-btf', title, 'ok', `${path} (${(size / 1e6).toFixed(1)} MB)`);
   } catch (error) {
-    return check('kernel-btf', title, 'fail', `${path} cannot be read: ${(error as Error).message}`, 'run as root');
+    return check(
+      'kernel-btf',
+      title,
+      'fail',
+      `${path} cannot be read: ${(error as Error).message}`,
+      'run as root',
+    );
   }
 }
 
@@ -82,7 +88,11 @@ const pmuFixes = {
  * The perf PMU libbpf attaches kprobes or uprobes through. Missing means such programs load
  * but cannot attach: a warning, since other program types still work.
  */
-export function checkPmu(kind: 'kprobe' | 'uprobe', devices = '/sys/bus/event_source/devices', tracing = '/sys/kernel/tracing'): CheckResult {
+export function checkPmu(
+  kind: 'kprobe' | 'uprobe',
+  devices = '/sys/bus/event_source/devices',
+  tracing = '/sys/kernel/tracing',
+): CheckResult {
   const title = `${kind} support`;
   const info = pmuFixes[kind];
   const dir = join(devices, kind);
@@ -106,9 +116,22 @@ export function checkJit(path = '/proc/sys/net/core/bpf_jit_enable'): CheckResul
   const title = 'BPF JIT';
   const value = readText(path);
   if (value === undefined) {
-    return check('jit', title, 'warn', 'the kernel has no BPF JIT: programs are interpreted (slower)', 'use a kernel with CONFIG_BPF_JIT=y');
+    return check(
+      'jit',
+      title,
+      'warn',
+      'the kernel has no BPF JIT: programs are interpreted (slower)',
+      'use a kernel with CONFIG_BPF_JIT=y',
+    );
   }
   const setting = value.trim();
-  if (setting === '1' || setting === '2') return check('jit', title, 'ok', `enabled (bpf_jit_enable=${setting})`);
-  return check('jit', title, 'warn', `disabled (bpf_jit_enable=${setting}): programs are interpreted`, 'sysctl -w net.core.bpf_jit_enable=1');
+  if (setting === '1' || setting === '2')
+    return check('jit', title, 'ok', `enabled (bpf_jit_enable=${setting})`);
+  return check(
+    'jit',
+    title,
+    'warn',
+    `disabled (bpf_jit_enable=${setting}): programs are interpreted`,
+    'sysctl -w net.core.bpf_jit_enable=1',
+  );
 }

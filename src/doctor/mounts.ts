@@ -11,14 +11,15 @@ export interface Mount {
 
 /** Parses /proc/self/mounts (fstab format; spaces in paths are written as \040). */
 export function parseMounts(text: string): Mount[] {
-  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
+  const decodeOctal = (s: string) =>
+    s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
   return text
     .split('\n')
     .map((line) => line.split(' '))
     .filter((fields) => fields.length >= 3)
     .map(([source, target, type]) => ({
-      source: unescape(source as string),
-      target: unescape(target as string),
+      source: decodeOctal(source as string),
+      target: decodeOctal(target as string),
       type: type as string,
     }));
 }
@@ -50,5 +51,11 @@ export function checkBpffs(mounts: Mount[] = readMounts()): CheckResult {
   const title = 'bpffs';
   const bpffs = mounts.filter((m) => m.type === 'bpf').map((m) => m.target);
   if (bpffs.length > 0) return check('bpffs', title, 'ok', `mounted at ${bpffs.join(', ')}`);
-  return check('bpffs', title, 'warn', 'not mounted: maps and links cannot be pinned', 'mount -t bpf bpf /sys/fs/bpf');
+  return check(
+    'bpffs',
+    title,
+    'warn',
+    'not mounted: maps and links cannot be pinned',
+    'mount -t bpf bpf /sys/fs/bpf',
+  );
 }

@@ -60,7 +60,13 @@ export function checkPrivileges(
     );
   }
   if (!hasCapability(mask, 'CAP_NET_ADMIN') && !hasCapability(mask, 'CAP_SYS_ADMIN')) {
-    return check('privileges', title, 'warn', `${detail}: XDP and tc programs need CAP_NET_ADMIN`, 'run as root or add CAP_NET_ADMIN');
+    return check(
+      'privileges',
+      title,
+      'warn',
+      `${detail}: XDP and tc programs need CAP_NET_ADMIN`,
+      'run as root or add CAP_NET_ADMIN',
+    );
   }
   return check('privileges', title, 'ok', detail);
 }
@@ -74,9 +80,15 @@ export function checkUnprivilegedBpf(
   const id = 'unprivileged-bpf';
   if (value === undefined) return check(id, title, 'ok', 'kernel.unprivileged_bpf_disabled is not present');
   const setting = value.trim();
-  if (setting === '0') return check(id, title, 'ok', 'kernel.unprivileged_bpf_disabled=0: any user may call bpf()');
+  if (setting === '0')
+    return check(id, title, 'ok', 'kernel.unprivileged_bpf_disabled=0: any user may call bpf()');
   if (privileged) {
-    return check(id, title, 'ok', `kernel.unprivileged_bpf_disabled=${setting}: bpf() needs privileges, which this process has`);
+    return check(
+      id,
+      title,
+      'ok',
+      `kernel.unprivileged_bpf_disabled=${setting}: bpf() needs privileges, which this process has`,
+    );
   }
   return check(
     id,

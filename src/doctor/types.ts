@@ -26,5 +26,7 @@ export function check(
   detail: string,
   fix?: string,
 ): CheckResult {
-  return fix === undefined || status === 'ok' ? { id, title, status, detail } : { id, title, status, detail, fix };
+  return fix === undefined || status === 'ok'
+    ? { id, title, status, detail }
+    : { id, title, status, detail, fix };
 }

@@ -108,7 +108,8 @@ export function parseElf(bytes: Uint8Array, file = '<buffer>'): ElfFile {
   const nameOffsets: number[] = [];
   if (shoff !== 0) {
     if (shentsize !== SHDR_SIZE) fail(`e_shentsize ${shentsize} is not ${SHDR_SIZE}`);
-    if (shoff > bytes.length - SHDR_SIZE) fail(`section header table at ${shoff} is past the end of the file`);
+    if (shoff > bytes.length - SHDR_SIZE)
+      fail(`section header table at ${shoff} is past the end of the file`);
     // Extended numbering: the real counts live in section header 0 (gABI "Extended Section Indexes").
     if (shnum === 0) shnum = u64(shoff + 32, 'section count');
     if (shstrndx === SHN_XINDEX) shstrndx = u32(shoff + 40);
@@ -152,7 +153,9 @@ export function parseElf(bytes: Uint8Array, file = '<buffer>'): ElfFile {
   for (const s of sections) if (!byName.has(s.name)) byName.set(s.name, s);
 
   const data = (s: ElfSection): Uint8Array =>
-    s.type === SHT_NOBITS || s.type === SHT_NULL ? new Uint8Array(0) : bytes.subarray(s.offset, s.offset + s.size);
+    s.type === SHT_NOBITS || s.type === SHT_NULL
+      ? new Uint8Array(0)
+      : bytes.subarray(s.offset, s.offset + s.size);
 
   let symbolCache: ElfSymbol[] | undefined;
   const symbols = (): ElfSymbol[] => {
@@ -162,7 +165,8 @@ export function parseElf(bytes: Uint8Array, file = '<buffer>'): ElfFile {
     if (symtab) {
       if (symtab.entsize !== SYM_SIZE) fail(`symbol table entry size ${symtab.entsize} is not ${SYM_SIZE}`);
       const strtab = sections[symtab.link];
-      if (!strtab || strtab.type !== SHT_STRTAB) fail(`symbol table links to ${symtab.link}, not a string table`);
+      if (!strtab || strtab.type !== SHT_STRTAB)
+        fail(`symbol table links to ${symtab.link}, not a string table`);
       const names = data(strtab!);
       const count = Math.floor(symtab.size / SYM_SIZE);
       for (let i = 0; i < count; i++) {
@@ -196,7 +200,8 @@ export function parseElf(bytes: Uint8Array, file = '<buffer>'): ElfFile {
       if ((s.type !== SHT_REL && s.type !== SHT_RELA) || s.info !== target.index) continue;
       const rela = s.type === SHT_RELA;
       const entsize = rela ? 24 : 16;
-      if (s.entsize !== entsize) fail(`relocation section ${s.name} entry size ${s.entsize} is not ${entsize}`);
+      if (s.entsize !== entsize)
+        fail(`relocation section ${s.name} entry size ${s.entsize} is not ${entsize}`);
       const count = Math.floor(s.size / entsize);
       for (let i = 0; i < count; i++) {
         const o = s.offset + i * entsize;

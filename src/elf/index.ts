@@ -2,4 +2,11 @@
 // header, sections and their names, symbols and relocations. It exists so tsbpf can find the
 // BTF, programs and maps in an object without libbpf, at build time and on any host.
 export * from './constants.js';
-export { type ElfFile, type ElfRelocation, type ElfSection, type ElfSymbol, parseElf, readString } from './elf.js';
+export {
+  type ElfFile,
+  type ElfRelocation,
+  type ElfSection,
+  type ElfSymbol,
+  parseElf,
+  readString,
+} from './elf.js';

@@ -76,12 +76,7 @@ export async function resolveOptions(
         hint: `create-tsbpf <dir> --type <${templateTypes.join('|')}> (. for this directory)`,
       });
     }
-    dirArg = await prompter.text({
-      message: 'Project directory',
-      placeholder: defaultDir,
-      initialValue: defaultDir,
-      validate: (value) => (value.trim() === '' ? 'name a directory, or . for this one' : undefined),
-    });
+    dirArg = await prompter.text({ message: 'Project directory', placeholder: defaultDir, defaultValue: defaultDir });
   }
   const dir = resolveTargetDir(dirArg, cwd);
 

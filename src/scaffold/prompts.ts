@@ -8,6 +8,8 @@ export interface Prompter {
   text(options: {
     message: string;
     placeholder?: string;
+    /** Returned when the answer is empty. */
+    defaultValue?: string;
     initialValue?: string;
     validate?: (value: string) => string | undefined;
   }): Promise<string>;
@@ -38,6 +40,7 @@ export async function clackPrompter(): Promise<Prompter> {
       const value = await clack.text({
         message: options.message,
         ...(options.placeholder === undefined ? {} : { placeholder: options.placeholder }),
+        ...(options.defaultValue === undefined ? {} : { defaultValue: options.defaultValue }),
         ...(options.initialValue === undefined ? {} : { initialValue: options.initialValue }),
         ...(options.validate === undefined
           ? {}

@@ -3,7 +3,7 @@
 // nothing is deleted. Every path written is checked to stay inside the target directory, also
 // through symlinks that already exist there.
 
-import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -92,6 +92,6 @@ function realpathOrSelf(path: string): string {
   try {
     return realpathSync(path);
   } catch {
-    return path; // a dangling symlink: judge it by where it points lexically
+    return resolve(dirname(path), readlinkSync(path)); // dangling: judge it by where it points
   }
 }

@@ -38,7 +38,7 @@ export interface CompileResult {
   target: Target;
   /** clang's warnings, as clang printed them ('' when none). */
   diagnostics: string;
-  /** Files read (source and headers), when a depfile was asked for. */
+  /** Files read (source first, then headers) when a depfile was asked for; relative paths are relative to cwd. */
   dependencies?: string[];
 }
 
@@ -103,11 +103,17 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
       throw new ClangError(options.source, options.target.name, diagnostics, hintFor(diagnostics));
     }
     if (options.strip ?? true) {
-      const stripped = await execa(options.toolchain.strip.path, ['-g', temp], { reject: false, stdin: 'ignore' });
+      const stripped = await execa(options.toolchain.strip.path, ['-g', temp], {
+        reject: false,
+        stdin: 'ignore',
+      });
       if (stripped.failed) {
-        throw new ToolchainError(`llvm-strip failed on the object of ${options.source}: ${stripped.stderr || stripped.shortMessage}`, {
-          hint: installHints.strip,
-        });
+        throw new ToolchainError(
+          `llvm-strip failed on the object of ${options.source}: ${stripped.stderr || stripped.shortMessage}`,
+          {
+            hint: installHints.strip,
+          },
+        );
       }
     }
     let dependencies: string[] | undefined;

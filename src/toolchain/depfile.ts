@@ -42,7 +42,8 @@ export function parseDepfile(text: string): Depfile {
     const match = /:(\s|$)/.exec(line);
     if (!match) continue;
     for (const t of splitWords(line.slice(0, match.index))) if (!targets.includes(t)) targets.push(t);
-    for (const d of splitWords(line.slice(match.index + 1))) if (!dependencies.includes(d)) dependencies.push(d);
+    for (const d of splitWords(line.slice(match.index + 1)))
+      if (!dependencies.includes(d)) dependencies.push(d);
   }
   return { targets, dependencies };
 }

@@ -3,7 +3,7 @@
 // ToolchainError whose hint names the package to install.
 
 import { accessSync, constants, readdirSync, realpathSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { ToolchainError } from '../errors.js';
 import { debug } from '../output.js';
@@ -59,8 +59,12 @@ function pathDirs(env: NodeJS.ProcessEnv): string[] {
 }
 
 /** Resolves a program name on PATH (a name containing '/' is taken as a path). */
-export function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env, extraDirs: string[] = []): string | undefined {
-  if (name.includes('/')) return isExecutable(name) ? name : undefined;
+export function findOnPath(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+  extraDirs: string[] = [],
+): string | undefined {
+  if (name.includes('/')) return isExecutable(name) ? resolve(name) : undefined;
   for (const dir of [...pathDirs(env), ...extraDirs]) {
     const candidate = join(dir, name);
     if (isExecutable(candidate)) return candidate;
@@ -155,7 +159,10 @@ export async function findClang(options: FindOptions = {}): Promise<Tool> {
       });
     }
     const version = await clangVersion(path, env);
-    if (!version) throw new ToolchainError(`${path} does not look like clang (--version failed)`, { hint: installHints.clang });
+    if (!version)
+      throw new ToolchainError(`${path} does not look like clang (--version failed)`, {
+        hint: installHints.clang,
+      });
     if (!(await hasBpfTarget(path, env))) {
       throw new ToolchainError(`${path} (clang ${version}) was built without the BPF target`, {
         hint: `use a clang with the BPF back end (clang -print-targets lists bpfel); ${installHints.clang}`,
@@ -189,9 +196,12 @@ export async function findClang(options: FindOptions = {}): Promise<Tool> {
     rejected.push(`${candidate.path} (${candidate.version})`);
   }
   if (rejected.length > 0) {
-    throw new ToolchainError(`no clang with the BPF target was found; these lack it: ${rejected.join(', ')}`, {
-      hint: installHints.clang,
-    });
+    throw new ToolchainError(
+      `no clang with the BPF target was found; these lack it: ${rejected.join(', ')}`,
+      {
+        hint: installHints.clang,
+      },
+    );
   }
   throw new ToolchainError('clang was not found on PATH', { hint: installHints.clang });
 }

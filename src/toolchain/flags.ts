@@ -41,7 +41,9 @@ export function multiarchIncludeDir(arch: string = process.arch, root = '/usr/in
 }
 
 /** Where <bpf/bpf_helpers.h> is found among the compiler's system dirs, if anywhere. */
-export function libbpfIncludeDir(roots: readonly string[] = ['/usr/local/include', '/usr/include']): string | undefined {
+export function libbpfIncludeDir(
+  roots: readonly string[] = ['/usr/local/include', '/usr/include'],
+): string | undefined {
   return roots.find((root) => existsSync(join(root, 'bpf', 'bpf_helpers.h')));
 }
 
@@ -100,7 +102,8 @@ export function clangArgs(options: ClangArgsOptions): string[] {
   }
   args.push(options.color ? '-fcolor-diagnostics' : '-fno-color-diagnostics');
   for (const dir of options.includeDirs ?? []) args.push('-I', dir);
-  const after = options.systemDirsAfter ?? [multiarchIncludeDir()].filter((d): d is string => d !== undefined);
+  const after =
+    options.systemDirsAfter ?? [multiarchIncludeDir()].filter((d): d is string => d !== undefined);
   for (const dir of after) args.push('-idirafter', dir);
   args.push(...cflags);
   if (options.depfile) args.push('-MD', '-MF', options.depfile, '-MT', options.depTarget ?? options.output);

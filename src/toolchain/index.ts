@@ -2,7 +2,14 @@
 // clang's flags and include dirs; compiling (in parallel) and stripping objects; clang's
 // depfiles; and vmlinux.h generation. Nothing here is used at a program's run time.
 
-export { ClangError, type CompileOptions, type CompileResult, compile, compileAll, hintFor } from './compile.js';
+export {
+  ClangError,
+  type CompileOptions,
+  type CompileResult,
+  compile,
+  compileAll,
+  hintFor,
+} from './compile.js';
 export { type Depfile, parseDepfile } from './depfile.js';
 export {
   compareVersions,
@@ -39,6 +46,7 @@ export {
 export {
   generateVmlinux,
   kernelBtfPath,
+  readBtfFile,
   readVmlinuxHash,
   type VmlinuxOptions,
   type VmlinuxResult,

@@ -38,7 +38,10 @@ export type TargetName =
   | 'mips64le';
 
 /** Architecture targets: byte order and the bpf_tracing.h arch (tools/lib/bpf/bpf_tracing.h). */
-const archTargets: Record<Exclude<TargetName, 'bpfel' | 'bpfeb'>, { clangTarget: ClangTarget; arch: string }> = {
+const archTargets: Record<
+  Exclude<TargetName, 'bpfel' | 'bpfeb'>,
+  { clangTarget: ClangTarget; arch: string }
+> = {
   amd64: { clangTarget: 'bpfel', arch: 'x86' },
   '386': { clangTarget: 'bpfel', arch: 'x86' },
   arm64: { clangTarget: 'bpfel', arch: 'arm64' },
@@ -69,13 +72,19 @@ export const targetNames: readonly string[] = ['bpfel', 'bpfeb', ...Object.keys(
  * are compiled with it: vmlinux.h comes from this host's kernel, so its struct pt_regs has
  * this arch's layout, and PT_REGS_* macros must agree with it.
  */
-export function hostArch(arch: string = process.arch, endian: 'LE' | 'BE' = endianness()): string | undefined {
+export function hostArch(
+  arch: string = process.arch,
+  endian: 'LE' | 'BE' = endianness(),
+): string | undefined {
   const name = hostTargetName(arch, endian);
   return name === undefined ? undefined : archTargets[name as keyof typeof archTargets]?.arch;
 }
 
 /** The architecture target of this host ('amd64' on x86-64), for `--target native`. */
-export function hostTargetName(arch: string = process.arch, endian: 'LE' | 'BE' = endianness()): string | undefined {
+export function hostTargetName(
+  arch: string = process.arch,
+  endian: 'LE' | 'BE' = endianness(),
+): string | undefined {
   if (arch === 'ppc64') return endian === 'LE' ? 'ppc64le' : 'ppc64';
   if (arch === 'mips') return endian === 'LE' ? 'mipsle' : 'mips';
   const name = nodeAliases[arch] ?? arch;
@@ -84,7 +93,12 @@ export function hostTargetName(arch: string = process.arch, endian: 'LE' | 'BE' 
 
 function makeTarget(name: string, hostArchName: string | undefined): Target | undefined {
   if (name === 'bpfel' || name === 'bpfeb') {
-    const target: Target = { name, clangTarget: name, endian: name === 'bpfel' ? 'little' : 'big', suffix: name };
+    const target: Target = {
+      name,
+      clangTarget: name,
+      endian: name === 'bpfel' ? 'little' : 'big',
+      suffix: name,
+    };
     if (hostArchName) target.arch = hostArchName;
     return target;
   }
@@ -117,7 +131,9 @@ export function resolveTargets(
     const resolved = name === 'native' ? hostTargetName(host.arch, host.endian) : name;
     const target = resolved === undefined ? undefined : makeTarget(resolved, archOfHost);
     if (!target) {
-      throw new UsageError(`unknown target '${name}'`, { hint: `use one of: ${targetNames.join(', ')}, native` });
+      throw new UsageError(`unknown target '${name}'`, {
+        hint: `use one of: ${targetNames.join(', ')}, native`,
+      });
     }
     if (!targets.some((t) => t.suffix === target.suffix)) targets.push(target);
   }

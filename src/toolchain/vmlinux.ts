@@ -55,7 +55,11 @@ export async function readVmlinuxHash(path: string): Promise<string | undefined>
   }
 }
 
-async function readBtf(path: string, explicit: boolean): Promise<Buffer> {
+/**
+ * Reads BTF bytes. `explicit` says the user named the file (a missing one is their typo)
+ * rather than tsbpf defaulting to the kernel's (a missing one means a kernel without BTF).
+ */
+export async function readBtfFile(path: string, explicit: boolean): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (error) {
@@ -80,7 +84,7 @@ async function readBtf(path: string, explicit: boolean): Promise<Buffer> {
 export async function generateVmlinux(options: VmlinuxOptions): Promise<VmlinuxResult> {
   const btfPath = options.btf ?? kernelBtfPath;
   const path = resolve(options.out);
-  const btf = await readBtf(btfPath, options.btf !== undefined);
+  const btf = await readBtfFile(btfPath, options.btf !== undefined);
   const btfHash = createHash('sha256').update(btf).digest('hex');
   if (!options.force && (await readVmlinuxHash(path)) === btfHash) {
     return { written: false, path, btfHash };
@@ -94,7 +98,10 @@ export async function generateVmlinux(options: VmlinuxOptions): Promise<VmlinuxR
     maxBuffer: 1 << 30,
   });
   if (dumped.failed) {
-    const message = Buffer.from(dumped.stderr ?? []).toString('utf8').trim() || dumped.shortMessage;
+    const message =
+      Buffer.from(dumped.stderr ?? [])
+        .toString('utf8')
+        .trim() || dumped.shortMessage;
     throw new FormatError(`bpftool could not read BTF from ${btfPath}: ${message}`, {
       hint: 'pass raw BTF (like /sys/kernel/btf/vmlinux) or an object with a .BTF section; module BTF needs its base',
     });
@@ -103,7 +110,10 @@ export async function generateVmlinux(options: VmlinuxOptions): Promise<VmlinuxR
   await mkdir(dirname(path), { recursive: true });
   const temp = `${path}.tmp-${process.pid}`;
   try {
-    await writeFile(temp, Buffer.concat([Buffer.from(vmlinuxStamp(btfPath, btfHash)), Buffer.from(dumped.stdout)]));
+    await writeFile(
+      temp,
+      Buffer.concat([Buffer.from(vmlinuxStamp(btfPath, btfHash)), Buffer.from(dumped.stdout)]),
+    );
     await rename(temp, path);
   } finally {
     await rm(temp, { force: true });

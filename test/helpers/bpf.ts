@@ -1,11 +1,13 @@
-// Compiles C fixtures for tests. Objects are cached by content under the system temp dir,
-// so the many tests that share a fixture compile it once per run.
-// TODO(integration): delegate to src/toolchain once it lands, so tests use the product's flags.
+// Compiles C fixtures for tests with the product's own clang flags (src/toolchain/flags.ts).
+// Objects are cached by content under the system temp dir, so the many tests that share a
+// fixture compile it once per run. Synchronous, so fixtures can be built at module level.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { clangArgs, defaultIncludeDirs } from '../../src/toolchain/flags.js';
+import { resolveTargets } from '../../src/toolchain/targets.js';
 
 const cacheDir = join(tmpdir(), 'tsbpf-test-cache');
 
@@ -39,33 +41,22 @@ export function compileFixture(source: string, options: CompileFixtureOptions = 
   const text = readFileSync(source);
   const key = createHash('sha256')
     .update(text)
-    .update(JSON.stringify([target, cflags, options.keepDebug ?? false]))
+    .update(JSON.stringify(['toolchain-flags', target, cflags, options.keepDebug ?? false]))
     .digest('hex')
     .slice(0, 16);
   const out = join(cacheDir, 'objects', `${key}.o`);
   if (!existsSync(out)) {
     mkdirSync(join(cacheDir, 'objects'), { recursive: true });
     const tmp = `${out}.tmp${process.pid}`;
-    execFileSync(
-      'clang',
-      [
-        '-g',
-        '-O2',
-        '-target',
-        target,
-        '-D__TARGET_ARCH_x86',
-        '-I',
-        vmlinuxDir(),
-        '-idirafter',
-        '/usr/include/x86_64-linux-gnu',
-        ...cflags,
-        '-c',
-        source,
-        '-o',
-        tmp,
-      ],
-      { stdio: 'pipe' },
-    );
+    const [resolved] = resolveTargets([target]);
+    const args = clangArgs({
+      target: resolved!,
+      source,
+      output: tmp,
+      includeDirs: defaultIncludeDirs({ vmlinuxDir: vmlinuxDir() }),
+      cflags,
+    });
+    execFileSync('clang', args, { stdio: 'pipe' });
     if (!options.keepDebug) execFileSync('llvm-strip', ['-g', tmp]);
     renameSync(tmp, out);
   }

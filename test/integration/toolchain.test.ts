@@ -3,6 +3,7 @@
 // dirs a new user needs, tsbpf's compat headers, and the error paths.
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import koffi from 'koffi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseElf } from '../../src/elf/index.js';
 import { CompileError, ToolchainError } from '../../src/errors.js';
@@ -33,6 +34,24 @@ beforeAll(async () => {
   await generateVmlinux({ out: join(vmlinuxDir, 'vmlinux.h') });
 });
 
+/**
+ * Opens and loads an object with libbpf (through koffi) and closes it again: 0 when the
+ * kernel's verifier accepted every program, else the negative errno.
+ */
+function loadWithLibbpf(bytes: Buffer): number {
+  const lib = koffi.load('libbpf.so.1');
+  const open = lib.func('void *bpf_object__open_mem(const void *buf, size_t size, const void *opts)');
+  const load = lib.func('int bpf_object__load(void *obj)');
+  const close = lib.func('void bpf_object__close(void *obj)');
+  const object = open(bytes, bytes.length, null);
+  if (!object) return -koffi.errno();
+  try {
+    return load(object) as number;
+  } finally {
+    close(object);
+  }
+}
+
 function sectionNames(bytes: Uint8Array): string[] {
   return parseElf(bytes).sections.map((s) => s.name);
 }
@@ -41,8 +60,18 @@ describe('compile', () => {
   it('compiles for bpfel and bpfeb in parallel: ELF64, right byte order, EM_BPF, BTF kept, DWARF gone', async () => {
     const out = tempDir();
     const results = await compileAll([
-      { toolchain, source: join(fixtures, 'minimal.c'), output: join(out, 'minimal_bpfel.o'), target: bpfel! },
-      { toolchain, source: join(fixtures, 'minimal.c'), output: join(out, 'minimal_bpfeb.o'), target: bpfeb! },
+      {
+        toolchain,
+        source: join(fixtures, 'minimal.c'),
+        output: join(out, 'minimal_bpfel.o'),
+        target: bpfel!,
+      },
+      {
+        toolchain,
+        source: join(fixtures, 'minimal.c'),
+        output: join(out, 'minimal_bpfeb.o'),
+        target: bpfeb!,
+      },
     ]);
     expect(results.map((r) => r.target.suffix)).toEqual(['bpfel', 'bpfeb']);
 
@@ -58,7 +87,15 @@ describe('compile', () => {
 
     for (const bytes of [el, eb]) {
       const names = sectionNames(bytes);
-      expect(names).toEqual(expect.arrayContaining(['.BTF', '.BTF.ext', '.maps', 'tracepoint/syscalls/sys_enter_getpid', 'license']));
+      expect(names).toEqual(
+        expect.arrayContaining([
+          '.BTF',
+          '.BTF.ext',
+          '.maps',
+          'tracepoint/syscalls/sys_enter_getpid',
+          'license',
+        ]),
+      );
       expect(names.filter((n) => n.startsWith('.debug_'))).toEqual([]);
     }
     // Only the two objects: no temp files left behind.
@@ -67,7 +104,13 @@ describe('compile', () => {
 
   it('keeps DWARF when asked not to strip (so stripping is what removes it)', async () => {
     const out = tempDir();
-    await compile({ toolchain, source: join(fixtures, 'minimal.c'), output: join(out, 'm.o'), target: bpfel!, strip: false });
+    await compile({
+      toolchain,
+      source: join(fixtures, 'minimal.c'),
+      output: join(out, 'm.o'),
+      target: bpfel!,
+      strip: false,
+    });
     expect(sectionNames(new Uint8Array(readFileSync(join(out, 'm.o'))))).toContain('.debug_info');
   });
 
@@ -88,19 +131,46 @@ describe('compile', () => {
 
   it('finds <linux/bpf.h>, asm/types.h and <bpf/bpf_helpers.h> with no include flags', async () => {
     const out = tempDir();
-    const result = await compile({ toolchain, source: join(fixtures, 'minimal.c'), output: join(out, 'm.o'), target: bpfel! });
+    const result = await compile({
+      toolchain,
+      source: join(fixtures, 'minimal.c'),
+      output: join(out, 'm.o'),
+      target: bpfel!,
+    });
     expect(result.diagnostics).toBe('');
     expect(existsSync(join(out, 'm.o'))).toBe(true);
   });
 
-  it("compiles a program written for newer libbpf headers with tsbpf's compat fallbacks", async () => {
+  it("compiles a program written for newer libbpf headers with tsbpf's compat fallbacks, and the kernel loads it", async () => {
     const out = tempDir();
     const includeDirs = defaultIncludeDirs({ vmlinuxDir });
     for (const target of [bpfel!, bpfeb!]) {
-      await compile({ toolchain, source: join(fixtures, 'compat.c'), output: join(out, `c_${target.suffix}.o`), target, includeDirs });
+      await compile({
+        toolchain,
+        source: join(fixtures, 'compat.c'),
+        output: join(out, `c_${target.suffix}.o`),
+        target,
+        includeDirs,
+      });
       const names = sectionNames(new Uint8Array(readFileSync(join(out, `c_${target.suffix}.o`))));
       expect(names).toEqual(expect.arrayContaining(['uretprobe', 'uprobe', '.BTF']));
     }
+    expect(loadWithLibbpf(readFileSync(join(out, 'c_bpfel.o')))).toBe(0);
+  });
+
+  it('compiles and loads the fallbacks for open-coded iterators and bpf_core_cast', async (context) => {
+    if (!readFileSync(join(vmlinuxDir, 'vmlinux.h'), 'utf8').includes('struct bpf_iter_num {')) {
+      context.skip('kernel lacks open-coded iterators (struct bpf_iter_num, Linux 6.4+)');
+    }
+    const out = join(tempDir(), 'iter.o');
+    await compile({
+      toolchain,
+      source: join(fixtures, 'compat-iter.c'),
+      output: out,
+      target: bpfel!,
+      includeDirs: defaultIncludeDirs({ vmlinuxDir }),
+    });
+    expect(loadWithLibbpf(readFileSync(out))).toBe(0);
   });
 
   it('needs those fallbacks when the installed libbpf is older than 1.2', async () => {
@@ -149,10 +219,24 @@ describe('compile', () => {
       join(dir, 'warn.c'),
       '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\nSEC("xdp") int x(void *ctx) { int unused; return XDP_PASS; }\nchar LICENSE[] SEC("license") = "GPL";\n',
     );
-    const result = await compile({ toolchain, source: 'warn.c', cwd: dir, output: 'w.o', target: bpfel!, cflags: ['-Wall'] });
+    const result = await compile({
+      toolchain,
+      source: 'warn.c',
+      cwd: dir,
+      output: 'w.o',
+      target: bpfel!,
+      cflags: ['-Wall'],
+    });
     expect(result.diagnostics).toContain("warn.c:3:35: warning: unused variable 'unused'");
     await expect(
-      compile({ toolchain, source: 'warn.c', cwd: dir, output: 'w2.o', target: bpfel!, cflags: ['-Wall', '-Werror'] }),
+      compile({
+        toolchain,
+        source: 'warn.c',
+        cwd: dir,
+        output: 'w2.o',
+        target: bpfel!,
+        cflags: ['-Wall', '-Werror'],
+      }),
     ).rejects.toThrow(/error: unused variable 'unused'/);
   });
 });
@@ -161,7 +245,9 @@ describe('compile errors', () => {
   it("reports a syntax error as a CompileError with clang's file:line diagnostics", async () => {
     const out = tempDir();
     const source = join(fixtures, 'syntax-error.c');
-    const error = await compile({ toolchain, source, output: join(out, 'bad.o'), target: bpfel! }).catch((e: unknown) => e);
+    const error = await compile({ toolchain, source, output: join(out, 'bad.o'), target: bpfel! }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CompileError);
     expect(error).toBeInstanceOf(ClangError);
     const clangError = error as ClangError;
@@ -189,8 +275,18 @@ describe('compile errors', () => {
     const error = await compileAll(
       [
         { toolchain, source: join(fixtures, 'minimal.c'), output: join(out, 'ok.o'), target: bpfel! },
-        { toolchain, source: join(fixtures, 'syntax-error.c'), output: join(out, 'bad_el.o'), target: bpfel! },
-        { toolchain, source: join(fixtures, 'syntax-error.c'), output: join(out, 'bad_eb.o'), target: bpfeb! },
+        {
+          toolchain,
+          source: join(fixtures, 'syntax-error.c'),
+          output: join(out, 'bad_el.o'),
+          target: bpfel!,
+        },
+        {
+          toolchain,
+          source: join(fixtures, 'syntax-error.c'),
+          output: join(out, 'bad_eb.o'),
+          target: bpfeb!,
+        },
       ],
       { concurrency: 1 },
     ).catch((e: unknown) => e);

@@ -5,11 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { type ObjectInfo, readObject } from '../../src/btf/index.js';
+import { BTF_KIND, type ObjectInfo, parseBtf, readObject } from '../../src/btf/index.js';
 import type { RecordCodec } from '../../src/codegen/codec.js';
 import { emitTypes, emitTypesModule } from '../../src/codegen/types.js';
 import { TsbpfError } from '../../src/errors.js';
-import { codecModule, hostLayout, importGenerated, layoutsObject } from '../fixtures/btf/helpers.js';
+import {
+  BtfWriter,
+  codecModule,
+  hostLayout,
+  importGenerated,
+  layoutsObject,
+} from '../fixtures/btf/helpers.js';
 
 const GLOBALS = ['g_tricky', 'g_varrec', 'g_packed', 'g_top'] as const;
 
@@ -100,7 +106,10 @@ describe('generated codecs', () => {
       const bytes = variable(obj, 'g_tricky').bytes;
       const value = mod.Tricky!.decode(bytes);
       const numBytes = target === 'bpfel' ? [0, 0, 0x80, 0x3f] : [0x3f, 0x80, 0, 0];
-      expect(value).toMatchObject({ ...expectedTricky, num: { ...expectedTricky.num, bytes: Uint8Array.from(numBytes) } });
+      expect(value).toMatchObject({
+        ...expectedTricky,
+        num: { ...expectedTricky.num, bytes: Uint8Array.from(numBytes) },
+      });
       // encode(decode(b)) equals b (the initialised data has zero padding).
       expect(mod.Tricky!.encode(value)).toEqual(bytes);
       for (const [g, codec] of [
@@ -149,7 +158,10 @@ describe('generated codecs', () => {
     const Flexrec = mod.Flexrec!;
     expect(Flexrec.size).toBe(4);
     const rec = Uint8Array.from([3, 0, 0, 0, 1, 0, 2, 0, 3, 0]);
-    expect(Flexrec.decodeWithLength(rec)).toEqual({ value: { n: 3, vals: Uint16Array.from([1, 2, 3]) }, length: 10 });
+    expect(Flexrec.decodeWithLength(rec)).toEqual({
+      value: { n: 3, vals: Uint16Array.from([1, 2, 3]) },
+      length: 10,
+    });
     // Decoding at an offset within a larger buffer.
     const shifted = new Uint8Array(40);
     shifted.set(full, 8);
@@ -196,5 +208,78 @@ describe('generated codecs', () => {
       .getPreEmitDiagnostics(program)
       .map((d) => `${d.file?.fileName}:${d.start}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
     expect(diagnostics).toEqual([]);
+  });
+
+  it('handle enum64, old-style bitfields, typedef-named and hinted anonymous types, name collisions', async () => {
+    const w = new BtfWriter();
+    const u32 = w.add('unsigned int', BTF_KIND.int, 0, false, 4, [32]); // 1
+    const bits5 = w.add('', BTF_KIND.int, 0, false, 4, [5]); // 2: old-style 5-bit bitfield type
+    const e64 = w.add('big', BTF_KIND.enum64, 2, true, 8, [
+      w.str('MINUS'),
+      0xfffffffe,
+      0xffffffff,
+      w.str('HUGE'),
+      0,
+      0x40000000,
+    ]); // 3
+    // 4: struct foo { u32 a; u32 b:5 (kind_flag 0, bit 32); u32 c:5 (bit 37); enum big e; } (24 bytes)
+    const foo = w.add('foo', BTF_KIND.struct, 4, false, 24, [
+      w.str('a'),
+      u32,
+      0,
+      w.str('b'),
+      bits5,
+      32,
+      w.str('c'),
+      bits5,
+      37,
+      w.str('e'),
+      e64,
+      64,
+    ]);
+    const fooUnion = w.add('foo', BTF_KIND.union, 1, false, 4, [w.str('v'), u32, 0]); // 5: union foo
+    const anon = w.add('', BTF_KIND.struct, 1, false, 4, [w.str('z'), u32, 0]); // 6
+    const td = w.add('pair_t', BTF_KIND.typedef, 0, false, anon); // 7
+    const anon2 = w.add('', BTF_KIND.struct, 1, false, 4, [w.str('q'), u32, 0]); // 8
+    // 9: struct holder { foo f; pair_t p; union foo u; }
+    const holder = w.add('holder', BTF_KIND.struct, 3, false, 32, [
+      w.str('f'),
+      foo,
+      0,
+      w.str('p'),
+      td,
+      192,
+      w.str('u'),
+      fooUnion,
+      224,
+    ]);
+    const btf = parseBtf(w.build(), { file: 'hand.btf' });
+    const emitted = emitTypes(btf, [holder, anon2], { names: new Map([[anon2, 'counts_value']]) });
+    expect(emitted.nameOf(holder)).toBe('Holder');
+    expect(emitted.nameOf(foo)).toBe('Foo');
+    expect(emitted.nameOf(fooUnion)).toBe('FooUnion');
+    expect(emitted.nameOf(td)).toBe('PairT');
+    expect(emitted.nameOf(anon2)).toBe('CountsValue');
+    expect(emitted.nameOf(e64)).toBe('Big');
+    expect(emitted.codecOf(e64)).toBe('s64');
+    expect(emitted.code).toContain('HUGE: 4611686018427387904n');
+    expect(emitted.code).toContain('MINUS: -2n');
+    const imports = emitted.imports();
+    const mod = (await importGenerated(
+      `import { ${imports.join(', ')} } from 'tsbpf';\n${emitted.code}`,
+    )) as Codecs;
+    const Holder = mod.Holder!;
+    const value = {
+      f: { a: 7, b: 17, c: 30, e: -2n },
+      p: { z: 5 },
+      u: { v: 0xfeedface },
+    };
+    const bytes = Holder.encode(value);
+    // b: 5 bits at bit 32 = byte 4 bits 0-4; c: 5 bits at bit 37 = byte 4 bits 5-7 + byte 5 bits 0-1.
+    const c = 30;
+    expect(bytes[4]).toBe((17 | (c << 5)) & 0xff);
+    expect(bytes[5]).toBe(c >> 3);
+    expect(Holder.decode(bytes)).toEqual(value);
+    expect(mod.Big).toEqual({ MINUS: -2n, HUGE: 1n << 62n });
   });
 });

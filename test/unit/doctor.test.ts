@@ -11,6 +11,7 @@ import {
   checkLibbpf,
   checkLibbpfHeaders,
   checkLinuxHeaders,
+  checkNode,
   checkPmu,
   checkPrivileges,
   checkTracefs,
@@ -25,7 +26,8 @@ import {
 } from '../../src/doctor/index.js';
 import { tempDir } from '../helpers/paths.js';
 
-const status = (capEff: string) => `Name:\tnode\nUid:\t1000\t1000\t1000\t1000\nCapInh:\t0000000000000000\nCapEff:\t${capEff}\n`;
+const status = (capEff: string) =>
+  `Name:\tnode\nUid:\t1000\t1000\t1000\t1000\nCapInh:\t0000000000000000\nCapEff:\t${capEff}\n`;
 
 describe('capabilities', () => {
   it('parses CapEff and tests single capabilities', () => {
@@ -89,7 +91,10 @@ describe('kernel', () => {
     const tracing = tempDir();
     mkdirSync(join(sys, 'uprobe'));
     writeFileSync(join(sys, 'uprobe', 'type'), '8\n');
-    expect(checkPmu('uprobe', sys, tracing)).toMatchObject({ status: 'ok', detail: "perf PMU 'uprobe' (type 8)" });
+    expect(checkPmu('uprobe', sys, tracing)).toMatchObject({
+      status: 'ok',
+      detail: "perf PMU 'uprobe' (type 8)",
+    });
     const kprobe = checkPmu('kprobe', sys, tracing);
     expect(kprobe.status).toBe('warn');
     expect(kprobe.fix).toContain('CONFIG_KPROBES');
@@ -123,10 +128,16 @@ describe('mounts', () => {
   });
 
   it('reports tracefs and bpffs, with the mount command when missing', () => {
-    expect(checkTracefs(parseMounts(table))).toMatchObject({ status: 'ok', detail: 'mounted at /sys/kernel/tracing' });
+    expect(checkTracefs(parseMounts(table))).toMatchObject({
+      status: 'ok',
+      detail: 'mounted at /sys/kernel/tracing',
+    });
     expect(checkBpffs(parseMounts(table))).toMatchObject({ status: 'ok', detail: 'mounted at /sys/fs/bpf' });
     const none = parseMounts('sysfs /sys sysfs rw 0 0');
-    expect(checkTracefs(none)).toMatchObject({ status: 'warn', fix: 'mount -t tracefs nodev /sys/kernel/tracing' });
+    expect(checkTracefs(none)).toMatchObject({
+      status: 'warn',
+      fix: 'mount -t tracefs nodev /sys/kernel/tracing',
+    });
     expect(checkBpffs(none)).toMatchObject({ status: 'warn', fix: 'mount -t bpf bpf /sys/fs/bpf' });
     expect(checkTracefs(parseMounts('debugfs /sys/kernel/debug debugfs rw 0 0')).status).toBe('ok');
   });
@@ -136,10 +147,19 @@ describe('headers and libraries', () => {
   it('finds libbpf headers and their version, or names libbpf-dev', () => {
     const root = tempDir();
     mkdirSync(join(root, 'bpf'));
-    writeFileSync(join(root, 'bpf', 'libbpf_version.h'), '#define LIBBPF_MAJOR_VERSION 1\n#define LIBBPF_MINOR_VERSION 4\n');
+    writeFileSync(
+      join(root, 'bpf', 'libbpf_version.h'),
+      '#define LIBBPF_MAJOR_VERSION 1\n#define LIBBPF_MINOR_VERSION 4\n',
+    );
     writeFileSync(join(root, 'bpf', 'bpf_helpers.h'), '');
-    expect(checkLibbpfHeaders([tempDir(), root])).toMatchObject({ status: 'ok', detail: `libbpf 1.4 headers in ${join(root, 'bpf')}` });
-    expect(checkLibbpfHeaders([tempDir()])).toMatchObject({ status: 'fail', fix: expect.stringContaining('libbpf-dev') });
+    expect(checkLibbpfHeaders([tempDir(), root])).toMatchObject({
+      status: 'ok',
+      detail: `libbpf 1.4 headers in ${join(root, 'bpf')}`,
+    });
+    expect(checkLibbpfHeaders([tempDir()])).toMatchObject({
+      status: 'fail',
+      fix: expect.stringContaining('libbpf-dev'),
+    });
   });
 
   it('needs linux/bpf.h and an asm/ folder', () => {
@@ -147,7 +167,10 @@ describe('headers and libraries', () => {
     expect(checkLinuxHeaders(root, 'x64').status).toBe('fail');
     mkdirSync(join(root, 'linux'));
     writeFileSync(join(root, 'linux', 'bpf.h'), '');
-    expect(checkLinuxHeaders(root, 'x64')).toMatchObject({ status: 'fail', detail: 'asm/types.h is not installed' });
+    expect(checkLinuxHeaders(root, 'x64')).toMatchObject({
+      status: 'fail',
+      detail: 'asm/types.h is not installed',
+    });
     mkdirSync(join(root, 'x86_64-linux-gnu', 'asm'), { recursive: true });
     writeFileSync(join(root, 'x86_64-linux-gnu', 'asm', 'types.h'), '');
     expect(checkLinuxHeaders(root, 'x64')).toMatchObject({
@@ -162,6 +185,17 @@ describe('headers and libraries', () => {
     expect(result.status).toBe('fail');
     expect(result.detail).toContain('libbpf-no-such.so.9 cannot be loaded');
     expect(result.fix).toContain('libbpf1');
+  });
+});
+
+describe('checkNode', () => {
+  it('needs Node 20.19 or newer', () => {
+    expect(checkNode('20.19.0').status).toBe('ok');
+    expect(checkNode('22.1.0').status).toBe('ok');
+    expect(checkNode('20.18.3')).toMatchObject({
+      status: 'fail',
+      detail: 'Node.js 20.18.3 is older than 20.19',
+    });
   });
 });
 
@@ -182,9 +216,22 @@ describe('formatReport', () => {
       'warn  kprobe support  no PMU',
       '                      fix: use another kernel',
     ]);
-    expect(text).toContain('Ready: this machine can build and run tsbpf programs (1 optional feature missing');
+    expect(text).toContain(
+      'Ready: this machine can build and run tsbpf programs (1 optional feature missing',
+    );
     const failed = formatReport(
-      { ready: false, checks: [{ id: 'clang', title: 'clang', status: 'fail', detail: 'missing', fix: 'apt-get install clang llvm' }] },
+      {
+        ready: false,
+        checks: [
+          {
+            id: 'clang',
+            title: 'clang',
+            status: 'fail',
+            detail: 'missing',
+            fix: 'apt-get install clang llvm',
+          },
+        ],
+      },
       { isTTY: false } as NodeJS.WriteStream,
     );
     expect(failed).toContain('FAIL  clang  missing');

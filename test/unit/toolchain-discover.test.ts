@@ -24,7 +24,9 @@ function script(dir: string, name: string, body: string): string {
 }
 
 function fakeClang(dir: string, name: string, version: string, bpf = true): string {
-  const targets = bpf ? "echo '    bpfeb      - BPF (big endian)'; echo '    bpfel      - BPF (little endian)'" : "echo '    x86-64     - 64-bit X86: EM_X86_64'";
+  const targets = bpf
+    ? "echo '    bpfeb      - BPF (big endian)'; echo '    bpfel      - BPF (little endian)'"
+    : "echo '    x86-64     - 64-bit X86: EM_X86_64'";
   return script(
     dir,
     name,
@@ -33,7 +35,11 @@ function fakeClang(dir: string, name: string, version: string, bpf = true): stri
 }
 
 function fakeStrip(dir: string, name: string, version: string): string {
-  return script(dir, name, `echo "llvm-strip, compatible with GNU strip"; echo "LLVM (http://llvm.org/):"; echo "  LLVM version ${version}"`);
+  return script(
+    dir,
+    name,
+    `echo "llvm-strip, compatible with GNU strip"; echo "LLVM (http://llvm.org/):"; echo "  LLVM version ${version}"`,
+  );
 }
 
 const envWith = (...dirs: string[]) => ({ PATH: dirs.join(':') });
@@ -68,7 +74,9 @@ describe('findClang', () => {
     const dir = tempDir();
     fakeClang(dir, 'clang', '15.0.7', false);
     await expect(findClang({ env: envWith(dir) })).rejects.toThrow(/no clang with the BPF target.*15\.0\.7/);
-    await expect(findClang({ env: envWith(dir), clang: 'clang' })).rejects.toThrow(/built without the BPF target/);
+    await expect(findClang({ env: envWith(dir), clang: 'clang' })).rejects.toThrow(
+      /built without the BPF target/,
+    );
   });
 
   it('uses TSBPF_CLANG or the option over the newest', async () => {
@@ -77,7 +85,9 @@ describe('findClang', () => {
     const newest = fakeClang(dir, 'clang-16', '16.0.6');
     const pinned = fakeClang(tempDir(), 'my-clang', '15.0.0');
     expect((await findClang({ env: { ...envWith(dir), TSBPF_CLANG: pinned } })).path).toBe(pinned);
-    expect((await findClang({ env: { ...envWith(dir), TSBPF_CLANG: pinned }, clang: 'clang-14' })).version).toBe('14.0.6');
+    expect(
+      (await findClang({ env: { ...envWith(dir), TSBPF_CLANG: pinned }, clang: 'clang-14' })).version,
+    ).toBe('14.0.6');
     expect((await findClang({ env: envWith(dir) })).path).toBe(newest);
   });
 
@@ -86,7 +96,9 @@ describe('findClang', () => {
     expect(error).toBeInstanceOf(ToolchainError);
     expect((error as ToolchainError).message).toBe('clang was not found on PATH');
     expect((error as ToolchainError).hint).toContain('apt-get install clang llvm');
-    await expect(findClang({ env: envWith(tempDir()), clang: 'clang-99' })).rejects.toThrow(/'clang-99' was not found/);
+    await expect(findClang({ env: envWith(tempDir()), clang: 'clang-99' })).rejects.toThrow(
+      /'clang-99' was not found/,
+    );
   });
 
   it('parses vendor version strings', () => {
@@ -124,7 +136,9 @@ describe('findStrip', () => {
     const dir = tempDir();
     fakeStrip(dir, 'llvm-strip-13', '13.0.1');
     fakeStrip(dir, 'llvm-strip-15', '15.0.7');
-    expect((await findStrip({ path: '/nowhere/clang-16', version: '16.0.0' }, { env: envWith(dir) })).version).toBe('15.0.7');
+    expect(
+      (await findStrip({ path: '/nowhere/clang-16', version: '16.0.0' }, { env: envWith(dir) })).version,
+    ).toBe('15.0.7');
     const error = await findStrip(undefined, { env: envWith(tempDir()) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ToolchainError);
     expect((error as ToolchainError).hint).toContain('apt-get install llvm');
@@ -141,7 +155,9 @@ describe('findBpftool', () => {
   it('rejects a bpftool that does not run, naming the package', async () => {
     const dir = tempDir();
     script(dir, 'bpftool', 'echo "WARNING: bpftool not found for kernel 6.8.0" >&2; exit 2');
-    const error = await findBpftool({ env: { PATH: dir, TSBPF_BPFTOOL: join(dir, 'bpftool') } }).catch((e: unknown) => e);
+    const error = await findBpftool({ env: { PATH: dir, TSBPF_BPFTOOL: join(dir, 'bpftool') } }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ToolchainError);
     expect((error as ToolchainError).message).toContain('bpftool not found for kernel');
     expect((error as ToolchainError).hint).toContain('apt-get install bpftool');

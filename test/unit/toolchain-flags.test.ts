@@ -8,7 +8,13 @@ import { hostArch, hostTargetName, resolveTargets } from '../../src/toolchain/ta
 describe('resolveTargets', () => {
   it('gives generic targets the host arch so PT_REGS macros match vmlinux.h', () => {
     const [el, eb] = resolveTargets(['bpfel', 'bpfeb'], { arch: 'x64', endian: 'LE' });
-    expect(el).toEqual({ name: 'bpfel', clangTarget: 'bpfel', arch: 'x86', endian: 'little', suffix: 'bpfel' });
+    expect(el).toEqual({
+      name: 'bpfel',
+      clangTarget: 'bpfel',
+      arch: 'x86',
+      endian: 'little',
+      suffix: 'bpfel',
+    });
     expect(eb).toEqual({ name: 'bpfeb', clangTarget: 'bpfeb', arch: 'x86', endian: 'big', suffix: 'bpfeb' });
     const [arm] = resolveTargets(['bpfel'], { arch: 'arm64', endian: 'LE' });
     expect(arm?.arch).toBe('arm64');
@@ -16,10 +22,17 @@ describe('resolveTargets', () => {
 
   it('maps architecture targets to byte order and __TARGET_ARCH', () => {
     const table = Object.fromEntries(
-      resolveTargets(['amd64', 'arm64', 'arm', 's390x', 'ppc64le', 'ppc64', 'riscv64', 'loong64', 'mips']).map((t) => [
-        t.name,
-        `${t.clangTarget}/${t.arch}/${t.suffix}`,
-      ]),
+      resolveTargets([
+        'amd64',
+        'arm64',
+        'arm',
+        's390x',
+        'ppc64le',
+        'ppc64',
+        'riscv64',
+        'loong64',
+        'mips',
+      ]).map((t) => [t.name, `${t.clangTarget}/${t.arch}/${t.suffix}`]),
     );
     expect(table).toEqual({
       amd64: 'bpfel/x86/x86_bpfel',
@@ -35,7 +48,10 @@ describe('resolveTargets', () => {
   });
 
   it('accepts comma lists and Node arch names, and drops targets that give the same object', () => {
-    expect(resolveTargets(['amd64,386', 'x64', 'bpfel']).map((t) => t.suffix)).toEqual(['x86_bpfel', 'bpfel']);
+    expect(resolveTargets(['amd64,386', 'x64', 'bpfel']).map((t) => t.suffix)).toEqual([
+      'x86_bpfel',
+      'bpfel',
+    ]);
     expect(resolveTargets(['native'], { arch: 's390x', endian: 'BE' })[0]?.suffix).toBe('s390_bpfeb');
   });
 
@@ -117,12 +133,25 @@ describe('clangArgs', () => {
   });
 
   it('leaves the arch to the user when their cflags name one', () => {
-    const args = clangArgs({ target: bpfel!, source: 'p.c', output: 'p.o', cflags: ['-D__TARGET_ARCH_arm64'], cwd: '/p', systemDirsAfter: [] });
+    const args = clangArgs({
+      target: bpfel!,
+      source: 'p.c',
+      output: 'p.o',
+      cflags: ['-D__TARGET_ARCH_arm64'],
+      cwd: '/p',
+      systemDirsAfter: [],
+    });
     expect(args.filter((a) => a.startsWith('-D__TARGET_ARCH_'))).toEqual(['-D__TARGET_ARCH_arm64']);
   });
 
   it('maps a source folder outside cwd away too', () => {
-    const args = clangArgs({ target: bpfel!, source: '/elsewhere/x/p.c', output: 'p.o', cwd: '/project', systemDirsAfter: [] });
+    const args = clangArgs({
+      target: bpfel!,
+      source: '/elsewhere/x/p.c',
+      output: 'p.o',
+      cwd: '/project',
+      systemDirsAfter: [],
+    });
     expect(args).toContain('-ffile-prefix-map=/project/=');
     expect(args).toContain('-ffile-prefix-map=/elsewhere/x/=');
   });
@@ -145,7 +174,13 @@ describe('parseDepfile', () => {
       '  /x/hash\\#.h\n';
     expect(parseDepfile(text)).toEqual({
       targets: ['out/probe_bpfel.o'],
-      dependencies: ['src/probe.c', '/usr/include/linux/bpf.h', '/work/my dir/vmlinux.h', '/x/cost$.h', '/x/hash#.h'],
+      dependencies: [
+        'src/probe.c',
+        '/usr/include/linux/bpf.h',
+        '/work/my dir/vmlinux.h',
+        '/x/cost$.h',
+        '/x/hash#.h',
+      ],
     });
   });
 

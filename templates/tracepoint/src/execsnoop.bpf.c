@@ -7,8 +7,8 @@
 // with the system call's arguments in ctx->args. Events go through a ring buffer.
 
 #include "vmlinux.h"
-#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -1,0 +1,37 @@
+// Generates a codec module with tsbpf's own codegen (dist/codegen) for a named C type in an
+// object's BTF, and transpiles it to JavaScript beside the object, so benchmarks decode with
+// exactly the code `tsbpf gen` would write. The module exports the type's codec under `exportAs`.
+import { readFileSync, writeFileSync } from 'node:fs';
+import ts from 'typescript';
+
+/** Things the report should mention (workarounds for pieces not there yet). */
+export const notes = new Set();
+
+export async function generateCodec(objectPath, typeName, outPath, exportAs) {
+  const { readObject } = await import('../../dist/btf/index.js');
+  const { emitTypesModule, findType } = await import('../../dist/codegen/index.js');
+  const info = readObject(new Uint8Array(readFileSync(objectPath)), objectPath);
+  const id = findType(info.btf, typeName);
+  if (id === undefined) throw new Error(`${objectPath}: no BTF type ${typeName}`);
+  const names = new Map([[id, exportAs]]);
+  const source = emitTypesModule(info.btf, [id], { names });
+  // Generated code imports its helpers from 'tsbpf'. While the runtime does not re-export all of
+  // them yet, point the import at the codec module itself and say so (notes end up in the report).
+  const runtime = await import('tsbpf');
+  const wanted = [...source.matchAll(/import \{([^}]*)\} from 'tsbpf'/g)].flatMap((m) =>
+    (m[1] ?? '').split(',').map((n) => n.trim()).filter((n) => n && !n.startsWith('type ')),
+  );
+  const absent = wanted.filter((n) => !(n in runtime));
+  let code = source;
+  if (absent.length > 0) {
+    const codec = new URL('../../dist/codegen/codec.js', import.meta.url).href;
+    code = source.replace(/from 'tsbpf'/g, `from '${codec}'`);
+    notes.add(`generated codecs import ${absent.join(', ')} from 'tsbpf', which the runtime does not export yet; the bench imports them from dist/codegen/codec.js`);
+  }
+  const js = ts.transpileModule(code, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023 },
+  }).outputText;
+  writeFileSync(outPath.replace(/\.js$/, '.ts'), source);
+  writeFileSync(outPath, js);
+  return source;
+}

@@ -1,0 +1,155 @@
+// What `tsbpf gen` and `tsbpf build` do with parsed arguments: validate them, run the library,
+// and report. A line per program (built / up to date / stale / failed, with its time); on a
+// terminal a progress line shows what is still running.
+
+import { relative } from 'node:path';
+import { describeError, UsageError } from '../errors.js';
+import { bold, dim, green, isInteractive, red, yellow } from '../output.js';
+import { type EntryResult, runBuild } from './build.js';
+import { loadConfig } from './config.js';
+
+export interface GenCommandOptions {
+  ident: string;
+  sources: string[];
+  objfiles: string[];
+  outDir?: string | undefined;
+  types: string[];
+  /** MAP=TYPE */
+  events: string[];
+  targets: string[];
+  includeDirs: string[];
+  embed: boolean;
+  strip: boolean;
+  cflags: string[];
+}
+
+/** Parses `--event MAP=TYPE` flags. */
+export function parseEvents(flags: readonly string[]): Record<string, string> {
+  const events: Record<string, string> = {};
+  for (const flag of flags) {
+    const match =
+      /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*((?:(?:struct|union)\s+)?[A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(flag);
+    if (!match) {
+      throw new UsageError(`--event ${flag}: expected MAP=TYPE`, {
+        hint: 'for example --event events=event',
+      });
+    }
+    events[match[1]!] = match[2]!;
+  }
+  return events;
+}
+
+const shown = (path: string) => {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel;
+};
+
+export async function runGen(options: GenCommandOptions): Promise<void> {
+  const events = parseEvents(options.events);
+  const targets = options.targets.flatMap((t) => t.split(',')).filter((t) => t.trim() !== '');
+  const t0 = performance.now();
+  const { generate } = await import('./generate.js');
+  const result = await generate({
+    ident: options.ident,
+    sources: options.sources,
+    objfiles: options.objfiles,
+    ...(options.outDir === undefined ? {} : { outDir: options.outDir }),
+    types: options.types,
+    events,
+    targets,
+    includeDirs: options.includeDirs,
+    embed: options.embed,
+    strip: options.strip,
+    cflags: options.cflags,
+  });
+  const ms = Math.round(performance.now() - t0);
+  for (const file of result.files) process.stdout.write(`${green('wrote')} ${shown(file.path)}\n`);
+  process.stdout.write(dim(`${result.ident}: ${result.files.length} files in ${ms} ms\n`));
+}
+
+export interface BuildCommandOptions {
+  check: boolean;
+  config?: string | undefined;
+  targets: string[];
+  jobs?: number | undefined;
+  force: boolean;
+  json: boolean;
+}
+
+function line(entry: EntryResult): string {
+  const ms = `${Math.round(entry.ms)} ms`;
+  switch (entry.status) {
+    case 'built':
+      return `${green('built')}      ${bold(entry.ident)} ${dim(`(${ms})`)}`;
+    case 'up-to-date':
+      return `${dim('up to date')} ${entry.ident} ${dim(`(${ms})`)}`;
+    case 'stale':
+      return `${yellow('stale')}      ${bold(entry.ident)}: ${entry.reasons.join('; ')}`;
+    case 'failed':
+      return `${red('failed')}     ${bold(entry.ident)} ${dim(`(${ms})`)}\n${indent(describeError(entry.error))}`;
+  }
+}
+
+const indent = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+
+/** Runs `tsbpf build`; false when something failed or (with --check) is stale. */
+export async function runBuildCommand(options: BuildCommandOptions): Promise<boolean> {
+  const config = loadConfig(options.config === undefined ? {} : { file: options.config });
+  if (options.jobs !== undefined && (!Number.isInteger(options.jobs) || options.jobs < 1)) {
+    throw new UsageError(`--jobs ${options.jobs}: expected a whole number of 1 or more`);
+  }
+  const targets = options.targets.flatMap((t) => t.split(',')).filter((t) => t.trim() !== '');
+  const progress = !options.json && isInteractive();
+  const running = new Set<string>();
+  const status = () => {
+    if (!progress) return;
+    process.stdout.write(`\r\u001b[2K${running.size > 0 ? dim(`building ${[...running].join(', ')}…`) : ''}`);
+  };
+  const result = await runBuild({
+    config,
+    check: options.check,
+    force: options.force,
+    targets,
+    ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+    onProgress: ({ ident, phase, result: entry }) => {
+      if (phase === 'start') running.add(ident);
+      else running.delete(ident);
+      if (options.json) return;
+      if (entry) {
+        if (progress) process.stdout.write('\r\u001b[2K');
+        process.stdout.write(`${line(entry)}\n`);
+      }
+      status();
+    },
+  });
+  if (options.json) {
+    const json = {
+      ok: result.ok,
+      ms: Math.round(result.ms),
+      config: config.file,
+      programs: result.entries.map((e) => ({
+        ident: e.ident,
+        status: e.status,
+        ms: Math.round(e.ms),
+        reasons: e.reasons,
+        outputs: e.outputs,
+        ...(e.error === undefined ? {} : { error: describeError(e.error) }),
+      })),
+    };
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    return result.ok;
+  }
+  if (options.check && !result.ok) {
+    const stale = result.entries.filter((e) => e.status === 'stale').map((e) => e.ident);
+    if (stale.length > 0) {
+      process.stderr.write(
+        `${red('stale:', process.stderr)} ${stale.join(', ')}; run tsbpf build and commit the outputs\n`,
+      );
+    }
+  }
+  return result.ok;
+}

@@ -1,0 +1,391 @@
+// `tsbpf gen` as a library: compile C sources for each target (linking several sources into one
+// object), or take prebuilt objects, then write `<ident>_<target>.o` and the typed loader
+// `<ident>.ts`. `prepare` does the work and returns the files without touching the output
+// folder; `generate` also writes them, atomically, so a failure leaves the old outputs whole.
+
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { execa } from 'execa';
+import type { ObjectInfo } from '../btf/object.js';
+import { readObject } from '../btf/object.js';
+import { findType, generateLoader, type LoaderObject, typeNames } from '../codegen/loader.js';
+import { FormatError, UsageError } from '../errors.js';
+import { compile } from '../toolchain/compile.js';
+import { findToolchain, type Toolchain } from '../toolchain/discover.js';
+import { clangArgs, defaultIncludeDirs } from '../toolchain/flags.js';
+import { resolveTargets, type Target } from '../toolchain/targets.js';
+import { OutputSet } from './atomic.js';
+import { checkIdent, similarNames } from './naming.js';
+import { Limiter } from './pool.js';
+import { compileTypes, linkObjects } from './types-only.js';
+
+/** ELF e_machine of eBPF objects (EM_BPF in include/uapi/linux/elf-em.h). */
+const EM_BPF = 247;
+
+export interface GenerateOptions {
+  ident: string;
+  /** Folder for the outputs (default: cwd). */
+  outDir?: string;
+  /** C sources to compile; several are linked into one object. */
+  sources?: readonly string[];
+  /** Prebuilt objects instead of sources: at most one per byte order. */
+  objfiles?: readonly string[];
+  /** Target names (default bpfel, bpfeb); sources only. */
+  targets?: readonly string[];
+  cflags?: readonly string[];
+  /** The project's include folders, searched before tsbpf's headers. */
+  includeDirs?: readonly string[];
+  /** The folder that holds vmlinux.h. */
+  vmlinuxDir?: string;
+  /** Extra types to emit (`--type`). */
+  types?: readonly string[];
+  /** Ring buffer / perf array map -> event type (`--event map=type`). */
+  events?: Readonly<Record<string, string>>;
+  /** Inline the objects in the TS file instead of writing them beside it. */
+  embed?: boolean;
+  /** Strip DWARF from compiled objects (default true). */
+  strip?: boolean;
+  toolchain?: Toolchain;
+  /** Folder clang runs in and relative paths are resolved against (default: process.cwd()). */
+  cwd?: string;
+  /** Bounds concurrent clang processes; a build shares one between its programs. */
+  limiter?: Limiter;
+}
+
+export interface OutputFile {
+  path: string;
+  data: string | Uint8Array;
+}
+
+export interface Prepared {
+  ident: string;
+  outDir: string;
+  /** The files to write, objects first and the loader last. */
+  files: OutputFile[];
+  /** Every file the outputs were made from: sources and the headers they include, or the objfiles. */
+  inputs: string[];
+  /** clang runs (not counting a types-only compile). */
+  compiled: number;
+  /** A types-only compile was needed for types the object's BTF lacks. */
+  typesCompiled: boolean;
+}
+
+interface BuiltObject {
+  file: string;
+  bytes: Uint8Array;
+  info: ObjectInfo;
+  endian: 'little' | 'big';
+  target?: Target;
+}
+
+/** process.arch values of a bpf_tracing.h arch, for loaders with per-architecture objects. */
+const nodeArchs: Record<string, Record<'little' | 'big', string[]>> = {
+  x86: { little: ['x64', 'ia32'], big: [] },
+  arm64: { little: ['arm64'], big: ['arm64'] },
+  arm: { little: ['arm'], big: ['arm'] },
+  s390: { little: [], big: ['s390x'] },
+  powerpc: { little: ['ppc64'], big: ['ppc64'] },
+  riscv: { little: ['riscv64'], big: [] },
+  loongarch: { little: ['loong64'], big: [] },
+  mips: { little: ['mipsel'], big: ['mips'] },
+};
+
+/** Generic targets (bpfel, bpfeb) serve any host of their byte order; arch targets only theirs. */
+function archsOf(target: Target): string[] {
+  if (target.suffix === 'bpfel' || target.suffix === 'bpfeb' || !target.arch) return [];
+  return nodeArchs[target.arch]?.[target.endian] ?? [];
+}
+
+/** Compiles or reads the objects and generates the loader, without writing anything. */
+export async function prepare(options: GenerateOptions): Promise<Prepared> {
+  const ident = checkIdent(options.ident);
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const outDir = resolve(cwd, options.outDir ?? '.');
+  const sources = (options.sources ?? []).map((s) => resolve(cwd, s));
+  const objfiles = (options.objfiles ?? []).map((s) => resolve(cwd, s));
+  if (sources.length > 0 && objfiles.length > 0) {
+    throw new UsageError('give C sources or --objfile, not both', {
+      hint: '--objfile takes objects compiled elsewhere',
+    });
+  }
+  if (sources.length === 0 && objfiles.length === 0) {
+    throw new UsageError(`${ident}: nothing to generate from`, {
+      hint: 'name C sources, or prebuilt objects with --objfile',
+    });
+  }
+
+  const scratch = await mkdtemp(join(tmpdir(), 'tsbpf-gen-'));
+  try {
+    const built =
+      sources.length > 0
+        ? await compileSources(ident, sources, options, cwd, scratch)
+        : await readObjfiles(ident, objfiles, options);
+    const objects = built.objects;
+    checkConsistent(objects);
+    const primary = objects.find((o) => o.endian === 'little') ?? objects[0]!;
+
+    // Types the object's BTF lacks come from a types-only compile of the same sources.
+    const types = options.types ?? [];
+    const events = options.events ?? {};
+    const wanted = [...new Set([...types, ...Object.values(events)])];
+    const missing = wanted.filter((name) => findType(primary.info.btf, name) === undefined);
+    let typesFrom: ObjectInfo | undefined;
+    if (missing.length > 0 && sources.length > 0) {
+      typesFrom = await compileTypes({
+        toolchain: built.toolchain!,
+        sources,
+        compile: compileSettings(options, primary.target!, cwd),
+        names: missing,
+        scratch,
+      });
+    }
+    const stillMissing = missing.filter(
+      (name) => findType((typesFrom ?? primary.info).btf, name) === undefined,
+    );
+    if (stillMissing.length > 0) {
+      throw await missingTypeError(
+        stillMissing,
+        typesFrom ?? primary.info,
+        sources,
+        objfiles,
+        built.toolchain,
+        options,
+        cwd,
+      );
+    }
+
+    const loaderObjects: LoaderObject[] = objects.map((o) => ({
+      file: o.file,
+      endian: o.endian,
+      archs: o.target ? archsOf(o.target) : [],
+      ...(options.embed ? { bytes: o.bytes } : {}),
+    }));
+    const ts = generateLoader(primary.info, {
+      ident,
+      objects: loaderObjects,
+      types,
+      events,
+      ...(typesFrom ? { typesFrom } : {}),
+    });
+    const files: OutputFile[] = options.embed
+      ? []
+      : objects.map((o) => ({ path: join(outDir, o.file), data: o.bytes }));
+    files.push({ path: join(outDir, `${ident}.ts`), data: ts });
+    return {
+      ident,
+      outDir,
+      files,
+      inputs: built.inputs,
+      compiled: built.compiled,
+      typesCompiled: typesFrom !== undefined,
+    };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** prepare(), then writes the files atomically (all or none). Returns what was written. */
+export async function generate(options: GenerateOptions): Promise<Prepared> {
+  const prepared = await prepare(options);
+  writeOutputs(prepared.files);
+  return prepared;
+}
+
+/** Writes files so that either all of them replace the old ones or none does. */
+export function writeOutputs(files: readonly OutputFile[]): void {
+  const set = new OutputSet();
+  try {
+    for (const file of files) set.stage(file.path, file.data);
+    set.commit();
+  } catch (error) {
+    set.abort();
+    throw error;
+  }
+}
+
+function compileSettings(options: GenerateOptions, target: Target, cwd: string) {
+  return {
+    target,
+    cflags: options.cflags ?? [],
+    includeDirs: defaultIncludeDirs({
+      projectDirs: (options.includeDirs ?? []).map((d) => resolve(cwd, d)),
+      ...(options.vmlinuxDir ? { vmlinuxDir: resolve(cwd, options.vmlinuxDir) } : {}),
+    }),
+    cwd,
+    color: false,
+  };
+}
+
+async function compileSources(
+  ident: string,
+  sources: string[],
+  options: GenerateOptions,
+  cwd: string,
+  scratch: string,
+): Promise<{ objects: BuiltObject[]; inputs: string[]; compiled: number; toolchain: Toolchain }> {
+  const toolchain = options.toolchain ?? (await findToolchain());
+  const targets = resolveTargets(
+    options.targets && options.targets.length > 0 ? options.targets : ['bpfel', 'bpfeb'],
+  );
+  const limiter = options.limiter ?? new Limiter(Number.POSITIVE_INFINITY);
+  const inputs = new Set<string>(sources);
+  let compiled = 0;
+  const objects = await Promise.all(
+    targets.map(async (target): Promise<BuiltObject> => {
+      const settings = compileSettings(options, target, cwd);
+      const parts = await Promise.all(
+        sources.map((source, i) =>
+          limiter.run(async () => {
+            const result = await compile({
+              ...settings,
+              toolchain,
+              source,
+              output: join(scratch, `${i}-${target.suffix}.o`),
+              strip: options.strip ?? true,
+              depfile: join(scratch, `${i}-${target.suffix}.d`),
+            });
+            compiled++;
+            for (const dep of result.dependencies ?? []) inputs.add(resolve(cwd, dep));
+            return result.output;
+          }),
+        ),
+      );
+      const file = `${ident}_${target.suffix}.o`;
+      let path = parts[0]!;
+      if (parts.length > 1) {
+        path = join(scratch, file);
+        await limiter.run(() => linkObjects(toolchain, path, parts));
+      }
+      const bytes = new Uint8Array(await readFile(path));
+      return { file, bytes, info: readObject(bytes, file), endian: target.endian, target };
+    }),
+  );
+  return { objects, inputs: [...inputs].sort(), compiled, toolchain };
+}
+
+async function readObjfiles(
+  ident: string,
+  objfiles: string[],
+  options: GenerateOptions,
+): Promise<{ objects: BuiltObject[]; inputs: string[]; compiled: number; toolchain: undefined }> {
+  if (options.targets && options.targets.length > 0) {
+    throw new UsageError(
+      '--target applies to C sources; with --objfile the byte order comes from each object',
+    );
+  }
+  const objects: BuiltObject[] = [];
+  for (const path of objfiles) {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(path));
+    } catch (error) {
+      throw new UsageError(`cannot read --objfile ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    const info = readObject(bytes, path);
+    if (info.elf.machine !== EM_BPF) {
+      throw new UsageError(
+        `${path} is not an eBPF object (ELF machine ${info.elf.machine}, expected ${EM_BPF})`,
+        {
+          hint: 'compile it with clang -target bpf',
+        },
+      );
+    }
+    const endian = info.littleEndian ? 'little' : 'big';
+    const twin = objects.find((o) => o.endian === endian);
+    if (twin) {
+      throw new UsageError(`--objfile ${basename(path)} and ${twin.file} are both ${endian}-endian`, {
+        hint: 'give at most one object per byte order (one bpfel, one bpfeb)',
+      });
+    }
+    objects.push({ file: `${ident}_${info.littleEndian ? 'bpfel' : 'bpfeb'}.o`, bytes, info, endian });
+  }
+  // Little-endian first, as targets default to bpfel,bpfeb: the loader is the same either way.
+  objects.sort((a, b) => (a.endian === b.endian ? 0 : a.endian === 'little' ? -1 : 1));
+  return { objects, inputs: [...objfiles].sort(), compiled: 0, toolchain: undefined };
+}
+
+/** Every object of one loader must declare the same programs, maps and variables. */
+function checkConsistent(objects: BuiltObject[]): void {
+  const shape = (info: ObjectInfo) =>
+    JSON.stringify({
+      programs: info.programs.map((p) => p.name).sort(),
+      maps: info.maps.map((m) => `${m.name}:${m.type}`).sort(),
+      variables: info.dataSections
+        .flatMap((s) => s.variables.map((v) => `${s.name}:${v.name}:${v.offset}`))
+        .sort(),
+    });
+  const [first, ...rest] = objects;
+  for (const other of rest) {
+    if (shape(other.info) !== shape(first!.info)) {
+      throw new FormatError(
+        `${first!.file} and ${other.file} declare different programs, maps or variables`,
+        {
+          hint: 'one loader serves every object: build them from the same source (and the same #ifdefs)',
+        },
+      );
+    }
+  }
+}
+
+/** "No type X", with the names closest to it from the BTF and, for sources, the preprocessed C. */
+async function missingTypeError(
+  names: string[],
+  info: ObjectInfo,
+  sources: string[],
+  objfiles: string[],
+  toolchain: Toolchain | undefined,
+  options: GenerateOptions,
+  cwd: string,
+): Promise<UsageError> {
+  const candidates = new Set(typeNames(info.btf));
+  if (sources.length > 0 && toolchain) {
+    for (const name of await sourceTypeNames(toolchain, sources, options, cwd)) candidates.add(name);
+  }
+  const where =
+    sources.length > 0
+      ? sources.map((s) => basename(s)).join(', ')
+      : objfiles.map((s) => basename(s)).join(', ');
+  const lines = names.map((name) => {
+    const bare = name.replace(/^\s*(struct|union|enum)\s+/, '').trim();
+    const similar = similarNames(bare, candidates);
+    return `  ${name}: ${similar.length > 0 ? `similar names: ${similar.join(', ')}` : 'no similar names'}`;
+  });
+  const what =
+    names.length === 1
+      ? `no type named '${names[0]}'`
+      : `no types named ${names.map((n) => `'${n}'`).join(', ')}`;
+  return new UsageError(`${what} in ${where}\n${lines.join('\n')}`, {
+    hint:
+      sources.length > 0
+        ? 'check the spelling; name a struct, union, enum or typedef the C source declares'
+        : "an object's BTF keeps only the types its programs use: generate from the C source to find others",
+  });
+}
+
+/** struct/union/enum tags and simple typedef names the preprocessed sources declare. */
+async function sourceTypeNames(
+  toolchain: Toolchain,
+  sources: string[],
+  options: GenerateOptions,
+  cwd: string,
+): Promise<string[]> {
+  const names = new Set<string>();
+  const target = resolveTargets(['bpfel'])[0]!;
+  for (const source of sources) {
+    const settings = compileSettings(options, target, cwd);
+    const args = clangArgs({ ...settings, source, output: '-' }).filter((a) => a !== '-c');
+    const result = await execa(toolchain.clang.path, ['-E', ...args], {
+      cwd,
+      reject: false,
+      stdin: 'ignore',
+      maxBuffer: 1 << 30,
+    });
+    if (result.failed) continue;
+    const text = String(result.stdout);
+    for (const m of text.matchAll(/\b(?:struct|union|enum)\s+([A-Za-z_]\w*)/g)) names.add(m[1]!);
+    for (const m of text.matchAll(/\btypedef\b[^;{}()]*?\b([A-Za-z_]\w*)\s*;/g)) names.add(m[1]!);
+    for (const m of text.matchAll(/}\s*([A-Za-z_]\w*)\s*;/g)) names.add(m[1]!);
+  }
+  return [...names];
+}

@@ -1,0 +1,46 @@
+// Remembers which clang, llvm-strip and bpftool a build used, so an up-to-date build need not run
+// them (finding and versioning the tools takes a few hundred milliseconds, most of a no-op build).
+// The memory is trusted only while nothing that could change the answer has changed: PATH and the
+// TSBPF_* overrides, the folders on PATH (installing clang-16 changes /usr/bin's mtime), and
+// the tool binaries themselves.
+
+import { statSync } from 'node:fs';
+import { delimiter } from 'node:path';
+import type { Toolchain } from '../toolchain/discover.js';
+import { settingsKey } from './stamp.js';
+
+export interface CachedToolchain {
+  fingerprint: string;
+  tools: Toolchain;
+}
+
+function statKey(path: string): string {
+  try {
+    const s = statSync(path);
+    return `${s.mtimeMs}:${s.size}:${s.ino}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+const sbinDirs = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
+
+/** A hash of everything tool discovery depends on, given the tools it found. */
+export function toolFingerprint(tools: Toolchain, env: NodeJS.ProcessEnv = process.env): string {
+  const dirs = [...(env.PATH ?? '').split(delimiter).filter((d) => d !== ''), ...sbinDirs];
+  const paths = [tools.clang.path, tools.strip.path, ...(tools.bpftool ? [tools.bpftool.path] : [])];
+  return settingsKey({
+    env: [env.PATH, env.TSBPF_CLANG, env.TSBPF_LLVM_STRIP, env.TSBPF_BPFTOOL],
+    dirs: dirs.map((d) => [d, statKey(d)]),
+    tools: paths.map((p) => [p, statKey(p)]),
+  });
+}
+
+/** The remembered tools when still valid, else undefined (and the caller runs discovery). */
+export function reuseToolchain(
+  cached: CachedToolchain | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Toolchain | undefined {
+  if (!cached) return undefined;
+  return toolFingerprint(cached.tools, env) === cached.fingerprint ? cached.tools : undefined;
+}

@@ -1,0 +1,12 @@
+// Package codegen turns BTF into TypeScript: interfaces and codecs for C types (emitTypes), and
+// the typed loader `tsbpf gen` and `tsbpf build` write for an eBPF object (generateLoader).
+
+export {
+  findType,
+  generatedHeader,
+  generateLoader,
+  type LoaderObject,
+  type LoaderOptions,
+  typeNames,
+} from './loader.js';
+export { type EmitTypesOptions, type EmittedTypes, emitTypes, emitTypesModule } from './types.js';
