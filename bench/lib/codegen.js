@@ -1,20 +1,22 @@
 // Generates a codec module with tsbpf's own codegen (dist/codegen) for a named C type in an
 // object's BTF, and transpiles it to JavaScript beside the object, so benchmarks decode with
-// exactly the code `tsbpf gen` would write. The module exports the type's codec under `exportAs`.
+// exactly the code `tsbpf gen` would write. The module also exports the type's codec as `BenchCodec`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import ts from 'typescript';
 
 /** Things the report should mention (workarounds for pieces not there yet). */
 export const notes = new Set();
 
-export async function generateCodec(objectPath, typeName, outPath, exportAs) {
+export async function generateCodec(objectPath, typeName, outPath) {
   const { readObject } = await import('../../dist/btf/index.js');
   const { emitTypesModule, findType } = await import('../../dist/codegen/index.js');
   const info = readObject(new Uint8Array(readFileSync(objectPath)), objectPath);
   const id = findType(info.btf, typeName);
   if (id === undefined) throw new Error(`${objectPath}: no BTF type ${typeName}`);
-  const names = new Map([[id, exportAs]]);
-  const source = emitTypesModule(info.btf, [id], { names });
+  const source = emitTypesModule(info.btf, [id]);
+  const bare = typeName.replace(/^(struct|union|enum)\s+/, '');
+  const codecName = new RegExp(`/\\*\\* Codec of \\w+ ${bare}\\. \\*/\\s*export const (\\w+)`).exec(source)?.[1];
+  if (!codecName) throw new Error(`${objectPath}: no codec for ${typeName} in the generated code`);
   // Generated code imports its helpers from 'tsbpf'. While the runtime does not re-export all of
   // them yet, point the import at the codec module itself and say so (notes end up in the report).
   const runtime = await import('tsbpf');
@@ -32,6 +34,6 @@ export async function generateCodec(objectPath, typeName, outPath, exportAs) {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023 },
   }).outputText;
   writeFileSync(outPath.replace(/\.js$/, '.ts'), source);
-  writeFileSync(outPath, js);
+  writeFileSync(outPath, `${js}\nexport { ${codecName} as BenchCodec };\n`);
   return source;
 }

@@ -7,11 +7,12 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { CollectionSpec, PerfEventArray, RingBuf } from 'tsbpf';
+import { startProfile, stopProfile } from './profile.js';
 
 const [kind, objectPath, codecModule, mode, a, b, pagesArg] = process.argv.slice(2);
 const ring = kind === 'ringbuf';
 const pageCount = Number(pagesArg ?? 64);
-const { Event } = await import(pathToFileURL(codecModule).href);
+const { BenchCodec: Event } = await import(pathToFileURL(codecModule).href);
 
 const spec = CollectionSpec.fromBytes(new Uint8Array(readFileSync(objectPath)), { name: 'producer' });
 spec.programs.get(ring ? 'produce_perf' : 'produce_ringbuf').autoload = false;
@@ -30,13 +31,30 @@ function take(batch) {
   events += batch.length;
 }
 
+await startProfile();
 const result = mode === 'drain' ? drain(Number(a), Number(b)) : await stream(a, b);
+
+/**
+ * BPF_PROG_TEST_RUN `runs` times. Under the profiler, its SIGPROF ticks interrupt long test runs
+ * (EINTR), so then run small chunks and retry interrupted ones (the producer is never timed).
+ */
+function runProducer(data, runs) {
+  const chunk = process.env.BENCH_PROFILE ? 8 : runs;
+  for (let done = 0; done < runs; ) {
+    try {
+      prog.testRun({ data, repeat: Math.min(chunk, runs - done) });
+      done += chunk;
+    } catch (error) {
+      if (error?.errno !== 4) throw error;
+    }
+  }
+}
 
 function drain(rounds, runs) {
   const data = new Uint8Array(64);
   let total = 0;
   for (let r = 0; r < rounds; r++) {
-    prog.testRun({ data, repeat: runs });
+    runProducer(data, runs);
     const t0 = performance.now();
     for (;;) {
       const batch = reader.readAvailable(4096);
@@ -76,6 +94,7 @@ async function stream(seconds, producer) {
   return { seconds: (last - first) / 1000, producer_ok: producerOk };
 }
 
+await stopProfile();
 const stats = coll.map('stats');
 const sum = (slot) => {
   const v = stats.lookup(new Uint8Array(new Uint32Array([slot]).buffer));

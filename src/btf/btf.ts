@@ -186,7 +186,11 @@ export class Btf {
   }
 
   /** Alignment in bytes, as libbpf computes it (btf__align_of): packed structs align to 1. */
-  alignof(id: number, depth = 0): number {
+  alignof(id: number): number {
+    return this.alignAt(id, 0);
+  }
+
+  private alignAt(id: number, depth: number): number {
     if (depth > MAX_CHAIN) this.fail(`type ${id} nests too deeply (or contains itself)`);
     const t = this.resolve(id);
     switch (t.kind) {
@@ -198,12 +202,12 @@ export class Btf {
       case 'ptr':
         return 8;
       case 'array':
-        return this.alignof(t.type, depth + 1);
+        return this.alignAt(t.type, depth + 1);
       case 'struct':
       case 'union': {
         let align = 1;
         for (const m of t.members) {
-          const a = this.alignof(m.type, depth + 1);
+          const a = this.alignAt(m.type, depth + 1);
           // A member off its natural alignment means the struct is packed.
           if (m.bitSize === 0 && m.bitOffset % (8 * a) !== 0) return 1;
           align = Math.max(align, a);

@@ -3,6 +3,7 @@
 // counts them in bpf_object__add_programs) and its global variables by data section.
 
 import {
+  EM_BPF,
   SHF_ALLOC,
   SHF_EXECINSTR,
   SHN_LORESERVE,
@@ -67,6 +68,11 @@ const DATA_SECTION = /^\.(rodata|data|bss)(\..+)?$/;
 /** Parses an eBPF object's ELF, .BTF and .BTF.ext. FormatError when it has no BTF. */
 export function readObject(bytes: Uint8Array, file = '<buffer>'): ObjectInfo {
   const elf = parseElf(bytes, file);
+  if (elf.machine !== EM_BPF) {
+    throw new FormatError(`${file}: not an eBPF object (ELF machine ${elf.machine}, expected ${EM_BPF})`, {
+      hint: 'Compile the program with clang -target bpf (tsbpf build does this).',
+    });
+  }
   const btfSection = elf.section('.BTF');
   if (!btfSection) {
     throw new FormatError(`${file}: the object has no .BTF section`, {

@@ -4,7 +4,7 @@
 // so a no-op build stays a matter of reading and hashing files.
 
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { Toolchain } from '../toolchain/discover.js';
 import { resolveTargets } from '../toolchain/targets.js';
@@ -172,7 +172,11 @@ async function buildOne(program: ProgramConfig, shared: Shared): Promise<EntryRe
     const tools = await shared.tools();
     const key = buildKey(program, config, targets, tools);
     const stampFile = stampPath(program.outDir, program.ident);
-    const reasons = staleReasons({ dir: program.outDir, stampFile, key, hasher });
+    const show = (path: string) => {
+      const rel = relative(config.root, path);
+      return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+    };
+    const reasons = staleReasons({ dir: program.outDir, stampFile, key, hasher, show });
     if (shared.vmlinuxHeader && !existsSync(shared.vmlinuxHeader))
       reasons.push(`${shared.vmlinuxHeader} is missing`);
     result.reasons = reasons;

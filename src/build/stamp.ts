@@ -110,20 +110,23 @@ export function staleReasons(options: {
   stampFile: string;
   key: string;
   hasher: FileHasher;
+  /** How to show a path in a reason (default: as the stamp has it). */
+  show?: (absolute: string) => string;
 }): string[] {
+  const show = (name: string) => (options.show ? options.show(resolve(options.dir, name)) : name);
   const stamp = readStamp(options.stampFile);
   if (stamp === undefined) return ['never built (no stamp)'];
   const reasons: string[] = [];
   if (stamp.key !== options.key) reasons.push('settings, flags or tool versions changed');
   for (const [name, digest] of Object.entries(stamp.outputs)) {
     const now = options.hasher.hash(resolve(options.dir, name));
-    if (now === undefined) reasons.push(`${name} is missing`);
-    else if (now !== digest) reasons.push(`${name} was modified`);
+    if (now === undefined) reasons.push(`${show(name)} is missing`);
+    else if (now !== digest) reasons.push(`${show(name)} was modified`);
   }
   for (const [name, digest] of Object.entries(stamp.inputs)) {
     const now = options.hasher.hash(resolve(options.dir, name));
-    if (now === undefined) reasons.push(`${name} is gone`);
-    else if (now !== digest) reasons.push(`${name} changed`);
+    if (now === undefined) reasons.push(`${show(name)} is gone`);
+    else if (now !== digest) reasons.push(`${show(name)} changed`);
   }
   return reasons;
 }

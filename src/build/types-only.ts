@@ -156,8 +156,12 @@ export async function linkObjects(
   });
   if (result.failed) {
     const text = String(result.stderr || result.stdout || result.shortMessage).trim();
+    // libbpf's linker learnt the other byte order only in libbpf 1.5; older bpftools refuse bpfeb here.
+    const hint = /unsupported byte order/.test(text)
+      ? `this bpftool (${toolchain.bpftool.version}) cannot link objects of the other byte order: build with --target bpfel (or the host's order), or use a bpftool built with libbpf 1.5 or later`
+      : 'each map, program and global must be defined in one file only; declare shared ones extern in the others';
     throw new CompileError(`linking ${inputs.length} objects failed (bpftool gen object):\n${text}`, {
-      hint: 'each map, program and global must be defined in one file only; declare shared ones extern in the others',
+      hint,
     });
   }
 }

@@ -250,6 +250,12 @@ export function readCString(b: Uint8Array, o: number, n: number): string {
   // Most strings in events (comm, file names) are short ASCII: build them in the scanning loop and
   // fall back to TextDecoder at the first non-ASCII byte.
   const limit = Math.min(o + n, b.length);
+  if (limit - o > 128) {
+    // Long buffers (paths, argument blocks): a native scan and decode beat the loop below.
+    let end = b.indexOf(0, o);
+    if (end < 0 || end > limit) end = limit;
+    return utf8.decode(b.subarray(o, end));
+  }
   let s = '';
   for (let i = o; i < limit; i++) {
     const c = b[i]!;

@@ -109,6 +109,8 @@ interface MapEntry {
   doc: string[];
   /** The TS type of the typed view, e.g. `HashMap<number, bigint>`. */
   type: string;
+  /** One line for the map's spec: name, type, size. */
+  specDoc: string;
   /** The expression that builds it from `raw` (the BpfMap). */
   build: (raw: string) => string;
 }
@@ -325,9 +327,24 @@ class LoaderEmitter {
 
   private mapEntry(map: MapInfo, typed: MapInfo, event: number | undefined): MapEntry {
     const doc = ['```c', ...this.mapDecl(map, typed), '```'];
-    const key = this.codec(typed.keyType, map.keySize);
-    const value = this.codec(typed.valueType, map.valueSize);
-    const base = { cName: map.name, key: '', doc };
+    // Only the codecs the view takes: each adds imports, and ring buffers and perf arrays take none.
+    const keyed = [HASH, LRU_HASH, LPM_TRIE, PERCPU_HASH, LRU_PERCPU_HASH, HASH_OF_MAPS].includes(map.type);
+    const valued = [
+      HASH,
+      LRU_HASH,
+      LPM_TRIE,
+      PERCPU_HASH,
+      LRU_PERCPU_HASH,
+      ARRAY,
+      PERCPU_ARRAY,
+      QUEUE,
+      STACK,
+    ].includes(map.type);
+    const key = keyed ? this.codec(typed.keyType, map.keySize) : undefined;
+    const value = valued ? this.codec(typed.valueType, map.valueSize) : undefined;
+    const size = map.maxEntries === undefined ? '' : `, max_entries ${map.maxEntries}`;
+    const specDoc = `\`${map.name}\`: BPF_MAP_TYPE_${mapTypeConstant(map)}${size}`;
+    const base = { cName: map.name, key: '', doc, specDoc };
     const raw = (): MapEntry => {
       this.use('type BpfMap');
       return { ...base, type: 'BpfMap', build: (r) => r };
@@ -450,10 +467,7 @@ class LoaderEmitter {
   }
 
   private mapDecl(map: MapInfo, typed: MapInfo): string[] {
-    const lines = [
-      'struct {',
-      `    __uint(type, BPF_MAP_TYPE_${map.typeName.toUpperCase().replace(/ /g, '_')});`,
-    ];
+    const lines = ['struct {', `    __uint(type, BPF_MAP_TYPE_${mapTypeConstant(map)});`];
     const typeOrSize = (role: 'key' | 'value', id: number | undefined, size: number | undefined) => {
       if (id !== undefined) lines.push(`    __type(${role}, ${this.btf.describe(id)});`);
       else if (size !== undefined) lines.push(`    __uint(${role}_size, ${size});`);
@@ -545,7 +559,7 @@ class LoaderEmitter {
       name: string,
       entries: Array<{ key: string; doc: string[] | string; type: string }>,
     ) => {
-      out.push(`/** ${doc} */`);
+      out.push(...jsdoc(doc, ''));
       if (entries.length === 0) {
         out.push(`export type ${name} = Record<string, never>;`, '');
         return;
@@ -586,7 +600,7 @@ class LoaderEmitter {
     block(
       `The maps of ${ident} before load: \`maxEntries\` can be changed.`,
       `${s}MapSpecs`,
-      maps.map((m) => ({ key: m.key, doc: `\`${m.cName}\``, type: 'MapSpec' })),
+      maps.map((m) => ({ key: m.key, doc: m.specDoc, type: 'MapSpec' })),
     );
     block(
       `The initial values of ${ident}'s global variables: set .rodata constants here before load.`,
@@ -746,6 +760,29 @@ class LoaderEmitter {
     );
     return out.join('\n');
   }
+}
+
+/** `HASH` for BPF_MAP_TYPE_HASH; the number for types tsbpf does not know. */
+function mapTypeConstant(map: MapInfo): string {
+  return /^[a-z_0-9]+$/.test(map.typeName) ? map.typeName.toUpperCase() : String(map.type);
+}
+
+/** A JSDoc comment, wrapped at the line width. */
+function jsdoc(text: string, indent: string): string[] {
+  const width = lineWidth - indent.length - 3;
+  if (text.length + 7 <= width) return [`${indent}/** ${text} */`];
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.split(' ')) {
+    if (current !== '' && current.length + 1 + word.length > width) {
+      lines.push(current);
+      current = word;
+    } else {
+      current = current === '' ? word : `${current} ${word}`;
+    }
+  }
+  if (current !== '') lines.push(current);
+  return [`${indent}/**`, ...lines.map((l) => `${indent} * ${l}`), `${indent} */`];
 }
 
 /** The line width generated code keeps to (biome's and this project's). */

@@ -89,6 +89,8 @@ interface EnumInfo {
 
 const MAX_DEPTH = 32;
 
+const bare = (name: string) => name.replace(/^type /, '');
+
 /** Generates TypeScript for `roots` (BTF ids) and every struct, union and enum they reach. */
 export function emitTypes(btf: Btf, roots: number[], options: EmitTypesOptions = {}): EmittedTypes {
   return new Emitter(btf, options).run(roots);
@@ -152,14 +154,14 @@ class Emitter {
     const names = [...this.composites.values(), ...this.enums.values()].flatMap((x) =>
       'fields' in x ? [x.name, `decode${x.name}`, `encode${x.name}`] : [x.name],
     );
-    if (code.includes(' LE')) names.push('LE');
+    if (this.composites.size > 0 && this.le === 'LE') names.push('LE');
     return {
       code,
       names: names.sort(),
       nameOf: (id) => this.tsType(this.shapeOfRoot(id)),
       codecOf: (id) => this.codecExpr(this.shapeOfRoot(id)),
-      imports: () =>
-        [...this.imports].sort((a, b) => a.replace(/^type /, '').localeCompare(b.replace(/^type /, ''))),
+      // Sorted by code unit, not locale, so the output is the same on every machine.
+      imports: () => [...this.imports].sort((a, b) => (bare(a) < bare(b) ? -1 : bare(a) > bare(b) ? 1 : 0)),
     };
   }
 
@@ -178,7 +180,9 @@ class Emitter {
     let t = this.btf.type(id);
     for (let i = 0; i <= MAX_DEPTH; i++) {
       if (t.kind === 'typedef') {
-        typedefName ??= t.name;
+        // The innermost typedef names an anonymous struct (`typedef struct {...} pair_t;`), so the
+        // name does not depend on which outer typedef a root happened to reach it through.
+        typedefName = t.name;
         t = this.btf.type(t.type);
       } else if (
         t.kind === 'const' ||

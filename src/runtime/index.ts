@@ -2,8 +2,8 @@
 // programs and maps into the kernel through libbpf (bound with koffi), attach programs, read and
 // write maps through typed views, and read ring/perf buffer events as async iterables.
 
-export type { Codec, RecordCodec } from '../codegen/codec.js';
-export { array, bool, bytes, cstring, f32, f64, s8, s16, s32, s64, typedArray, u8, u16, u32, u64 } from '../codegen/codec.js';
+// Codecs, and the helpers generated codecs call: generated files import only from 'tsbpf'.
+export * from '../codegen/codec.js';
 export {
   CompileError,
   ConfigError,

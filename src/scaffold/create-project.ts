@@ -2,6 +2,7 @@
 // Prompter is given (a terminal) and are errors otherwise; either way the same checks run, in
 // the same order, so `create-tsbpf my-probe --type xdp` and answering the prompts end alike.
 
+import { existsSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { execa } from 'execa';
 import { TsbpfError, UsageError } from '../errors.js';
@@ -76,7 +77,11 @@ export async function resolveOptions(
         hint: `create-tsbpf <dir> --type <${templateTypes.join('|')}> (. for this directory)`,
       });
     }
-    dirArg = await prompter.text({ message: 'Project directory', placeholder: defaultDir, defaultValue: defaultDir });
+    dirArg = await prompter.text({
+      message: 'Project directory',
+      placeholder: defaultDir,
+      defaultValue: defaultDir,
+    });
   }
   const dir = resolveTargetDir(dirArg, cwd);
 
@@ -168,10 +173,18 @@ export async function createProject(
 
   const templateFiles = collectTemplateFiles(root, options.template.type);
   const files = renderFiles(templateFiles, templateData(options), readPartials(root, options.template.type));
-  const written = writeProjectFiles(options.dir, files, {
-    force: options.force,
-    modes: executableModes(templateFiles),
-  });
+  const dirExisted = existsSync(options.dir);
+  let written: string[];
+  try {
+    written = writeProjectFiles(options.dir, files, {
+      force: options.force,
+      modes: executableModes(templateFiles),
+    });
+  } catch (error) {
+    // A directory this run made holds nothing of the user's: take it away again.
+    if (!dirExisted) rmSync(options.dir, { recursive: true, force: true });
+    throw error;
+  }
   log(
     `Created ${options.name} (${options.template.type}: ${options.template.description}) in ${options.dir}`,
   );

@@ -46,7 +46,7 @@ export const templates: readonly TemplateInfo[] = [
   },
   {
     type: 'tracepoint',
-    description: 'a small execsnoop: every execve() with its pid and file (ring buffer)',
+    description: 'every execve() with its pid, parent and file, a small execsnoop (ring buffer)',
     ident: 'execsnoop',
     archSpecific: false,
     events: { events: 'event' },

@@ -86,6 +86,18 @@ describe('readObject', () => {
     });
   }
 
+  it('rejects objects that are not eBPF or lack BTF', () => {
+    const good = layoutsObject('bpfel');
+    const x86 = good.slice();
+    x86[18] = 62; // EM_X86_64
+    expect(() => readObject(x86, 'x86.o')).toThrow(/x86\.o: not an eBPF object/);
+    // Rename .BTF to .XTF in the section name table: the object then has no BTF.
+    const noBtf = good.slice();
+    const at = Buffer.from(noBtf).indexOf('.BTF\0');
+    noBtf[at + 1] = 0x58;
+    expect(() => readObject(noBtf, 'nobtf.o')).toThrow(/nobtf\.o: the object has no \.BTF section/);
+  });
+
   it('agrees with the host C compiler on sizes, offsets and alignment', () => {
     const host = hostLayout();
     for (const target of ['bpfel', 'bpfeb'] as const) {

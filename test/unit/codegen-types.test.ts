@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { BTF_KIND, type ObjectInfo, parseBtf, readObject } from '../../src/btf/index.js';
+import { BTF_KIND, type ObjectInfo, parseBtf, readKernelBtf, readObject } from '../../src/btf/index.js';
 import type { RecordCodec } from '../../src/codegen/codec.js';
 import { emitTypes, emitTypesModule } from '../../src/codegen/types.js';
 import { TsbpfError } from '../../src/errors.js';
@@ -189,27 +189,53 @@ describe('generated codecs', () => {
 
   it('type-checks under tsc --strict with noUncheckedIndexedAccess', () => {
     const obj = readObject(layoutsObject('bpfel'), 'layouts.bpf.o');
-    const dir = mkdtempSync(join(tmpdir(), 'tsbpf-tsc-'));
-    const file = join(dir, 'layouts.ts');
-    writeFileSync(file, generate(obj));
-    const program = ts.createProgram([file], {
-      strict: true,
-      noUncheckedIndexedAccess: true,
-      noEmit: true,
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      skipLibCheck: true,
-      types: [],
-      paths: { tsbpf: [codecModule] },
-      allowImportingTsExtensions: true,
-    });
-    const diagnostics = ts
-      .getPreEmitDiagnostics(program)
-      .map((d) => `${d.file?.fileName}:${d.start}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
-    expect(diagnostics).toEqual([]);
+    expect(typeCheck(generate(obj))).toEqual([]);
   });
 
+  it('handles the kernel’s own types (task_struct, sk_buff, bpf_attr, pt_regs)', async () => {
+    const btf = readKernelBtf();
+    const roots = [
+      btf.get('task_struct', 'struct').id,
+      btf.get('sk_buff', 'struct').id,
+      btf.get('bpf_attr', 'union').id,
+      btf.get('pt_regs', 'struct').id,
+    ];
+    const code = emitTypesModule(btf, roots);
+    expect(typeCheck(code)).toEqual([]);
+    const mod = (await importGenerated(code)) as Codecs;
+    const task = mod.TaskStruct!;
+    expect(task.size).toBe(btf.get('task_struct', 'struct').size);
+    const zeros = new Uint8Array(task.size);
+    const value = task.decode(zeros);
+    expect(value.pid).toBe(0);
+    expect(value.comm).toBe('');
+    expect(task.encode(value)).toEqual(zeros);
+  });
+});
+
+function typeCheck(code: string): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-tsc-'));
+  const file = join(dir, 'generated.ts');
+  writeFileSync(file, code);
+  const program = ts.createProgram([file], {
+    strict: true,
+    noUncheckedIndexedAccess: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    skipLibCheck: true,
+    types: [],
+    paths: { tsbpf: [codecModule] },
+    allowImportingTsExtensions: true,
+  });
+  const diagnostics = ts
+    .getPreEmitDiagnostics(program)
+    .map((d) => `${d.file?.fileName}:${d.start}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+  return diagnostics;
+}
+
+describe('generated codecs (more)', () => {
   it('handle enum64, old-style bitfields, typedef-named and hinted anonymous types, name collisions', async () => {
     const w = new BtfWriter();
     const u32 = w.add('unsigned int', BTF_KIND.int, 0, false, 4, [32]); // 1
@@ -281,5 +307,17 @@ describe('generated codecs', () => {
     expect(bytes[5]).toBe(c >> 3);
     expect(Holder.decode(bytes)).toEqual(value);
     expect(mod.Big).toEqual({ MINUS: -2n, HUGE: 1n << 62n });
+  });
+
+  it("imports only names that 'tsbpf' (the runtime's index) exports", async () => {
+    const obj = readObject(layoutsObject('bpfel'), 'layouts.bpf.o');
+    const emitted = emitTypes(
+      obj.btf,
+      GLOBALS.map((g) => variable(obj, g).type),
+    );
+    for (const g of GLOBALS) emitted.codecOf(variable(obj, g).type);
+    const runtime = await import('../../src/runtime/index.js');
+    const values = emitted.imports().filter((n) => !n.startsWith('type '));
+    expect(values.filter((n) => !(n in runtime))).toEqual([]);
   });
 });

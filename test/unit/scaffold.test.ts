@@ -203,6 +203,18 @@ describe('the target directory', () => {
     expect(readFileSync(join(root, 'main.ts'), 'utf8')).toBe('template');
     expect(readdirSync(root).sort()).toEqual(['a.txt', 'main.ts']);
   });
+
+  it('takes back the files it created when a later write fails, and keeps the user files', () => {
+    const root = tempDir();
+    writeFileSync(join(root, 'mine.txt'), 'mine');
+    const files = [
+      { path: 'new.txt', contents: new TextEncoder().encode('new') },
+      { path: 'mine.txt', contents: new TextEncoder().encode('template') },
+    ];
+    expect(() => writeProjectFiles(root, files, { force: false })).toThrow(/mine\.txt already exists/);
+    expect(readdirSync(root)).toEqual(['mine.txt']);
+    expect(readFileSync(join(root, 'mine.txt'), 'utf8')).toBe('mine');
+  });
 });
 
 describe('options: flags and prompts', () => {

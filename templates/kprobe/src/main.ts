@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   console.log('Counting do_unlinkat() calls per pid (try `rm` in another terminal). Ctrl-C to stop.');
   while (!stop.signal.aborted) {
     await sleep(2000, undefined, { signal: stop.signal }).catch(() => {});
+    if (stop.signal.aborted) break;
     const rows = [...objs.maps.stats.entries()].sort(([, a], [, b]) => Number(b.calls - a.calls));
     console.log(`\n${'PID'.padStart(8)} ${'CALLS'.padStart(8)} ${'FAILED'.padStart(8)}`);
     for (const [pid, stats] of rows.slice(0, 20)) {

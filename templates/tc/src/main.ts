@@ -30,6 +30,7 @@ async function main(): Promise<void> {
   console.log(`Counting IPv4 traffic leaving ${ifname}. Ctrl-C to stop.`);
   while (!stop.signal.aborted) {
     await sleep(2000, undefined, { signal: stop.signal }).catch(() => {});
+    if (stop.signal.aborted) break;
     const rows = [...objs.maps.traffic.entries()].sort(([, a], [, b]) => Number(b.bytes - a.bytes));
     console.log(`\n${'DESTINATION'.padEnd(16)} ${'PACKETS'.padStart(10)} ${'BYTES'.padStart(12)}`);
     for (const [destination, traffic] of rows.slice(0, 20)) {

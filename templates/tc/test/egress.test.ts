@@ -1,8 +1,10 @@
 // Runs the program in the kernel, two ways. First on crafted packets with testRun (the
-// kernel's BPF_PROG_TEST_RUN: no network needed). Then on real traffic: a veth pair between
-// this network namespace and a new one, pinged across. Needs root (CAP_BPF and CAP_NET_ADMIN).
+// kernel's BPF_PROG_TEST_RUN: no network needed). Then on real traffic: UDP datagrams sent over
+// a veth pair into a new network namespace. Needs root (CAP_BPF and CAP_NET_ADMIN).
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEgress } from '../src/egress.js';
 
@@ -43,6 +45,7 @@ describe('on a veth pair', () => {
   // Host side 10.212.0.1 (the program on its egress) <-> 10.212.0.2 inside the namespace.
   const ns = `tsbpf-tc-${process.pid}`;
   const hostIf = `tct${process.pid % 100000}`;
+  const port = 40000 + (process.pid % 20000);
   const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
 
   beforeAll(() => {
@@ -57,14 +60,40 @@ describe('on a veth pair', () => {
     spawnSync('ip', ['netns', 'del', ns]); // takes the veth pair with it
   });
 
-  it('counts the pings this host sends to the peer, with their size on the wire', async () => {
+  it('counts the datagrams this host sends to the peer, with their size on the wire', async () => {
     await using objs = await loadEgress();
     await using _link = objs.programs.tcEgress.attachTc({ ifname: hostIf, direction: 'egress' });
 
-    execFileSync('ping', ['-c', '3', '-i', '0.2', '-W', '1', '10.212.0.2'], { stdio: 'ignore' });
+    // A receiver inside the namespace: says "ready", then exits after three datagrams.
+    const receiver = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        process.execPath,
+        '-e',
+        `const s = require('node:dgram').createSocket('udp4');
+         let n = 0;
+         s.on('message', () => { if (++n === 3) s.close(); });
+         s.bind(${port}, '10.212.0.2', () => console.log('ready'));`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await once(receiver.stdout, 'data');
+    const payload = Buffer.alloc(100, 'x');
+    const socket = createSocket('udp4');
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>((resolve, reject) =>
+        socket.send(payload, port, '10.212.0.2', (error) => (error ? reject(error) : resolve())),
+      );
+    }
+    socket.close();
+    const [code] = await once(receiver, 'exit'); // all three arrived, so all three went out
+    expect(code).toBe(0);
 
-    // Each echo request: 14 (Ethernet) + 20 (IPv4) + 8 (ICMP) + 56 (ping's default payload).
+    // Each datagram: 14 (Ethernet) + 20 (IPv4) + 8 (UDP) + 100 (payload) = 142 bytes.
     const sent = objs.maps.traffic.get({ daddr: Uint8Array.of(10, 212, 0, 2) });
-    expect(sent).toEqual({ packets: 3n, bytes: 3n * 98n });
+    expect(sent).toEqual({ packets: 3n, bytes: 3n * 142n });
   });
 });

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
   console.log(`Counting IPv4 packets on ${ifname}; allowed sources: ${allowed.join(', ') || 'all'}. Ctrl-C to stop.`);
   while (!stop.signal.aborted) {
     await sleep(2000, undefined, { signal: stop.signal }).catch(() => {});
+    if (stop.signal.aborted) break;
     console.log(`\n${'SOURCE'.padEnd(16)} ${'PROTO'.padEnd(6)} PACKETS`);
     for (const [flow, packets] of objs.maps.stats.entries()) {
       const proto = protocols[flow.protocol] ?? String(flow.protocol);

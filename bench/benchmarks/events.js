@@ -1,0 +1,99 @@
+// ringbuf_ratio_vs_c and perf_ratio_vs_c, plus the events/s-against-size sweep for the plot.
+// Consumers: bench/c/consume.c (libbpf) and bench/lib/consume-ts.js (tsbpf), same object and
+// producer; see consume.c for the two modes (drain = reader capacity, stream = live producer).
+import { join } from 'node:path';
+import { bpfObject, cBinary, outDir } from '../lib/build.js';
+import { generateCodec } from '../lib/codegen.js';
+import { runJson, sideBySide } from '../lib/harness.js';
+
+const RING_BYTES = 1 << 24; // max_entries of rb in producer.bpf.c
+const BATCH = 64; // events per program run (producer.bpf.c)
+const PERF_PAGES = 1024; // per-CPU perf ring in drain mode: 4 MiB
+
+async function prepare(size) {
+  const object = await bpfObject('producer', { outName: `producer${size}`, defines: [`EVENT_SIZE=${size}`] });
+  const codec = join(outDir, `event${size}.js`);
+  await generateCodec(object, 'struct event', codec);
+  return { object, codec };
+}
+
+/** Program runs that fill ~70% of the buffer (8-byte ring header; 8+4 perf header, 8-aligned). */
+function drainRuns(kind, size) {
+  const record = kind === 'ringbuf' ? size + 8 : Math.ceil((size + 12) / 8) * 8;
+  const capacity = kind === 'ringbuf' ? RING_BYTES : PERF_PAGES * 4096;
+  return Math.max(1, Math.floor((0.7 * capacity) / record / BATCH));
+}
+
+async function drainPair(kind, size, rounds, reps, tools) {
+  const { object, codec } = await prepare(size);
+  const runs = String(drainRuns(kind, size));
+  const pages = String(PERF_PAGES);
+  const sample = (r) => ({ ...r, value: r.rate });
+  return sideBySide({
+    reps,
+    baseline: async () => sample(await runJson(tools.consume, [kind, object, 'drain', String(rounds), runs, pages])),
+    tsbpf: async () =>
+      sample(await runJson(process.execPath, [tools.consumeTs, kind, object, codec, 'drain', String(rounds), runs, pages])),
+  });
+}
+
+async function streamPair(kind, size, seconds, reps, tools) {
+  const { object, codec } = await prepare(size);
+  const sample = (r) => ({ ...r, value: r.rate });
+  return sideBySide({
+    reps,
+    baseline: async () => sample(await runJson(tools.consume, [kind, object, 'stream', String(seconds), tools.producer])),
+    tsbpf: async () =>
+      sample(await runJson(process.execPath, [tools.consumeTs, kind, object, codec, 'stream', String(seconds), tools.producer])),
+  });
+}
+
+const sum = (samples, key) => samples.reduce((a, s) => a + (s[key] ?? 0), 0);
+
+function summary(pair) {
+  return {
+    ratio: pair.ratio,
+    c_events_per_s: pair.baselineMedian,
+    tsbpf_events_per_s: pair.tsbpfMedian,
+    c_dropped: sum(pair.baseline, 'dropped'),
+    tsbpf_dropped: sum(pair.tsbpf, 'dropped'),
+    c_lost: sum(pair.baseline, 'lost'),
+    tsbpf_lost: sum(pair.tsbpf, 'lost'),
+    c_events: sum(pair.baseline, 'events'),
+    tsbpf_events: sum(pair.tsbpf, 'events'),
+  };
+}
+
+export async function measure({ quick, tools: baseTools }) {
+  const tools = {
+    ...baseTools,
+    consume: await cBinary('consume'),
+    producer: await cBinary('producer'),
+    consumeTs: new URL('../lib/consume-ts.js', import.meta.url).pathname,
+  };
+  const reps = quick ? 2 : 3;
+  const out = { figures: {}, details: {} };
+
+  const ringDrain = await drainPair('ringbuf', 32, 4, reps, tools);
+  const ringStream = await streamPair('ringbuf', 32, 1, reps, tools);
+  out.figures.ringbuf_ratio_vs_c = ringDrain.ratio;
+  out.figures.ringbuf_lost_events = { c: sum(ringStream.baseline, 'dropped'), tsbpf: sum(ringStream.tsbpf, 'dropped') };
+  out.details.ringbuf = { drain: summary(ringDrain), stream: summary(ringStream) };
+
+  const perfDrain = await drainPair('perf', 32, 2, reps, tools);
+  const perfStream = await streamPair('perf', 32, 1, reps, tools);
+  out.figures.perf_ratio_vs_c = perfDrain.ratio;
+  out.figures.perf_lost_events = {
+    c: sum(perfStream.baseline, 'lost') + sum(perfStream.baseline, 'dropped'),
+    tsbpf: sum(perfStream.tsbpf, 'lost') + sum(perfStream.tsbpf, 'dropped'),
+  };
+  out.details.perf = { drain: summary(perfDrain), stream: summary(perfStream) };
+
+  const sizes = quick ? [32, 128, 512] : [32, 64, 128, 256, 512, 1024];
+  out.details.ringbuf_by_size = [];
+  for (const size of sizes) {
+    const pair = size === 32 ? ringDrain : await drainPair('ringbuf', size, 2, 2, tools);
+    out.details.ringbuf_by_size.push({ size, c: pair.baselineMedian, tsbpf: pair.tsbpfMedian, ratio: pair.ratio });
+  }
+  return out;
+}

@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+// `npm run bench` (node bench/run.js): every benchmark of issue 7, each running tsbpf and its C
+// baseline side by side and reporting a ratio. Baselines and BPF objects are built here, on this
+// machine, into bench/out/. Benchmarks are not tests: nothing here asserts a time.
+//
+//   node bench/run.js                 table on stdout
+//   node bench/run.js --json          one JSON object with every figure (and details, machine)
+//   node bench/run.js --only maps,load   some benchmarks (events maps load build cli btf decode)
+//   node bench/run.js --quick         fewer repetitions
+//   node bench/run.js --svg FILE      also write the events/s-against-size plot
+//   node bench/run.js --no-build      do not rebuild dist/ when it is older than src/
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from './lib/build.js';
+import { notes } from './lib/codegen.js';
+import { round } from './lib/harness.js';
+import { lineChart } from './lib/svg.js';
+
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const value = (name) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const json = flag('json');
+const quick = flag('quick');
+const only = value('only')?.split(',');
+const log = (line) => process.stderr.write(`${line}\n`);
+
+/** Every figure, the benchmark that produces it, and its target (for the table). */
+const figures = [
+  ['ringbuf_ratio_vs_c', 'events', '>= 0.5'],
+  ['ringbuf_lost_events', 'events', 'report'],
+  ['perf_ratio_vs_c', 'events', '>= 0.5'],
+  ['perf_lost_events', 'events', 'report'],
+  ['map_batch_ratio_vs_c', 'maps', '>= 0.5'],
+  ['map_single_ratio_vs_c', 'maps', ''],
+  ['load_attach_ratio_vs_c', 'load', '<= 1.5'],
+  ['build_overhead_ratio', 'build', '<= 1.15'],
+  ['noop_build_ms', 'build', ''],
+  ['cli_start_ms', 'cli', '< 150'],
+  ['vmlinux_btf_parse_ms', 'btf', '< 300'],
+  ['decode_ratio_vs_handwritten', 'decode', '>= 0.9'],
+];
+
+const benchmarks = {
+  events: async (ctx) => (await import('./benchmarks/events.js')).measure(ctx),
+  maps: async (ctx) => (await import('./benchmarks/maps.js')).measure(ctx),
+  load: async (ctx) => (await import('./benchmarks/load.js')).measure(ctx),
+  build: async (ctx) => (await import('./benchmarks/build.js')).measure(ctx),
+  cli: async (ctx) => (await import('./benchmarks/startup.js')).measureCli(ctx),
+  btf: async (ctx) => (await import('./benchmarks/startup.js')).measureBtf(ctx),
+  decode: async (ctx) => (await import('./benchmarks/decode.js')).measure(ctx),
+};
+
+/** Newest mtime of the .ts files under dir. */
+function newest(dir) {
+  let t = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) t = Math.max(t, newest(p));
+    else if (entry.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+function ensureDist() {
+  const stamp = join(repoRoot, 'dist', 'cli.js');
+  if (flag('no-build') || (existsSync(stamp) && statSync(stamp).mtimeMs >= newest(join(repoRoot, 'src')))) return;
+  log('bench: dist/ is older than src/: npx tsc -p tsconfig.build.json');
+  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  // tsc emits even with type errors (other work in progress); say so, and measure what was emitted.
+  if (r.status !== 0) log(`bench: tsc reported errors (dist/ was still written):\n${String(r.stdout).split('\n').slice(0, 5).join('\n')}`);
+}
+
+function tool(cmd, args, pattern) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return pattern.exec(`${r.stdout}${r.stderr}`)?.[1] ?? 'unknown';
+}
+
+function machine() {
+  let libbpf = 'unknown';
+  try {
+    libbpf = tool('dpkg-query', ['-W', '-f=${Version}', 'libbpf1'], /(\S+)/);
+  } catch {}
+  return {
+    cpus: cpus().length,
+    cpu_model: cpus()[0]?.model ?? 'unknown',
+    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+    node: process.version,
+    clang: tool('clang', ['--version'], /version (\S+)/),
+    gcc: tool('gcc', ['-dumpfullversion'], /(\S+)/),
+    libbpf,
+    bpftool: tool('bpftool', ['version'], /v(\S+)/),
+    loadavg: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+  };
+}
+
+async function main() {
+  ensureDist();
+  const result = { machine: machine(), missing: {}, details: {}, notes: [] };
+  for (const [key] of figures) result[key] = null;
+  const started = performance.now();
+  for (const [name, bench] of Object.entries(benchmarks)) {
+    if (only && !only.includes(name)) continue;
+    const t0 = performance.now();
+    log(`bench: ${name} ...`);
+    try {
+      const r = await bench({ quick, tools: {} });
+      Object.assign(result, r.figures);
+      Object.assign(result.details, r.details);
+    } catch (error) {
+      const reason = String(error?.message ?? error).split('\n').slice(0, 4).join(' ').slice(0, 400);
+      for (const [key, owner] of figures) if (owner === name) result.missing[key] = reason;
+      log(`bench: ${name} failed: ${reason}`);
+    }
+    log(`bench: ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  result.notes = [...notes];
+  result.seconds = (performance.now() - started) / 1000;
+  const svg = value('svg');
+  const sweep = result.details.ringbuf_by_size;
+  if (svg && sweep) {
+    writeFileSync(
+      svg,
+      lineChart({
+        title: 'Ring buffer: events/s read and decoded, by event size',
+        xLabel: 'event size (bytes)',
+        yLabel: 'events per second',
+        series: [
+          { name: 'C libbpf', colour: '#1f77b4', points: sweep.map((p) => [p.size, p.c]) },
+          { name: 'tsbpf', colour: '#d62728', points: sweep.map((p) => [p.size, p.tsbpf]) },
+        ],
+      }),
+    );
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return;
+  }
+  const rows = figures
+    .filter(([, owner]) => !only || only.includes(owner))
+    .map(([key, , target]) => {
+      const v = result[key];
+      const shown = v === null ? `missing: ${result.missing[key] ?? 'not measured'}` : typeof v === 'object' ? JSON.stringify(v) : round(v);
+      return [key, String(shown), target];
+    });
+  const w = Math.max(...rows.map((r) => r[0].length));
+  process.stdout.write(`figure${' '.repeat(w - 6)}  value  (target)\n`);
+  for (const [k, v, t] of rows) process.stdout.write(`${k.padEnd(w)}  ${v}${t ? `  (${t})` : ''}\n`);
+  for (const n of result.notes) process.stdout.write(`note: ${n}\n`);
+}
+
+main().catch((error) => {
+  log(`bench: ${error?.stack ?? error}`);
+  process.exit(1);
+});
