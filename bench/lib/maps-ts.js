@@ -3,6 +3,7 @@
 // Usage: node maps-ts.js single|batch <object.o> <n> <rounds>
 import { readFileSync } from 'node:fs';
 import { CollectionSpec, HashMap, u32, u64 } from 'tsbpf';
+import { startProfile, stopProfile } from './profile.js';
 
 const [mode, objectPath, nArg, roundsArg] = process.argv.slice(2);
 const n = Number(nArg);
@@ -10,6 +11,7 @@ const rounds = Number(roundsArg);
 const coll = await CollectionSpec.fromBytes(new Uint8Array(readFileSync(objectPath)), { name: 'maps' }).load();
 const counts = new HashMap(coll.map('counts'), u32, u64);
 
+await startProfile();
 let sum = 0n;
 let ops = 0;
 const t0 = performance.now();
@@ -27,5 +29,6 @@ for (let r = 0; r < rounds; r++) {
   ops += 2 * n;
 }
 const seconds = (performance.now() - t0) / 1000;
+await stopProfile();
 process.stdout.write(`${JSON.stringify({ ops, seconds, rate: ops / seconds, checksum: sum.toString() })}\n`);
 coll.close();

@@ -348,7 +348,10 @@ async function missingTypeError(
       : objfiles.map((s) => basename(s)).join(', ');
   const lines = names.map((name) => {
     const bare = name.replace(/^\s*(struct|union|enum)\s+/, '').trim();
-    const similar = similarNames(bare, candidates);
+    const similar = similarNames(
+      bare,
+      [...candidates].filter((c) => c !== bare),
+    );
     return `  ${name}: ${similar.length > 0 ? `similar names: ${similar.join(', ')}` : 'no similar names'}`;
   });
   const what =

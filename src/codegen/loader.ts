@@ -77,7 +77,10 @@ export function findType(btf: Btf, name: string): number | undefined {
     keyword === undefined ? NAMED_KINDS : keyword === 'enum' ? (['enum', 'enum64'] as const) : [keyword];
   const found = btf.find(bare);
   for (const kind of kinds) {
-    const hit = found.find((t) => t.kind === kind);
+    // An enum without enumerators is a forward declaration (`enum e *p` of an undefined enum).
+    const hit = found.find(
+      (t) => t.kind === kind && !((t.kind === 'enum' || t.kind === 'enum64') && t.values.length === 0),
+    );
     if (hit) return hit.id;
   }
   return undefined;
@@ -87,7 +90,9 @@ export function findType(btf: Btf, name: string): number | undefined {
 export function typeNames(btf: Btf): string[] {
   const names = new Set<string>();
   for (const t of btf.types()) {
-    if (t.name !== '' && (NAMED_KINDS as readonly string[]).includes(t.kind)) names.add(t.name);
+    if (t.name === '' || !(NAMED_KINDS as readonly string[]).includes(t.kind)) continue;
+    if ((t.kind === 'enum' || t.kind === 'enum64') && t.values.length === 0) continue;
+    names.add(t.name);
   }
   return [...names].sort();
 }

@@ -7,7 +7,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 interface BuildArgs {
   check?: boolean;
   config?: string;
-  target?: string[];
+  target?: string | string[];
   jobs?: number;
   force?: boolean;
   json?: boolean;
@@ -29,7 +29,6 @@ const command: CommandModule<object, BuildArgs> = {
       })
       .option('target', {
         type: 'string',
-        array: true,
         describe: "Targets for every program, comma-separated (default: the config's, else bpfel,bpfeb)",
       })
       .option('jobs', {
@@ -46,7 +45,7 @@ const command: CommandModule<object, BuildArgs> = {
     const ok = await runBuildCommand({
       check: args.check ?? false,
       config: args.config,
-      targets: args.target ?? [],
+      targets: args.target === undefined ? [] : ([] as string[]).concat(args.target),
       jobs: args.jobs,
       force: args.force ?? false,
       json: args.json ?? false,

@@ -3,15 +3,20 @@
 
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 
+/** A repeatable option: yargs gives one value as a string and several as an array. */
+type Repeated = string | string[] | undefined;
+const list = (value: Repeated): string[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
 interface GenArgs {
   ident: string;
   sources?: string[];
-  objfile?: string[];
+  objfile?: Repeated;
   outDir?: string;
-  type?: string[];
-  event?: string[];
-  target?: string[];
-  includeDir?: string[];
+  type?: Repeated;
+  event?: Repeated;
+  target?: Repeated;
+  includeDir?: Repeated;
   embed?: boolean;
   strip?: boolean;
   '--'?: Array<string | number>;
@@ -29,34 +34,28 @@ const command: CommandModule<object, GenArgs> = {
       })
       .positional('sources', {
         type: 'string',
-        array: true,
         describe: 'C files (several are linked into one object)',
       })
       .option('objfile', {
         type: 'string',
-        array: true,
         describe: 'A prebuilt eBPF object instead of sources (repeatable; one per byte order)',
       })
       .option('out-dir', { alias: 'o', type: 'string', describe: 'Folder for the outputs (default: .)' })
       .option('type', {
         type: 'string',
-        array: true,
         describe: 'Another C type to emit (repeatable): event, struct event',
       })
       .option('event', {
         type: 'string',
-        array: true,
         describe: 'Bind a ring buffer or perf array to its event type: MAP=TYPE (repeatable)',
       })
       .option('target', {
         type: 'string',
-        array: true,
         describe: 'Targets, comma-separated: bpfel, bpfeb, amd64, arm64, ... (default: bpfel,bpfeb)',
       })
       .option('include-dir', {
         alias: 'I',
         type: 'string',
-        array: true,
         describe: 'Header folder (repeatable)',
       })
       .option('embed', {
@@ -82,12 +81,12 @@ const command: CommandModule<object, GenArgs> = {
     await runGen({
       ident: args.ident,
       sources: args.sources ?? [],
-      objfiles: args.objfile ?? [],
+      objfiles: list(args.objfile),
       outDir: args.outDir,
-      types: args.type ?? [],
-      events: args.event ?? [],
-      targets: args.target ?? [],
-      includeDirs: args.includeDir ?? [],
+      types: list(args.type),
+      events: list(args.event),
+      targets: list(args.target),
+      includeDirs: list(args.includeDir),
       embed: args.embed ?? false,
       strip: args.strip ?? true,
       cflags: (args['--'] ?? []).map(String),

@@ -63,17 +63,17 @@ class Poller {
     return id;
   }
 
-  /** Resolves when fd is readable (or remove() is called). */
+  /** Resolves when fd is readable (or remove() is called). Each fd may be added once: dup it to share. */
   wait(id: number): Promise<void> {
     const w = this.#waiters.get(id);
     if (!w) return Promise.resolve();
-    return new Promise<void>((resolve) => {
+    return new Promise<void>((resolve, reject) => {
       w.resolve = resolve;
       const flags = EPOLLIN | EPOLLONESHOT;
       const rc = w.registered ? this.#ctl(EPOLL_CTL_MOD, w.fd, flags, id) : this.#ctl(EPOLL_CTL_ADD, w.fd, flags, id);
       if (rc < 0) {
         w.resolve = undefined;
-        resolve();
+        reject(new TsbpfError(`epoll_ctl on fd ${w.fd} failed: errno ${koffi.errno()}`));
         return;
       }
       w.registered = true;

@@ -16,7 +16,7 @@ import { TsbpfError, UsageError } from '../errors.js';
 import { MapType } from './constants.js';
 import { callError } from './errors.js';
 import { koffi, libbpf, PerfLostFn, PerfSampleFn, type Pointer } from './ffi/libbpf.js';
-import { libc, MAP_SHARED, PROT_READ, PROT_WRITE } from './ffi/libc.js';
+import { dupCloexec, libc, MAP_SHARED, PROT_READ, PROT_WRITE } from './ffi/libc.js';
 import { finalizer } from './lifetime.js';
 import type { BpfMap } from './map.js';
 import { sharedPoller } from './poller.js';
@@ -136,6 +136,7 @@ export class RingBufReader<E = Uint8Array> extends BaseReader<E> {
   #data8: Uint8Array;
   #data32: Int32Array;
   #cons: number;
+  #pollFd = -1;
 
   constructor(map: BpfMap, codec?: Codec<E>) {
     super(map, codec);
@@ -162,8 +163,10 @@ export class RingBufReader<E = Uint8Array> extends BaseReader<E> {
     this.#data8 = new Uint8Array(producer, this.#page, 2 * this.#size);
     this.#data32 = new Int32Array(producer, this.#page, (2 * this.#size) / 4);
     this.#cons = Number(Atomics.load(this.#consumerPos, 0));
-    this.pollId = sharedPoller().add(fd);
-    const mapping = { consumer: this.#consumerPtr, producer: this.#producerPtr, page: this.#page, producerLength };
+    // Our own fd for epoll: two readers of one map must not share an epoll registration.
+    this.#pollFd = dupCloexec(fd);
+    this.pollId = sharedPoller().add(this.#pollFd);
+    const mapping = { consumer: this.#consumerPtr, producer: this.#producerPtr, page: this.#page, producerLength, fd: this.#pollFd };
     finalizer.register(this, { close: () => unmap(mapping) }, this);
     map.addDependent(this);
   }
@@ -197,7 +200,14 @@ export class RingBufReader<E = Uint8Array> extends BaseReader<E> {
   }
 
   protected release(): void {
-    unmap({ consumer: this.#consumerPtr, producer: this.#producerPtr, page: this.#page, producerLength: this.#page + 2 * this.#size });
+    unmap({
+      consumer: this.#consumerPtr,
+      producer: this.#producerPtr,
+      page: this.#page,
+      producerLength: this.#page + 2 * this.#size,
+      fd: this.#pollFd,
+    });
+    this.#pollFd = -1;
     this.#consumerPtr = null;
     this.#producerPtr = null;
     const empty = new ArrayBuffer(8);
@@ -208,11 +218,13 @@ export class RingBufReader<E = Uint8Array> extends BaseReader<E> {
   }
 }
 
-function unmap(m: { consumer: Pointer; producer: Pointer; page: number; producerLength: number }): void {
+function unmap(m: { consumer: Pointer; producer: Pointer; page: number; producerLength: number; fd: number }): void {
   if (m.consumer) libc().munmap(m.consumer, m.page);
   if (m.producer) libc().munmap(m.producer, m.producerLength);
+  if (m.fd >= 0) libc().close(m.fd);
   m.consumer = null;
   m.producer = null;
+  m.fd = -1;
 }
 
 export interface PerfReaderOptions {

@@ -71,7 +71,12 @@ async function startAndInterrupt(
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  const code = await new Promise<number | null>((resolve) =>
+    child.on('exit', (c, signal) => {
+      if (signal !== null) output += `\n(killed by ${signal})`;
+      resolve(c);
+    }),
+  );
   return { code, output };
 }
 

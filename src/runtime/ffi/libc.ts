@@ -10,6 +10,7 @@ function bind() {
     munmap: f('int munmap(void *addr, size_t length)'),
     getpagesize: f('int getpagesize(void)'),
     close: f('int close(int fd)'),
+    fcntl: f('int fcntl(int fd, int cmd, ...)'),
     read: f('intptr_t read(int fd, _Out_ void *buf, size_t count)'),
     write: f('intptr_t write(int fd, const void *buf, size_t count)'),
     eventfd: f('int eventfd(uint32 initval, int flags)'),
@@ -40,6 +41,11 @@ export function takeCString(pointer: unknown): string {
   const text = koffi.decode(pointer, 'char', -1) as string;
   libc().free(pointer);
   return text;
+}
+
+/** A close-on-exec duplicate of fd (F_DUPFD_CLOEXEC), or -1. */
+export function dupCloexec(fd: number): number {
+  return libc().fcntl(fd, 1030, 'int', 3) as number;
 }
 
 export const PROT_READ = 1;

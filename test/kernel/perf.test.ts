@@ -1,0 +1,51 @@
+// uretprobe on bash's readline + perf event array: an interactive bash in a pty (script(1)) reads
+// lines we feed it, and each line arrives as an event.
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { CollectionSpec, cstring, PerfEventArray, u32 } from '../../src/runtime/index.js';
+import { fixture } from './helpers.js';
+
+// struct line_event { __u32 pid; __u32 len; char line[80]; } from perf.bpf.c
+const LineEvent = {
+  size: 88,
+  decode: (b: Uint8Array, o = 0) => ({ pid: u32.decode(b, o), len: u32.decode(b, o + 4), line: cstring(80).decode(b, o + 8) }),
+  encode: (): Uint8Array => {
+    throw new Error('not needed');
+  },
+  encodeInto: (): void => {
+    throw new Error('not needed');
+  },
+};
+
+describe('uretprobe + perf event array', () => {
+  it('sizes a perf event array declared with key/value types as 4/4', () => {
+    const spec = CollectionSpec.fromBytes(fixture('perf'));
+    const lines = spec.maps.get('lines')!;
+    expect([lines.typeName, lines.keySize, lines.valueSize, lines.declaredValueSize]).toEqual(['perfEventArray', 4, 4, 88]);
+    spec.close();
+  });
+
+  it('reads the lines an interactive bash reads', async () => {
+    await using coll = await CollectionSpec.fromBytes(fixture('perf')).load();
+    coll.program('bash_readline').attachUprobe({ binary: 'bash', symbol: 'readline', retprobe: true });
+    const reader = new PerfEventArray(coll.map('lines'), LineEvent).reader();
+    const bash = spawn('script', ['-qfc', 'bash --norc -i', '/dev/null'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const wanted = ['echo tsbpf-one', 'echo tsbpf-two', 'true tsbpf-three'];
+    setTimeout(() => {
+      for (const line of wanted) bash.stdin.write(`${line}\n`);
+    }, 300);
+    const seen: string[] = [];
+    try {
+      for await (const e of reader) {
+        if (e.line.includes('tsbpf-')) seen.push(e.line);
+        expect(e.len).toBe(Buffer.byteLength(e.line));
+        if (seen.length === wanted.length) break;
+      }
+    } finally {
+      bash.stdin.end('exit\n');
+      bash.kill();
+    }
+    expect(seen).toEqual(wanted);
+    expect(reader.lost).toBe(0);
+  });
+});

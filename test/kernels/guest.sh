@@ -1,0 +1,60 @@
+#!/bin/bash
+# Runs inside the kernel-matrix guest, chrooted into the host's root under a tmpfs overlay (see
+# init). Mounts what a BPF program needs, puts the host-built test objects in place, hides the
+# compiler so nothing can be rebuilt against this kernel, and runs the chosen vitest files.
+# Results go to /run/tsbpf (a writable 9p share of the host's results folder).
+set -u
+. /run/tsbpf/job.env
+out=/run/tsbpf
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs -o size=512m tmpfs /tmp
+mount -t tracefs nodev /sys/kernel/tracing
+mount -t debugfs nodev /sys/kernel/debug
+mount -t bpf bpf /sys/fs/bpf
+mount -t cgroup2 none /sys/fs/cgroup
+ip link set lo up 2>/dev/null
+
+# modprobe (veth, sch_ingress, cls_bpf, ...) finds this kernel's modules from its own package.
+kver="$(uname -r)"
+mkdir -p "/lib/modules/$kver"
+mount --bind "$TSBPF_MODULES" "/lib/modules/$kver"
+
+# The objects the host compiled (test/helpers/bpf.ts caches them by content under $TMPDIR):
+# the tests find them there and load them unchanged, relocated by libbpf against this kernel.
+mkdir -p /tmp/tsbpf-test-cache
+cp -a "$TSBPF_OBJECTS/." /tmp/tsbpf-test-cache/
+# Any attempt to compile in the guest fails loudly instead of quietly building for this kernel.
+mkdir -p /tmp/no-toolchain
+for tool in clang llvm-strip bpftool; do
+  printf '#!/bin/sh\necho "kernel matrix: %s called in the guest; objects must come from the host" >&2\nexit 127\n' "$tool" \
+    > "/tmp/no-toolchain/$tool"
+  chmod +x "/tmp/no-toolchain/$tool"
+done
+
+{
+  echo "kernel=$kver"
+  echo "btf=$([ -e /sys/kernel/btf/vmlinux ] && echo yes || echo no)"
+  echo "kprobes=$([ -e /sys/bus/event_source/devices/kprobe ] && echo yes || echo no)"
+  echo "uptime_before_tests=$(cut -d' ' -f1 /proc/uptime)"
+} > "$out/guest.env"
+
+cd "$TSBPF_REPO" || exit 1
+start=$(cut -d' ' -f1 /proc/uptime)
+# shellcheck disable=SC2086 # TSBPF_TESTS is a list of files
+PATH="/tmp/no-toolchain:$PATH" HOME=/tmp TMPDIR=/tmp CI=1 TSBPF_KERNELS_GUEST=1 \
+  timeout "$TSBPF_TEST_TIMEOUT" node node_modules/vitest/vitest.mjs run \
+  --config test/kernels/vitest.config.ts --reporter=default --reporter=json --outputFile="$out/vitest.json" \
+  $TSBPF_TESTS > "$out/tests.log" 2>&1
+rc=$?
+end=$(cut -d' ' -f1 /proc/uptime)
+echo "uptime_after_tests=$end" >> "$out/guest.env"
+echo "tests_seconds=$(awk "BEGIN{print $end-$start}")" >> "$out/guest.env"
+echo "$rc" > "$out/exit-code"
+tail -n 15 "$out/tests.log"
+exit "$rc"

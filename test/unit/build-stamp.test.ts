@@ -1,0 +1,152 @@
+// The incremental-build stamp, atomic output sets and the job limiter.
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { OutputSet, sweepTemporaries, writeFileAtomic } from '../../src/build/atomic.js';
+import { Limiter } from '../../src/build/pool.js';
+import {
+  FileHasher,
+  formatStamp,
+  readStamp,
+  settingsKey,
+  sha256,
+  staleReasons,
+  stampPath,
+  stampRelative,
+  stampVersion,
+} from '../../src/build/stamp.js';
+import { reuseToolchain, toolFingerprint } from '../../src/build/toolcache.js';
+import { tempDir } from '../helpers/paths.js';
+
+describe('stamps', () => {
+  function built() {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.c'), 'int a;');
+    writeFileSync(join(dir, 'a.h'), '#define A 1');
+    writeFileSync(join(dir, 'a.ts'), 'export {}');
+    const file = stampPath(dir, 'a');
+    writeFileSync(
+      file,
+      formatStamp({
+        version: stampVersion,
+        key: 'k1',
+        inputs: { 'a.c': sha256('int a;'), 'a.h': sha256('#define A 1') },
+        outputs: { 'a.ts': sha256('export {}') },
+      }),
+    );
+    return { dir, file };
+  }
+
+  it('is up to date while nothing changed', () => {
+    const { dir, file } = built();
+    expect(staleReasons({ dir, stampFile: file, key: 'k1', hasher: new FileHasher() })).toEqual([]);
+    expect(file).toBe(join(dir, '.a.tsbpf.json'));
+  });
+
+  it('names every reason to rebuild', () => {
+    const { dir, file } = built();
+    writeFileSync(join(dir, 'a.h'), '#define A 2');
+    writeFileSync(join(dir, 'a.ts'), 'edited');
+    rmSync(join(dir, 'a.c'));
+    expect(staleReasons({ dir, stampFile: file, key: 'k2', hasher: new FileHasher() })).toEqual([
+      'settings, flags or tool versions changed',
+      'a.ts was modified',
+      'a.c is gone',
+      'a.h changed',
+    ]);
+  });
+
+  it('judges by content, not by modification time', () => {
+    const { dir, file } = built();
+    writeFileSync(join(dir, 'a.h'), '#define A 1');
+    expect(staleReasons({ dir, stampFile: file, key: 'k1', hasher: new FileHasher() })).toEqual([]);
+  });
+
+  it('treats a missing or foreign stamp as never built', () => {
+    const dir = tempDir();
+    expect(staleReasons({ dir, stampFile: join(dir, 'none'), key: 'k', hasher: new FileHasher() })).toEqual([
+      'never built (no stamp)',
+    ]);
+    writeFileSync(join(dir, 'old'), JSON.stringify({ version: 0, key: 'k', inputs: {}, outputs: {} }));
+    expect(readStamp(join(dir, 'old'))).toBeUndefined();
+  });
+
+  it('hashes settings independently of key order', () => {
+    expect(settingsKey({ a: 1, b: [1, { c: 2, d: 3 }] })).toBe(settingsKey({ b: [1, { d: 3, c: 2 }], a: 1 }));
+    expect(settingsKey({ a: 1 })).not.toBe(settingsKey({ a: 2 }));
+  });
+
+  it('writes paths inside the project relative to the stamp, others absolute', () => {
+    expect(stampRelative('/p/src/gen', '/p', '/p/src/bpf/a.h')).toBe('../bpf/a.h');
+    expect(stampRelative('/p/src/gen', '/p', '/usr/include/bpf/bpf_helpers.h')).toBe(
+      '/usr/include/bpf/bpf_helpers.h',
+    );
+  });
+
+  it('remembers the toolchain only while nothing it depends on changed', () => {
+    const dir = tempDir();
+    const clang = join(dir, 'clang');
+    writeFileSync(clang, '#!/bin/sh\n');
+    const tools = { clang: { path: clang, version: '14.0.6' }, strip: { path: clang, version: '14.0.6' } };
+    const env = { PATH: dir };
+    const cached = { fingerprint: toolFingerprint(tools, env), tools };
+    expect(reuseToolchain(cached, env)).toBe(tools);
+    expect(reuseToolchain(cached, { PATH: `${dir}:/usr/bin` })).toBeUndefined();
+    writeFileSync(join(dir, 'clang-19'), '');
+    expect(reuseToolchain(cached, env)).toBeUndefined();
+  });
+});
+
+describe('atomic outputs', () => {
+  it('replaces all files of a set at commit, and none before', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.ts'), 'old a');
+    const set = new OutputSet();
+    set.stage(join(dir, 'a.ts'), 'new a');
+    set.stage(join(dir, 'sub', 'b.o'), new Uint8Array([1, 2]));
+    expect(readFileSync(join(dir, 'a.ts'), 'utf8')).toBe('old a');
+    expect(existsSync(join(dir, 'sub', 'b.o'))).toBe(false);
+    set.commit();
+    expect(readFileSync(join(dir, 'a.ts'), 'utf8')).toBe('new a');
+    expect([...readFileSync(join(dir, 'sub', 'b.o'))]).toEqual([1, 2]);
+    expect(readdirSync(dir).sort()).toEqual(['a.ts', 'sub']);
+  });
+
+  it('leaves the old files and no temporaries when aborted', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.ts'), 'old');
+    const set = new OutputSet();
+    set.stage(join(dir, 'a.ts'), 'new');
+    set.abort();
+    expect(readFileSync(join(dir, 'a.ts'), 'utf8')).toBe('old');
+    expect(readdirSync(dir)).toEqual(['a.ts']);
+  });
+
+  it('writes single files atomically and sweeps what an interrupted build left', () => {
+    const dir = tempDir();
+    writeFileAtomic(join(dir, 'x.ts'), 'x');
+    expect(readdirSync(dir)).toEqual(['x.ts']);
+    writeFileSync(join(dir, '.probe.ts.tsbpf-tmp-1-abcd'), 'partial');
+    writeFileSync(join(dir, '.other.ts.tsbpf-tmp-1-abcd'), 'partial');
+    sweepTemporaries(dir, 'probe');
+    expect(readdirSync(dir).sort()).toEqual(['.other.ts.tsbpf-tmp-1-abcd', 'x.ts']);
+  });
+});
+
+describe('job limits', () => {
+  it('never runs more than the limit at once', async () => {
+    const limiter = new Limiter(2);
+    let running = 0;
+    let most = 0;
+    const task = () =>
+      limiter.run(async () => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((r) => setTimeout(r, 5));
+        running--;
+        return most;
+      });
+    await Promise.all(Array.from({ length: 8 }, task));
+    expect(most).toBe(2);
+  });
+});
