@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { topSelf } from './lib/profile.js';
 
 const file = join(tmpdir(), `tsbpf-bench-${process.pid}.cpuprofile`);
-const r = spawnSync(process.execPath, process.argv.slice(2), { stdio: 'inherit', env: { ...process.env, BENCH_PROFILE: file } });
+const r = spawnSync(process.execPath, process.argv.slice(2), {
+  stdio: 'inherit',
+  env: { ...process.env, BENCH_PROFILE: file },
+});
 if (r.status !== 0) process.exit(r.status ?? 1);
 for (const line of topSelf(JSON.parse(readFileSync(file, 'utf8')), 20)) console.log(line);
 rmSync(file, { force: true });

@@ -10,7 +10,7 @@
 //   node bench/run.js --svg FILE      also write the events/s-against-size plot
 //   node bench/run.js --no-build      do not rebuild dist/ when it is older than src/
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './lib/build.js';
@@ -32,8 +32,10 @@ const log = (line) => process.stderr.write(`${line}\n`);
 /** Every figure, the benchmark that produces it, and its target (for the table). */
 const figures = [
   ['ringbuf_ratio_vs_c', 'events', '>= 0.5'],
+  ['ringbuf_stream_ratio_vs_c', 'events', ''],
   ['ringbuf_lost_events', 'events', 'report'],
   ['perf_ratio_vs_c', 'events', '>= 0.5'],
+  ['perf_stream_ratio_vs_c', 'events', ''],
   ['perf_lost_events', 'events', 'report'],
   ['map_batch_ratio_vs_c', 'maps', '>= 0.5'],
   ['map_single_ratio_vs_c', 'maps', ''],
@@ -68,11 +70,18 @@ function newest(dir) {
 
 function ensureDist() {
   const stamp = join(repoRoot, 'dist', 'cli.js');
-  if (flag('no-build') || (existsSync(stamp) && statSync(stamp).mtimeMs >= newest(join(repoRoot, 'src')))) return;
+  if (flag('no-build') || (existsSync(stamp) && statSync(stamp).mtimeMs >= newest(join(repoRoot, 'src'))))
+    return;
   log('bench: dist/ is older than src/: npx tsc -p tsconfig.build.json');
-  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   // tsc emits even with type errors (other work in progress); say so, and measure what was emitted.
-  if (r.status !== 0) log(`bench: tsc reported errors (dist/ was still written):\n${String(r.stdout).split('\n').slice(0, 5).join('\n')}`);
+  if (r.status !== 0)
+    log(
+      `bench: tsc reported errors (dist/ was still written):\n${String(r.stdout).split('\n').slice(0, 5).join('\n')}`,
+    );
 }
 
 function tool(cmd, args, pattern) {
@@ -81,10 +90,11 @@ function tool(cmd, args, pattern) {
 }
 
 function machine() {
-  let libbpf = 'unknown';
-  try {
-    libbpf = tool('dpkg-query', ['-W', '-f=${Version}', 'libbpf1'], /(\S+)/);
-  } catch {}
+  // The file libbpf.so.1 points at carries the full version (libbpf.so.1.1.2).
+  const so = /libbpf\.so\.1 \(libc6,x86-64\) => (\S+)/.exec(
+    spawnSync('ldconfig', ['-p'], { encoding: 'utf8' }).stdout ?? '',
+  )?.[1];
+  const libbpf = so ? (/libbpf\.so\.(\S+)$/.exec(realpathSync(so))?.[1] ?? 'unknown') : 'unknown';
   return {
     cpus: cpus().length,
     cpu_model: cpus()[0]?.model ?? 'unknown',
@@ -108,11 +118,19 @@ async function main() {
     const t0 = performance.now();
     log(`bench: ${name} ...`);
     try {
-      const r = await bench({ quick, tools: {} });
+      // One retry: other work on a shared machine (a dist/ rebuild, say) can break a single run.
+      const r = await bench({ quick, tools: {} }).catch((error) => {
+        log(`bench: ${name} failed once, retrying: ${String(error?.message ?? error).split('\n')[0]}`);
+        return bench({ quick, tools: {} });
+      });
       Object.assign(result, r.figures);
       Object.assign(result.details, r.details);
     } catch (error) {
-      const reason = String(error?.message ?? error).split('\n').slice(0, 4).join(' ').slice(0, 400);
+      const reason = String(error?.message ?? error)
+        .split('\n')
+        .slice(0, 4)
+        .join(' ')
+        .slice(0, 400);
       for (const [key, owner] of figures) if (owner === name) result.missing[key] = reason;
       log(`bench: ${name} failed: ${reason}`);
     }
@@ -144,7 +162,12 @@ async function main() {
     .filter(([, owner]) => !only || only.includes(owner))
     .map(([key, , target]) => {
       const v = result[key];
-      const shown = v === null ? `missing: ${result.missing[key] ?? 'not measured'}` : typeof v === 'object' ? JSON.stringify(v) : round(v);
+      const shown =
+        v === null
+          ? `missing: ${result.missing[key] ?? 'not measured'}`
+          : typeof v === 'object'
+            ? JSON.stringify(v)
+            : round(v);
       return [key, String(shown), target];
     });
   const w = Math.max(...rows.map((r) => r[0].length));

@@ -15,7 +15,10 @@ async function freshProject(vmlinux, i) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   cpSync(join(cDir, 'three.bpf.c'), join(dir, 'probe.bpf.c'));
-  const config = { programs: [{ ident: 'probe', source: 'probe.bpf.c' }], vmlinux: { dir: vmlinux, generate: false } };
+  const config = {
+    programs: [{ ident: 'probe', source: 'probe.bpf.c' }],
+    vmlinux: { dir: vmlinux, generate: false },
+  };
   writeFileSync(join(dir, 'tsbpf.config.json'), `${JSON.stringify(config, null, 2)}\n`);
   return dir;
 }
@@ -24,7 +27,10 @@ async function freshProject(vmlinux, i) {
 function bareCommands(verbose, into) {
   const lines = verbose.split('\n').filter((l) => /^tsbpf: \/\S*clang\S* .* -c /.test(l));
   return lines.map((line, i) => {
-    const args = line.replace(/^tsbpf: /, '').trim().split(/\s+/);
+    const args = line
+      .replace(/^tsbpf: /, '')
+      .trim()
+      .split(/\s+/);
     const clang = args.shift();
     const obj = join(into, `bare-${i}.o`);
     for (const flag of ['-MF', '-MT', '-o']) {
@@ -43,17 +49,20 @@ export async function measure({ quick }) {
   const bareDir = join(outDir, 'build-bare');
   mkdirSync(bareDir, { recursive: true });
   const commands = bareCommands(await verboseOutput(probe), bareDir);
-  if (commands.length === 0) throw new Error('tsbpf build --verbose printed no clang command lines to replay');
+  if (commands.length === 0)
+    throw new Error('tsbpf build --verbose printed no clang command lines to replay');
   const strip = 'llvm-strip';
   const noop = [];
   const pair = await sideBySide({
     reps: quick ? 2 : 4,
     baseline: async () => {
       const t0 = performance.now();
-      await Promise.all(commands.map(async (c) => {
-        await run(c.clang, c.args);
-        await run(strip, ['-g', c.obj]);
-      }));
+      await Promise.all(
+        commands.map(async (c) => {
+          await run(c.clang, c.args);
+          await run(strip, ['-g', c.obj]);
+        }),
+      );
       return { value: performance.now() - t0 };
     },
     tsbpf: async (i) => {
@@ -66,7 +75,13 @@ export async function measure({ quick }) {
   return {
     figures: { build_overhead_ratio: pair.ratio, noop_build_ms: median(noop) },
     details: {
-      build: { ratio: pair.ratio, bare_ms: pair.baselineMedian, tsbpf_cold_ms: pair.tsbpfMedian, noop_ms: noop, commands: commands.length },
+      build: {
+        ratio: pair.ratio,
+        bare_ms: pair.baselineMedian,
+        tsbpf_cold_ms: pair.tsbpfMedian,
+        noop_ms: noop,
+        commands: commands.length,
+      },
     },
   };
 }
@@ -74,6 +89,7 @@ export async function measure({ quick }) {
 /** The output of `tsbpf build --verbose` (its command lines go to stderr). */
 function verboseOutput(dir) {
   const r = spawnSync(process.execPath, [cli, 'build', '--verbose'], { cwd: dir, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tsbpf build failed: ${`${r.stderr}`.trim().split('\n').slice(-3).join(' ')}`);
+  if (r.status !== 0)
+    throw new Error(`tsbpf build failed: ${`${r.stderr}`.trim().split('\n').slice(-3).join(' ')}`);
   return `${r.stdout}\n${r.stderr}`;
 }

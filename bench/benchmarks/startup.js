@@ -15,7 +15,10 @@ export async function measureCli({ quick }) {
   // A bare `node -e 0` for scale: what any Node CLI pays before its first line runs.
   const bare = [];
   for (let i = 0; i < 5; i++) bare.push(await timeCommand(process.execPath, ['-e', '0']));
-  return { figures: { cli_start_ms: median(times) }, details: { cli_start: { runs_ms: times, node_bare_ms: median(bare) } } };
+  return {
+    figures: { cli_start_ms: median(times) },
+    details: { cli_start: { runs_ms: times, node_bare_ms: median(bare) } },
+  };
 }
 
 export async function measureBtf({ quick }) {
@@ -26,7 +29,8 @@ const btf = m.readKernelBtf(); const t2 = performance.now();
 let named = 0; for (const t of btf.types()) if (t.name) named++; const t3 = performance.now();
 console.log(JSON.stringify({ import_ms: t1 - t0, parse_ms: t2 - t1, walk_ms: t3 - t2, types: btf.count, named }));`;
   const runs = [];
-  for (let i = 0; i < (quick ? 3 : 7); i++) runs.push(await runJson(process.execPath, ['--input-type=module', '-e', code]));
+  for (let i = 0; i < (quick ? 3 : 7); i++)
+    runs.push(await runJson(process.execPath, ['--input-type=module', '-e', code]));
   return {
     figures: { vmlinux_btf_parse_ms: median(runs.map((r) => r.parse_ms)) },
     details: {

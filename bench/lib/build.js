@@ -38,7 +38,9 @@ export async function vmlinuxDir() {
   return dir;
 }
 
-const multiarch = ['/usr/include/x86_64-linux-gnu', '/usr/include/aarch64-linux-gnu'].filter((d) => existsSync(join(d, 'asm')));
+const multiarch = ['/usr/include/x86_64-linux-gnu', '/usr/include/aarch64-linux-gnu'].filter((d) =>
+  existsSync(join(d, 'asm')),
+);
 
 /** The clang arguments for a BPF object (the flags test/helpers/bpf.ts uses). */
 export function bpfArgs(source, output, vmlinux, defines = []) {

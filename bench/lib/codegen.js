@@ -15,25 +15,36 @@ export async function generateCodec(objectPath, typeName, outPath) {
   if (id === undefined) throw new Error(`${objectPath}: no BTF type ${typeName}`);
   const source = emitTypesModule(info.btf, [id]);
   const bare = typeName.replace(/^(struct|union|enum)\s+/, '');
-  const codecName = new RegExp(`/\\*\\* Codec of \\w+ ${bare}\\. \\*/\\s*export const (\\w+)`).exec(source)?.[1];
+  const codecName = new RegExp(`/\\*\\* Codec of \\w+ ${bare}\\. \\*/\\s*export const (\\w+)`).exec(
+    source,
+  )?.[1];
   if (!codecName) throw new Error(`${objectPath}: no codec for ${typeName} in the generated code`);
   // Generated code imports its helpers from 'tsbpf'. While the runtime does not re-export all of
   // them yet, point the import at the codec module itself and say so (notes end up in the report).
   const runtime = await import('tsbpf');
   const wanted = [...source.matchAll(/import \{([^}]*)\} from 'tsbpf'/g)].flatMap((m) =>
-    (m[1] ?? '').split(',').map((n) => n.trim()).filter((n) => n && !n.startsWith('type ')),
+    (m[1] ?? '')
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => n && !n.startsWith('type ')),
   );
   const absent = wanted.filter((n) => !(n in runtime));
   let code = source;
   if (absent.length > 0) {
     const codec = new URL('../../dist/codegen/codec.js', import.meta.url).href;
     code = source.replace(/from 'tsbpf'/g, `from '${codec}'`);
-    notes.add(`generated codecs import ${absent.join(', ')} from 'tsbpf', which the runtime does not export yet; the bench imports them from dist/codegen/codec.js`);
+    notes.add(
+      `generated codecs import ${absent.join(', ')} from 'tsbpf', which the runtime does not export yet; the bench imports them from dist/codegen/codec.js`,
+    );
   }
   const js = ts.transpileModule(code, {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023 },
   }).outputText;
   writeFileSync(outPath.replace(/\.js$/, '.ts'), source);
-  writeFileSync(outPath, `${js}\nexport { ${codecName} as BenchCodec };\n`);
+  // The generated file's internal decodeX(view, bytes, offset), for the prototype reader
+  // (bench/lib/proto-ring.js) that shows what decoding without per-event allocations gains.
+  const decodeAt = new RegExp(`function (decode${codecName})\\(v: DataView, b: Uint8Array, o: number`).exec(source)?.[1];
+  const extra = decodeAt ? `export { ${decodeAt} as benchDecodeAt };\n` : '';
+  writeFileSync(outPath, `${js}\nexport { ${codecName} as BenchCodec };\n${extra}`);
   return source;
 }

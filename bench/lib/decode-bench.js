@@ -55,8 +55,16 @@ for (let i = 0; i < COUNT; i++) {
 for (let i = 0; i < COUNT; i += 997) {
   const g = Record.decode(buffer, i * SIZE);
   const h = decodeByHand(buffer, i * SIZE);
-  if (g.pid !== h.pid || g.ts !== h.ts || g.comm !== h.comm || g.cgroup !== h.cgroup || g.bytes_out !== h.bytes_out) {
-    throw new Error(`decoders disagree at record ${i}: ${JSON.stringify([g, h], (_k, x) => (typeof x === 'bigint' ? `${x}` : x))}`);
+  if (
+    g.pid !== h.pid ||
+    g.ts !== h.ts ||
+    g.comm !== h.comm ||
+    g.cgroup !== h.cgroup ||
+    g.bytes_out !== h.bytes_out
+  ) {
+    throw new Error(
+      `decoders disagree at record ${i}: ${JSON.stringify([g, h], (_k, x) => (typeof x === 'bigint' ? `${x}` : x))}`,
+    );
   }
 }
 

@@ -38,7 +38,11 @@ export function run(cmd, args, options = {}) {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { maxBuffer: 1 << 26, ...options }, (error, stdout, stderr) => {
       if (error) {
-        const detail = String(stderr || stdout || error.message).trim().split('\n').slice(-6).join('\n');
+        const detail = String(stderr || stdout || error.message)
+          .trim()
+          .split('\n')
+          .slice(-6)
+          .join('\n');
         reject(new Error(`${[cmd, ...args].join(' ')} failed:\n${detail}`));
       } else resolve(stdout);
     });

@@ -8,7 +8,9 @@ import { startProfile, stopProfile } from './profile.js';
 const [mode, objectPath, nArg, roundsArg] = process.argv.slice(2);
 const n = Number(nArg);
 const rounds = Number(roundsArg);
-const coll = await CollectionSpec.fromBytes(new Uint8Array(readFileSync(objectPath)), { name: 'maps' }).load();
+const coll = await CollectionSpec.fromBytes(new Uint8Array(readFileSync(objectPath)), {
+  name: 'maps',
+}).load();
 const counts = new HashMap(coll.map('counts'), u32, u64);
 
 await startProfile();

@@ -37,13 +37,20 @@ export function lineChart({ title, xLabel, yLabel, series, width = 640, height =
   }
   out.push(`<rect x="${m.l}" y="${m.t}" width="${w}" height="${h}" fill="none" stroke="#333"/>`);
   out.push(`<text x="${m.l + w / 2}" y="${height - 10}" text-anchor="middle">${esc(xLabel)}</text>`);
-  out.push(`<text transform="translate(16 ${m.t + h / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`);
+  out.push(
+    `<text transform="translate(16 ${m.t + h / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
+  );
   series.forEach((s, i) => {
     const pts = s.points.filter((p) => p[1] > 0);
-    out.push(`<polyline fill="none" stroke="${s.colour}" stroke-width="2" points="${pts.map((p) => `${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(' ')}"/>`);
-    for (const p of pts) out.push(`<circle cx="${px(p[0]).toFixed(1)}" cy="${py(p[1]).toFixed(1)}" r="3" fill="${s.colour}"/>`);
+    out.push(
+      `<polyline fill="none" stroke="${s.colour}" stroke-width="2" points="${pts.map((p) => `${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(' ')}"/>`,
+    );
+    for (const p of pts)
+      out.push(`<circle cx="${px(p[0]).toFixed(1)}" cy="${py(p[1]).toFixed(1)}" r="3" fill="${s.colour}"/>`);
     const ly = m.t + 10 + i * 20;
-    out.push(`<line x1="${m.l + w + 12}" x2="${m.l + w + 32}" y1="${ly}" y2="${ly}" stroke="${s.colour}" stroke-width="2"/>`);
+    out.push(
+      `<line x1="${m.l + w + 12}" x2="${m.l + w + 32}" y1="${ly}" y2="${ly}" stroke="${s.colour}" stroke-width="2"/>`,
+    );
     out.push(`<text x="${m.l + w + 38}" y="${ly + 4}">${esc(s.name)}</text>`);
   });
   out.push('</svg>');

@@ -5,6 +5,7 @@
 import { relative } from 'node:path';
 import { describeError, UsageError } from '../errors.js';
 import { bold, dim, green, isInteractive, red, yellow } from '../output.js';
+import { resolveTargets } from '../toolchain/targets.js';
 import { type EntryResult, runBuild } from './build.js';
 import { loadConfig } from './config.js';
 
@@ -64,6 +65,7 @@ export async function runGen(options: GenCommandOptions): Promise<void> {
   });
   const ms = Math.round(performance.now() - t0);
   for (const file of result.files) process.stdout.write(`${green('wrote')} ${shown(file.path)}\n`);
+  for (const note of result.notes) process.stdout.write(`${yellow('note:')} ${note}\n`);
   process.stdout.write(dim(`${result.ident}: ${result.files.length} files in ${ms} ms\n`));
 }
 
@@ -103,6 +105,8 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<boo
     throw new UsageError(`--jobs ${options.jobs}: expected a whole number of 1 or more`);
   }
   const targets = options.targets.flatMap((t) => t.split(',')).filter((t) => t.trim() !== '');
+  // A bad --target is one usage error, not a failure of every program.
+  if (targets.length > 0) resolveTargets(targets);
   const progress = !options.json && isInteractive();
   const running = new Set<string>();
   const status = () => {

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { resolveTargets } from '../toolchain/targets.js';
 import { checkIdent } from './naming.js';
 import {
   array,
@@ -121,6 +122,22 @@ export function parseConfig(
   const globalIncludes = (raw.includeDirs ?? []).map(abs);
   const globalCflags = raw.cflags ?? [];
   const globalTargets = raw.targets ?? [...defaultTargets];
+
+  const checkTargets = (names: string[] | undefined, keys: Array<string | number>) => {
+    if (names === undefined) return;
+    try {
+      resolveTargets(names);
+    } catch (error) {
+      throw schemaError(
+        { file, keys: [...keyPrefix, ...keys] },
+        (error as Error).message,
+        (error as ConfigError).hint,
+      );
+    }
+  };
+  checkTargets(raw.targets, ['targets']);
+  for (const [index, program] of raw.programs.entries())
+    checkTargets(program.targets, ['programs', index, 'targets']);
 
   const seen = new Map<string, string>();
   const programs = raw.programs.map((program, index): ProgramConfig => {

@@ -22,6 +22,9 @@ import { compileTypes, linkObjects } from './types-only.js';
 
 /** ELF e_machine of eBPF objects (EM_BPF in include/uapi/linux/elf-em.h). */
 const EM_BPF = 247;
+/** BPF_MAP_TYPE_PERF_EVENT_ARRAY and BPF_MAP_TYPE_RINGBUF (include/uapi/linux/bpf.h). */
+const PERF_EVENT_ARRAY = 4;
+const RINGBUF = 27;
 
 export interface GenerateOptions {
   ident: string;
@@ -69,6 +72,8 @@ export interface Prepared {
   compiled: number;
   /** A types-only compile was needed for types the object's BTF lacks. */
   typesCompiled: boolean;
+  /** Advice about the result (an event map without an event type). */
+  notes: string[];
 }
 
 interface BuiltObject {
@@ -168,6 +173,16 @@ export async function prepare(options: GenerateOptions): Promise<Prepared> {
       events,
       ...(typesFrom ? { typesFrom } : {}),
     });
+    // Ring buffers and perf arrays left without an event type read raw bytes: say how to bind one.
+    const notes: string[] = [];
+    for (const map of primary.info.maps) {
+      if ((map.type !== RINGBUF && map.type !== PERF_EVENT_ARRAY) || map.name in events) continue;
+      const value = map.valueType === undefined ? undefined : primary.info.btf.resolve(map.valueType).kind;
+      if (value === 'struct' || value === 'union') continue;
+      notes.push(
+        `${map.name} has no event type, so its reader yields raw bytes; bind one with --event ${map.name}=<type>`,
+      );
+    }
     const files: OutputFile[] = options.embed
       ? []
       : objects.map((o) => ({ path: join(outDir, o.file), data: o.bytes }));
@@ -179,6 +194,7 @@ export async function prepare(options: GenerateOptions): Promise<Prepared> {
       inputs: built.inputs,
       compiled: built.compiled,
       typesCompiled: typesFrom !== undefined,
+      notes,
     };
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -395,9 +395,13 @@ class LoaderEmitter {
       case PERF_EVENT_ARRAY: {
         const cls = map.type === RINGBUF ? 'RingBuf' : 'PerfEventArray';
         this.use(cls);
-        if (event === undefined) return { ...base, type: cls, build: (r) => `new ${cls}(${r})` };
+        if (event === undefined) {
+          doc.push('', 'No event type is bound: `reader()` yields raw bytes (`reader(codec)` decodes them).');
+          return { ...base, type: cls, build: (r) => `new ${cls}(${r})` };
+        }
         const ts = this.types.nameOf(event);
         const codec = this.types.codecOf(event);
+        doc.push('', `\`reader()\` decodes each event as \`${this.btf.describe(event)}\` (${ts}).`);
         return { ...base, type: `${cls}<${ts}>`, build: (r) => `new ${cls}(${r}, ${codec})` };
       }
       case PROG_ARRAY:

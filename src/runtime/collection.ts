@@ -2,8 +2,9 @@
 // The spec records what the user changed (autoload, max_entries, data section bytes) instead of
 // trusting libbpf's open object alone: load may have to reopen the object — with a custom kernel
 // BTF or pin root, or to drop a program the kernel refused — and replays the changes each time.
-import { debug } from '../output.js';
+
 import { FormatError, NotSupportedError, TsbpfError, UsageError } from '../errors.js';
+import { debug } from '../output.js';
 import { MapType, mapTypeName } from './constants.js';
 import { callError, E2BIG, ENOSPC, EPERM, errnoName, VerifierError } from './errors.js';
 import { koffi, libbpf, OpenOpts, type Pointer } from './ffi/libbpf.js';
@@ -108,7 +109,8 @@ export class MapSpec {
     return this.#maxEntries;
   }
   set maxEntries(value: number) {
-    if (!Number.isInteger(value) || value <= 0) throw new UsageError(`map ${this.name}: max entries must be a positive integer`);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new UsageError(`map ${this.name}: max entries must be a positive integer`);
     this.#maxEntries = value;
     this.#maxEntriesSet = true;
   }
@@ -140,7 +142,11 @@ function openObject(bytes: Uint8Array, name: string, options: LoadOptions = {}):
     kernel_log_size: 0,
     kernel_log_level: 0,
   };
-  const { result: obj, error, messages } = captureLibbpf(() => l.bpf_object__open_mem(bytes, bytes.byteLength, opts));
+  const {
+    result: obj,
+    error,
+    messages,
+  } = captureLibbpf(() => l.bpf_object__open_mem(bytes, bytes.byteLength, opts));
   if (error) throw error;
   if (!obj) {
     const errno = koffi.errno();
@@ -158,7 +164,10 @@ function openObject(bytes: Uint8Array, name: string, options: LoadOptions = {}):
   }
   const declared = new Map<string, { keySize: number; valueSize: number }>();
   for (const [mname, m] of maps) {
-    declared.set(mname, { keySize: l.bpf_map__key_size(m) as number, valueSize: l.bpf_map__value_size(m) as number });
+    declared.set(mname, {
+      keySize: l.bpf_map__key_size(m) as number,
+      valueSize: l.bpf_map__value_size(m) as number,
+    });
   }
   fixEventMapSizes(maps);
   return { obj, programs, maps, declared };
@@ -173,7 +182,8 @@ function fixEventMapSizes(maps: Map<string, Pointer>): void {
   const l = libbpf();
   for (const m of maps.values()) {
     const type = l.bpf_map__type(m) as number;
-    const [key, value] = type === MapType.ringbuf ? [0, 0] : type === MapType.perfEventArray ? [4, 4] : [-1, -1];
+    const [key, value] =
+      type === MapType.ringbuf ? [0, 0] : type === MapType.perfEventArray ? [4, 4] : [-1, -1];
     if (key < 0) continue;
     if (l.bpf_map__key_size(m) !== key) l.bpf_map__set_key_size(m, key);
     if (l.bpf_map__value_size(m) !== value) l.bpf_map__set_value_size(m, value);
@@ -181,7 +191,9 @@ function fixEventMapSizes(maps: Map<string, Pointer>): void {
 }
 
 function tail(messages: LibbpfMessage[], n = 3): string {
-  const texts = messages.map((m) => m.text.trim()).filter((t) => t && !t.includes('-- BEGIN PROG LOAD LOG --'));
+  const texts = messages
+    .map((m) => m.text.trim())
+    .filter((t) => t && !t.includes('-- BEGIN PROG LOAD LOG --'));
   return texts.length > 0 ? `\n  ${texts.slice(-n).join('\n  ')}` : '';
 }
 
@@ -204,7 +216,12 @@ export class CollectionSpec {
     for (const [pname, p] of opened.programs) {
       programs.set(
         pname,
-        new ProgramSpec(pname, l.bpf_program__section_name(p) as string, l.bpf_program__type(p) as number, l.bpf_program__autoload(p) as boolean),
+        new ProgramSpec(
+          pname,
+          l.bpf_program__section_name(p) as string,
+          l.bpf_program__type(p) as number,
+          l.bpf_program__autoload(p) as boolean,
+        ),
       );
     }
     const maps = new Map<string, MapSpec>();
@@ -236,7 +253,10 @@ export class CollectionSpec {
   }
 
   #live(): Opened {
-    if (!this.#opened) throw new TsbpfError('this spec was loaded or closed already', { hint: 'open a new spec to load again' });
+    if (!this.#opened)
+      throw new TsbpfError('this spec was loaded or closed already', {
+        hint: 'open a new spec to load again',
+      });
     return this.#opened;
   }
 
@@ -339,17 +359,26 @@ function loadOnce(opened: Opened): { error: TsbpfError; program?: string } | und
   return describeLoadFailure(-(result ?? 0), messages);
 }
 
-function describeLoadFailure(errno: number, messages: LibbpfMessage[]): { error: TsbpfError; program?: string } {
+function describeLoadFailure(
+  errno: number,
+  messages: LibbpfMessage[],
+): { error: TsbpfError; program?: string } {
   const all = messages.map((m) => m.text).join('');
   // libbpf (1.x) prints "prog 'NAME': -- BEGIN PROG LOAD LOG --\n<log>-- END PROG LOAD LOG --".
   const logMatch = /prog '([^']+)': -- BEGIN PROG LOAD LOG --\n([\s\S]*?)-- END PROG LOAD LOG --/.exec(all);
-  const progMatch = /prog '([^']+)': (?:failed to load|BPF program load failed|failed to find|failed to resolve|failed to relocate|failed to)/.exec(all);
+  const progMatch =
+    /prog '([^']+)': (?:failed to load|BPF program load failed|failed to find|failed to resolve|failed to relocate|failed to)/.exec(
+      all,
+    );
   const program = logMatch?.[1] ?? progMatch?.[1];
   const log = logMatch?.[2] ?? '';
   if (program && log.trim() && errno !== EPERM) {
     const summary = summarizeVerifierLog(log);
     const message = verifierMessage(program, summary);
-    const details: { program: string; log: string; sourceLine?: string; instruction?: number } = { program, log };
+    const details: { program: string; log: string; sourceLine?: string; instruction?: number } = {
+      program,
+      log,
+    };
     if (summary.sourceLine !== undefined) details.sourceLine = summary.sourceLine;
     if (summary.instruction !== undefined) details.instruction = summary.instruction;
     return {
@@ -366,9 +395,12 @@ function describeLoadFailure(errno: number, messages: LibbpfMessage[]): { error:
   if (errno === EPERM && program && /fentry|fexit|fmod_ret|lsm/.test(all)) {
     return {
       program,
-      error: new NotSupportedError(`${what}: the kernel refused a tracing (fentry/fexit) program with EPERM`, {
-        hint: 'this kernel does not allow BPF trampolines here; use kprobe, tracepoint or raw_tp programs',
-      }),
+      error: new NotSupportedError(
+        `${what}: the kernel refused a tracing (fentry/fexit) program with EPERM`,
+        {
+          hint: 'this kernel does not allow BPF trampolines here; use kprobe, tracepoint or raw_tp programs',
+        },
+      ),
     };
   }
   const error = callError(what, errno, []);
@@ -389,7 +421,8 @@ function internalMapName(maps: Map<string, Pointer>, section: string): string | 
   const l = libbpf();
   for (const [name, m] of maps) {
     if (!l.bpf_map__is_internal(m)) continue;
-    if (name === section || name.endsWith(section) || (section.length > 15 && section.endsWith(name))) return name;
+    if (name === section || name.endsWith(section) || (section.length > 15 && section.endsWith(name)))
+      return name;
   }
   return undefined;
 }
@@ -411,7 +444,8 @@ function remapInternal(m: Pointer, fd: number): boolean {
   const ptr = l.bpf_map__initial_value(m, size);
   if (!ptr) return false;
   const page = libc().getpagesize() as number;
-  const length = Math.ceil((Math.ceil((size[0] ?? 0) / 8) * 8 * (l.bpf_map__max_entries(m) as number)) / page) * page;
+  const length =
+    Math.ceil((Math.ceil((size[0] ?? 0) / 8) * 8 * (l.bpf_map__max_entries(m) as number)) / page) * page;
   const prot = flags & BPF_F_RDONLY_PROG ? PROT_READ : PROT_READ | PROT_WRITE;
   const mapped = libc().mmap(ptr, length, prot, MAP_SHARED | MAP_FIXED, fd, 0);
   if (!mapped || koffi.address(mapped) !== koffi.address(ptr)) {
@@ -460,7 +494,9 @@ export class Collection implements AsyncDisposable, Disposable {
     const owner = {
       adopt: (link: Link): Link => {
         this.#resources.links.add(link);
-        (link as unknown as { onClose(fn: (l: Link) => void): void }).onClose((closed) => this.#resources.links.delete(closed));
+        (link as unknown as { onClose(fn: (l: Link) => void): void }).onClose((closed) =>
+          this.#resources.links.delete(closed),
+        );
         return link;
       },
     };
@@ -508,7 +544,9 @@ export class Collection implements AsyncDisposable, Disposable {
     if (!p) {
       const skipped = this.skipped.find((s) => s.program === name);
       if (skipped) throw new TsbpfError(`program ${name} was skipped at load: ${skipped.reason}`);
-      throw new TsbpfError(`no program ${name} in this collection`, { hint: `its programs: ${this.programNames.join(', ') || '(none)'}` });
+      throw new TsbpfError(`no program ${name} in this collection`, {
+        hint: `its programs: ${this.programNames.join(', ') || '(none)'}`,
+      });
     }
     return p;
   }
@@ -516,7 +554,10 @@ export class Collection implements AsyncDisposable, Disposable {
   map(name: string): BpfMap {
     this.#check();
     const m = this.#maps.get(name);
-    if (!m) throw new TsbpfError(`no map ${name} in this collection`, { hint: `its maps: ${this.mapNames.join(', ') || '(none)'}` });
+    if (!m)
+      throw new TsbpfError(`no map ${name} in this collection`, {
+        hint: `its maps: ${this.mapNames.join(', ') || '(none)'}`,
+      });
     return m;
   }
 
@@ -529,7 +570,9 @@ export class Collection implements AsyncDisposable, Disposable {
     const mapName = internalMapName(this.#mapPtrs, name);
     if (mapName === undefined) return undefined;
     const size = [0];
-    const ptr = this.#unmapped.has(mapName) ? null : libbpf().bpf_map__initial_value(this.#mapPtrs.get(mapName), size);
+    const ptr = this.#unmapped.has(mapName)
+      ? null
+      : libbpf().bpf_map__initial_value(this.#mapPtrs.get(mapName), size);
     if (!ptr) {
       // Not mmapable (old kernels): read it through the map.
       const map = this.#maps.get(mapName);

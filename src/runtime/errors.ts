@@ -94,7 +94,10 @@ export const privilegeHint =
 export function callError(what: string, errno: number, details: string[] = [], cause?: unknown): TsbpfError {
   const detail = details.length > 0 ? `: ${details.join('; ')}` : '';
   if (errno === EPERM) {
-    return new PermissionError(`${what}: operation not permitted (EPERM)${detail}`, { hint: privilegeHint, cause });
+    return new PermissionError(`${what}: operation not permitted (EPERM)${detail}`, {
+      hint: privilegeHint,
+      cause,
+    });
   }
   if (errno === ENOTSUPP || errno === EOPNOTSUPP) {
     return new NotSupportedError(`${what}: not supported by this kernel (${errnoName(errno)})${detail}`, {

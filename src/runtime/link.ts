@@ -122,7 +122,14 @@ export class TcLink extends BaseLink {
 
   protected release(): void {
     // bpf_tc_detach wants handle and priority only (prog_fd, prog_id and flags must be zero).
-    const opts = { sz: koffi.sizeof(TcOpts), prog_fd: 0, flags: 0, prog_id: 0, handle: this.#opts.handle, priority: this.#opts.priority };
+    const opts = {
+      sz: koffi.sizeof(TcOpts),
+      prog_fd: 0,
+      flags: 0,
+      prog_id: 0,
+      handle: this.#opts.handle,
+      priority: this.#opts.priority,
+    };
     const err = libbpf().bpf_tc_detach({ ...this.#hook, sz: koffi.sizeof(TcHook) }, opts) as number;
     // ENOENT/ENODEV: the interface or its qdisc is already gone, so is the filter.
     if (err < 0 && err !== -2 && err !== -19) throw callError('detach tc filter', -err);

@@ -2,7 +2,14 @@
 // event readers are built on it. Per-CPU maps take and return values of valueSize rounded up to 8,
 // once per possible CPU, back to back (kernel/bpf/syscall.c, bpf_map_value_size).
 import { TsbpfError, UsageError } from '../errors.js';
-import { hostLittleEndian, isPerCpuMapType, MapType, mapTypeName, type UpdateFlag, UpdateFlags } from './constants.js';
+import {
+  hostLittleEndian,
+  isPerCpuMapType,
+  MapType,
+  mapTypeName,
+  type UpdateFlag,
+  UpdateFlags,
+} from './constants.js';
 import { callError, EINVAL, ENOENT, ENOTSUPP, EOPNOTSUPP } from './errors.js';
 import { BatchOpts, koffi, libbpf } from './ffi/libbpf.js';
 import { libc } from './ffi/libc.js';
@@ -53,7 +60,10 @@ export class BpfMap implements MapInfo {
   }
 
   get fd(): number {
-    if (this.#fd < 0) throw new TsbpfError(`map ${this.name} is closed`, { hint: 'use maps before closing their collection' });
+    if (this.#fd < 0)
+      throw new TsbpfError(`map ${this.name} is closed`, {
+        hint: 'use maps before closing their collection',
+      });
     return this.#fd;
   }
 
@@ -73,7 +83,9 @@ export class BpfMap implements MapInfo {
   #checkKey(key: Uint8Array | null): Uint8Array | null {
     if (key === null) return null;
     if (key.byteLength !== this.keySize) {
-      throw new UsageError(`map ${this.name}: key is ${key.byteLength} bytes, the map's keys are ${this.keySize}`);
+      throw new UsageError(
+        `map ${this.name}: key is ${key.byteLength} bytes, the map's keys are ${this.keySize}`,
+      );
     }
     return key;
   }
@@ -89,7 +101,9 @@ export class BpfMap implements MapInfo {
 
   update(key: Uint8Array | null, value: Uint8Array, flag: UpdateFlag | number = 'any'): void {
     if (value.byteLength !== this.valueBufferSize) {
-      throw new UsageError(`map ${this.name}: value is ${value.byteLength} bytes, expected ${this.valueBufferSize}`);
+      throw new UsageError(
+        `map ${this.name}: value is ${value.byteLength} bytes, expected ${this.valueBufferSize}`,
+      );
     }
     const flags = typeof flag === 'number' ? flag : UpdateFlags[flag];
     const err = libbpf().bpf_map_update_elem(this.fd, this.#checkKey(key), value, flags) as number;
@@ -142,7 +156,9 @@ export class BpfMap implements MapInfo {
 
   /** Whether batch operations can be used on this map (the kernel refuses them for some types). */
   get supportsBatch(): boolean {
-    return !this.#batchUnsupported && !(this.type === MapType.ringbuf || this.type === MapType.perfEventArray);
+    return (
+      !this.#batchUnsupported && !(this.type === MapType.ringbuf || this.type === MapType.perfEventArray)
+    );
   }
 
   /**
@@ -192,7 +208,8 @@ export class BpfMap implements MapInfo {
     const values = new Uint8Array(vsize * entries.length);
     entries.forEach(([k, v], i) => {
       keys.set(this.#checkKey(k)!, i * this.keySize);
-      if (v.byteLength !== vsize) throw new UsageError(`map ${this.name}: value is ${v.byteLength} bytes, expected ${vsize}`);
+      if (v.byteLength !== vsize)
+        throw new UsageError(`map ${this.name}: value is ${v.byteLength} bytes, expected ${vsize}`);
       values.set(v, i * vsize);
     });
     const count = [entries.length];
@@ -278,7 +295,8 @@ function updateDetail(errno: number, flag: UpdateFlag | number): string[] {
 
 export function pinDetail(errno: number): string[] {
   if (errno === 17) return ['something is already pinned there'];
-  if (errno === ENOENT || errno === 1) return ['the directory must be on a bpf filesystem (mount -t bpf bpf /sys/fs/bpf)'];
+  if (errno === ENOENT || errno === 1)
+    return ['the directory must be on a bpf filesystem (mount -t bpf bpf /sys/fs/bpf)'];
   return [];
 }
 
@@ -306,7 +324,8 @@ export function mapInfoFromFd(fd: number): MapInfo & { id: number } {
 /** Opens a map pinned at path. The returned map owns its fd: close() it. */
 export function openPinnedMap(path: string): BpfMap {
   const fd = libbpf().bpf_obj_get(path) as number;
-  if (fd < 0) throw callError(`open pinned map ${path}`, -fd, -fd === ENOENT ? ['nothing is pinned there'] : []);
+  if (fd < 0)
+    throw callError(`open pinned map ${path}`, -fd, -fd === ENOENT ? ['nothing is pinned there'] : []);
   try {
     return new BpfMap(fd, mapInfoFromFd(fd), { ownsFd: true });
   } catch (error) {

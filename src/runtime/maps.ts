@@ -10,14 +10,18 @@ import type { Program } from './program.js';
 
 function checkSize(map: BpfMap, what: 'key' | 'value', codec: Codec<unknown>, expected: number): void {
   if (codec.size !== expected) {
-    throw new UsageError(`map ${map.name}: the ${what} codec is ${codec.size} bytes, the map's ${what}s are ${expected}`, {
-      hint: 'regenerate the loader (tsbpf build) after changing the C types',
-    });
+    throw new UsageError(
+      `map ${map.name}: the ${what} codec is ${codec.size} bytes, the map's ${what}s are ${expected}`,
+      {
+        hint: 'regenerate the loader (tsbpf build) after changing the C types',
+      },
+    );
   }
 }
 
 function requireType(map: BpfMap, view: string, types: number[]): void {
-  if (!types.includes(map.type)) throw new UsageError(`map ${map.name} is a ${map.typeName}; ${view} does not fit it`);
+  if (!types.includes(map.type))
+    throw new UsageError(`map ${map.name} is a ${map.typeName}; ${view} does not fit it`);
 }
 
 /** Key/value maps: hash, LRU hash, LPM trie (with an LpmKey codec), and the array family by index. */
@@ -166,7 +170,8 @@ class PerCpuValues<V> {
     const raw = new Uint8Array(this.#stride * n);
     for (let cpu = 0; cpu < n; cpu++) {
       const v = Array.isArray(values) ? values[cpu] : values;
-      if (v === undefined) throw new UsageError(`per-CPU value: give ${n} values (one per possible CPU) or a single value`);
+      if (v === undefined)
+        throw new UsageError(`per-CPU value: give ${n} values (one per possible CPU) or a single value`);
       this.#codec.encodeInto(v, raw, cpu * this.#stride);
     }
     return raw;
@@ -255,7 +260,11 @@ export function lpmKey<D>(data: Codec<D>): Codec<LpmKey<D>> {
       return out;
     },
     encodeInto(value, bytes, offset = 0) {
-      new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(offset, value.prefixLen, hostLittleEndian);
+      new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(
+        offset,
+        value.prefixLen,
+        hostLittleEndian,
+      );
       data.encodeInto(value.data, bytes, offset + 4);
     },
   };
@@ -392,7 +401,9 @@ export class Variable<T> {
   set(value: T): void {
     const bytes = this.#section();
     if (this.offset + this.#codec.size > bytes.byteLength) {
-      throw new TsbpfError(`variable at offset ${this.offset} does not fit its section (${bytes.byteLength} bytes)`);
+      throw new TsbpfError(
+        `variable at offset ${this.offset} does not fit its section (${bytes.byteLength} bytes)`,
+      );
     }
     this.#codec.encodeInto(value, bytes, this.offset);
   }

@@ -70,7 +70,9 @@ class Poller {
     return new Promise<void>((resolve, reject) => {
       w.resolve = resolve;
       const flags = EPOLLIN | EPOLLONESHOT;
-      const rc = w.registered ? this.#ctl(EPOLL_CTL_MOD, w.fd, flags, id) : this.#ctl(EPOLL_CTL_ADD, w.fd, flags, id);
+      const rc = w.registered
+        ? this.#ctl(EPOLL_CTL_MOD, w.fd, flags, id)
+        : this.#ctl(EPOLL_CTL_ADD, w.fd, flags, id);
       if (rc < 0) {
         w.resolve = undefined;
         reject(new TsbpfError(`epoll_ctl on fd ${w.fd} failed: errno ${koffi.errno()}`));

@@ -1,12 +1,22 @@
 // Program: a loaded program and the ways to attach it. Each attach returns a Link that the owning
 // collection also closes. Failures become errors that name what was missing (the symbol, the
 // tracepoint, kprobe support) rather than a bare errno.
-import { existsSync, openSync, accessSync, constants as fsConstants, closeSync } from 'node:fs';
+import { accessSync, closeSync, existsSync, constants as fsConstants, openSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { NotSupportedError, TsbpfError, UsageError } from '../errors.js';
 import { BPF_XDP, ProgType, XdpFlags } from './constants.js';
 import { callError, EEXIST, ENOENT, ESRCH } from './errors.js';
-import { koffi, LinkCreateOpts, libbpf, libbpfVersion, type Pointer, TcHook, TcOpts, TestRunOpts, UprobeOpts } from './ffi/libbpf.js';
+import {
+  koffi,
+  LinkCreateOpts,
+  libbpf,
+  libbpfVersion,
+  type Pointer,
+  TcHook,
+  TcOpts,
+  TestRunOpts,
+  UprobeOpts,
+} from './ffi/libbpf.js';
 import { libc } from './ffi/libc.js';
 import { captureLibbpf } from './ffi/print.js';
 import { FdLink, LibbpfLink, type Link, SocketLink, TcLink } from './link.js';
@@ -86,7 +96,10 @@ export class Program {
   get fd(): number {
     if (this.#closed) throw new TsbpfError(`program ${this.name} is closed`);
     const fd = libbpf().bpf_program__fd(this.#ptr) as number;
-    if (fd < 0) throw new TsbpfError(`program ${this.name} is not loaded`, { hint: 'its autoload was off, or it was skipped at load' });
+    if (fd < 0)
+      throw new TsbpfError(`program ${this.name} is not loaded`, {
+        hint: 'its autoload was off, or it was skipped at load',
+      });
     return fd;
   }
 
@@ -95,7 +108,11 @@ export class Program {
     this.#closed = true;
   }
 
-  #link(what: string, call: () => Pointer, explain?: (errno: number, messages: string[]) => TsbpfError | undefined): Link {
+  #link(
+    what: string,
+    call: () => Pointer,
+    explain?: (errno: number, messages: string[]) => TsbpfError | undefined,
+  ): Link {
     this.fd; // throws when closed or not loaded
     const { result, error, messages } = captureLibbpf(call);
     if (error) throw error;
@@ -111,14 +128,21 @@ export class Program {
   attach(): Link {
     if (/^k(ret)?(probe|syscall)(\.multi)?(\/|$)/.test(this.sectionName)) assertKprobes(this.name);
     if (/^(tp|tracepoint)\//.test(this.sectionName)) ensureTracefs();
-    return this.#link(`attach (SEC("${this.sectionName}"))`, () => libbpf().bpf_program__attach(this.#ptr), (errno, texts) => {
-      if (errno === 95 || errno === 524 || texts.some((t) => t.includes('auto-attach is not supported'))) {
-        return new UsageError(`program ${this.name}: SEC("${this.sectionName}") does not say where to attach`, {
-          hint: 'use an explicit form: attachXdp({ ifname }), attachTc({ ifname, direction }), attachUprobe({ binary, symbol }), ...',
-        });
-      }
-      return undefined;
-    });
+    return this.#link(
+      `attach (SEC("${this.sectionName}"))`,
+      () => libbpf().bpf_program__attach(this.#ptr),
+      (errno, texts) => {
+        if (errno === 95 || errno === 524 || texts.some((t) => t.includes('auto-attach is not supported'))) {
+          return new UsageError(
+            `program ${this.name}: SEC("${this.sectionName}") does not say where to attach`,
+            {
+              hint: 'use an explicit form: attachXdp({ ifname }), attachTc({ ifname, direction }), attachUprobe({ binary, symbol }), ...',
+            },
+          );
+        }
+        return undefined;
+      },
+    );
   }
 
   attachUprobe(options: UprobeOptions): Link {
@@ -134,14 +158,22 @@ export class Program {
     const what = `attach ${retprobe ? 'uretprobe' : 'uprobe'} to ${binary}${options.symbol ? `:${options.symbol}` : ''}`;
     return this.#link(
       what,
-      () => libbpf().bpf_program__attach_uprobe_opts(this.#ptr, options.pid ?? -1, binary, options.offset ?? 0, opts),
+      () =>
+        libbpf().bpf_program__attach_uprobe_opts(
+          this.#ptr,
+          options.pid ?? -1,
+          binary,
+          options.offset ?? 0,
+          opts,
+        ),
       (errno) => {
         if (errno === ENOENT && options.symbol) {
           return new TsbpfError(`program ${this.name}: symbol ${options.symbol} not found in ${binary}`, {
             hint: `list its functions with \`nm -D ${binary}\` (or \`nm ${binary}\`); stripped binaries need an offset`,
           });
         }
-        if (errno === ESRCH) return new TsbpfError(`program ${this.name}: no process ${options.pid} to probe`);
+        if (errno === ESRCH)
+          return new TsbpfError(`program ${this.name}: no process ${options.pid} to probe`);
         return undefined;
       },
     );
@@ -197,7 +229,9 @@ export class Program {
   attachXdp(options: XdpOptions): Link {
     const ifindex = interfaceIndex(options);
     if (!options.mode) {
-      return this.#link(`attach XDP to ${describeIf(options)}`, () => libbpf().bpf_program__attach_xdp(this.#ptr, ifindex));
+      return this.#link(`attach XDP to ${describeIf(options)}`, () =>
+        libbpf().bpf_program__attach_xdp(this.#ptr, ifindex),
+      );
     }
     const opts = { sz: koffi.sizeof(LinkCreateOpts), flags: XdpFlags[options.mode] };
     const fd = libbpf().bpf_link_create(this.fd, ifindex, BPF_XDP, opts) as number;
@@ -227,14 +261,27 @@ export class Program {
       }
       if (result) l.bpf_link__destroy(result);
     }
-    const hook = { sz: koffi.sizeof(TcHook), ifindex, attach_point: options.direction === 'ingress' ? 1 : 2, parent: 0 };
+    const hook = {
+      sz: koffi.sizeof(TcHook),
+      ifindex,
+      attach_point: options.direction === 'ingress' ? 1 : 2,
+      parent: 0,
+    };
     const created = l.bpf_tc_hook_create(hook) as number;
     if (created < 0 && created !== -EEXIST) {
       throw callError(`program ${this.name}: create clsact qdisc on ${describeIf(options)}`, -created);
     }
-    const opts = { sz: koffi.sizeof(TcOpts), prog_fd: this.fd, flags: 0, prog_id: 0, handle: 0, priority: options.priority ?? 0 };
+    const opts = {
+      sz: koffi.sizeof(TcOpts),
+      prog_fd: this.fd,
+      flags: 0,
+      prog_id: 0,
+      handle: 0,
+      priority: options.priority ?? 0,
+    };
     const err = l.bpf_tc_attach(hook, opts) as number;
-    if (err < 0) throw callError(`program ${this.name}: attach tc ${options.direction} on ${describeIf(options)}`, -err);
+    if (err < 0)
+      throw callError(`program ${this.name}: attach tc ${options.direction} on ${describeIf(options)}`, -err);
     return this.#owner.adopt(new TcLink(hook, opts));
   }
 
@@ -244,7 +291,10 @@ export class Program {
     try {
       fd = openSync(path, 'r');
     } catch (cause) {
-      throw new TsbpfError(`program ${this.name}: cannot open cgroup ${path}`, { cause, hint: 'give the path of a cgroup v2 directory' });
+      throw new TsbpfError(`program ${this.name}: cannot open cgroup ${path}`, {
+        cause,
+        hint: 'give the path of a cgroup v2 directory',
+      });
     }
     try {
       return this.#link(`attach to cgroup ${path}`, () => libbpf().bpf_program__attach_cgroup(this.#ptr, fd));
@@ -267,7 +317,9 @@ export class Program {
 
   /** Attaches to a perf event fd (perf_event_open). */
   attachPerfEvent(perfEventFd: number): Link {
-    return this.#link('attach to perf event', () => libbpf().bpf_program__attach_perf_event(this.#ptr, perfEventFd));
+    return this.#link('attach to perf event', () =>
+      libbpf().bpf_program__attach_perf_event(this.#ptr, perfEventFd),
+    );
   }
 
   /** Runs the program once (or `repeat` times) on the given input with BPF_PROG_TEST_RUN. */
@@ -294,7 +346,11 @@ export class Program {
     };
     const err = libbpf().bpf_prog_test_run_opts(this.fd, opts) as number;
     if (err < 0) {
-      throw callError(`program ${this.name}: test run`, -err, -err === 524 ? ['this program type has no test run in this kernel'] : []);
+      throw callError(
+        `program ${this.name}: test run`,
+        -err,
+        -err === 524 ? ['this program type has no test run in this kernel'] : [],
+      );
     }
     const result: TestRunResult = {
       retval: opts.retval,
@@ -315,11 +371,15 @@ export class Program {
 /** A clear error where the kernel has no kprobes (no kprobe PMU and no kprobe_events). */
 export function assertKprobes(program: string): void {
   const pmu = existsSync('/sys/bus/event_source/devices/kprobe');
-  const legacy = existsSync('/sys/kernel/tracing/kprobe_events') || existsSync('/sys/kernel/debug/tracing/kprobe_events');
+  const legacy =
+    existsSync('/sys/kernel/tracing/kprobe_events') || existsSync('/sys/kernel/debug/tracing/kprobe_events');
   if (!pmu && !legacy) {
-    throw new NotSupportedError(`program ${program}: this kernel has no kprobes, so kprobe/kretprobe programs cannot attach`, {
-      hint: 'the kernel is built without CONFIG_KPROBES; use a tracepoint, raw tracepoint or fentry program instead',
-    });
+    throw new NotSupportedError(
+      `program ${program}: this kernel has no kprobes, so kprobe/kretprobe programs cannot attach`,
+      {
+        hint: 'the kernel is built without CONFIG_KPROBES; use a tracepoint, raw tracepoint or fentry program instead',
+      },
+    );
   }
 }
 
@@ -328,7 +388,9 @@ function interfaceIndex(options: { ifname?: string; ifindex?: number }): number 
   if (!options.ifname) throw new UsageError('name the interface: { ifname } or { ifindex }');
   const index = libc().if_nametoindex(options.ifname) as number;
   if (index === 0) {
-    throw new TsbpfError(`network interface ${options.ifname} does not exist`, { hint: 'list interfaces with `ip link`' });
+    throw new TsbpfError(`network interface ${options.ifname} does not exist`, {
+      hint: 'list interfaces with `ip link`',
+    });
   }
   return index;
 }

@@ -140,7 +140,8 @@ export class RingBufReader<E = Uint8Array> extends BaseReader<E> {
 
   constructor(map: BpfMap, codec?: Codec<E>) {
     super(map, codec);
-    if (map.type !== MapType.ringbuf) throw new UsageError(`map ${map.name} is a ${map.typeName}, not a ring buffer`);
+    if (map.type !== MapType.ringbuf)
+      throw new UsageError(`map ${map.name} is a ${map.typeName}, not a ring buffer`);
     const c = libc();
     this.#page = c.getpagesize() as number;
     this.#size = map.maxEntries;
@@ -166,7 +167,13 @@ export class RingBufReader<E = Uint8Array> extends BaseReader<E> {
     // Our own fd for epoll: two readers of one map must not share an epoll registration.
     this.#pollFd = dupCloexec(fd);
     this.pollId = sharedPoller().add(this.#pollFd);
-    const mapping = { consumer: this.#consumerPtr, producer: this.#producerPtr, page: this.#page, producerLength, fd: this.#pollFd };
+    const mapping = {
+      consumer: this.#consumerPtr,
+      producer: this.#producerPtr,
+      page: this.#page,
+      producerLength,
+      fd: this.#pollFd,
+    };
     finalizer.register(this, { close: () => unmap(mapping) }, this);
     map.addDependent(this);
   }
@@ -218,7 +225,13 @@ export class RingBufReader<E = Uint8Array> extends BaseReader<E> {
   }
 }
 
-function unmap(m: { consumer: Pointer; producer: Pointer; page: number; producerLength: number; fd: number }): void {
+function unmap(m: {
+  consumer: Pointer;
+  producer: Pointer;
+  page: number;
+  producerLength: number;
+  fd: number;
+}): void {
   if (m.consumer) libc().munmap(m.consumer, m.page);
   if (m.producer) libc().munmap(m.producer, m.producerLength);
   if (m.fd >= 0) libc().close(m.fd);
@@ -249,18 +262,12 @@ export class PerfReader<E = Uint8Array> extends BaseReader<E> {
     if (pageCount <= 0 || (pageCount & (pageCount - 1)) !== 0) {
       throw new UsageError(`perf buffer page count must be a power of two, not ${pageCount}`);
     }
-    this.#sample = koffi.register(
-      (_ctx: unknown, _cpu: number, data: unknown, size: number) => {
-        this.#batch.push(this.decode(new Uint8Array(koffi.view(data, size))));
-      },
-      koffi.pointer(PerfSampleFn),
-    );
-    this.#lostCb = koffi.register(
-      (_ctx: unknown, _cpu: number, count: number | bigint) => {
-        this.#lost += Number(count);
-      },
-      koffi.pointer(PerfLostFn),
-    );
+    this.#sample = koffi.register((_ctx: unknown, _cpu: number, data: unknown, size: number) => {
+      this.#batch.push(this.decode(new Uint8Array(koffi.view(data, size))));
+    }, koffi.pointer(PerfSampleFn));
+    this.#lostCb = koffi.register((_ctx: unknown, _cpu: number, count: number | bigint) => {
+      this.#lost += Number(count);
+    }, koffi.pointer(PerfLostFn));
     const pb = libbpf().perf_buffer__new(map.fd, pageCount, this.#sample, this.#lostCb, null, null);
     if (!pb) {
       const errno = koffi.errno();
@@ -322,7 +329,8 @@ export class RingBuf<E = Uint8Array> {
   readonly map: BpfMap;
   readonly codec: Codec<E> | undefined;
   constructor(map: BpfMap, codec?: Codec<E>) {
-    if (map.type !== MapType.ringbuf) throw new UsageError(`map ${map.name} is a ${map.typeName}, not a ring buffer`);
+    if (map.type !== MapType.ringbuf)
+      throw new UsageError(`map ${map.name} is a ${map.typeName}, not a ring buffer`);
     this.map = map;
     this.codec = codec;
   }

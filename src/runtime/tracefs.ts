@@ -6,18 +6,27 @@ import { koffi } from './ffi/libbpf.js';
 
 export const TRACEFS = '/sys/kernel/tracing';
 
-let mountFn: ((source: string, target: string, type: string, flags: number, data: null) => number) | undefined;
+let mountFn:
+  | ((source: string, target: string, type: string, flags: number, data: null) => number)
+  | undefined;
 
 /** The tracefs root, mounting it when missing. Throws PermissionError when it cannot be mounted. */
 export function ensureTracefs(): string {
   if (existsSync(`${TRACEFS}/events`)) return TRACEFS;
   if (existsSync('/sys/kernel/debug/tracing/events')) return '/sys/kernel/debug/tracing';
-  mountFn ??= koffi.load('libc.so.6').func('int mount(const char *source, const char *target, const char *type, unsigned long flags, const void *data)');
+  mountFn ??= koffi
+    .load('libc.so.6')
+    .func(
+      'int mount(const char *source, const char *target, const char *type, unsigned long flags, const void *data)',
+    );
   const rc = mountFn('nodev', TRACEFS, 'tracefs', 0, null);
   if (rc < 0 || !existsSync(`${TRACEFS}/events`)) {
-    throw new PermissionError(`tracefs is not mounted at ${TRACEFS} and mounting it failed (errno ${koffi.errno()})`, {
-      hint: `mount it as root: mount -t tracefs nodev ${TRACEFS}`,
-    });
+    throw new PermissionError(
+      `tracefs is not mounted at ${TRACEFS} and mounting it failed (errno ${koffi.errno()})`,
+      {
+        hint: `mount it as root: mount -t tracefs nodev ${TRACEFS}`,
+      },
+    );
   }
   return TRACEFS;
 }

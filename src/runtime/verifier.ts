@@ -15,7 +15,8 @@ export interface VerifierSummary {
 }
 
 const insnLine = /^(\d+): \([0-9a-f]{2}\) (.*?)(?:\s+;.*)?$/;
-const trailer = /^(processed \d+ insns|verification time|stack depth|max_states_per_insn|mark_read|Func#|-- END)/;
+const trailer =
+  /^(processed \d+ insns|verification time|stack depth|max_states_per_insn|mark_read|Func#|-- END)/;
 
 export function summarizeVerifierLog(log: string): VerifierSummary {
   const lines = log.split('\n').map((l) => l.trimEnd());

@@ -2,11 +2,12 @@
 // tarball, `npm install`, `npm run build` (tsbpf build + tsc), `npm test` (the project's own
 // kernel test), and `npm start`: detaches cleanly on SIGINT as root, and says it needs root
 // when run as another user. Needs root, clang, bpftool, cc, and the npm registry (or its cache).
+// TSBPF_KEEP_E2E=1 keeps the projects (in $TMPDIR/tsbpf-e2e-*) for a look after a failure.
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 
 const createPath = join(repoRoot, 'dist', 'create.js');
@@ -33,6 +34,11 @@ beforeAll(() => {
   expect(files).toContain('dist/create.js');
   expect(files).toContain('templates/base/_gitignore');
 }, 300_000);
+
+// Each project holds a full node_modules: remove them unless asked to keep them for a post-mortem.
+afterAll(() => {
+  if (work !== '' && !process.env.TSBPF_KEEP_E2E) rmSync(work, { recursive: true, force: true });
+});
 
 /** Runs a command in a project; output is kept for the assertion message. */
 function run(cwd: string, file: string, args: string[], timeout = 600_000) {
@@ -71,8 +77,9 @@ async function startAndInterrupt(
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
+  // 'close', not 'exit': the last output may still be in the pipes when the process exits.
   const code = await new Promise<number | null>((resolve) =>
-    child.on('exit', (c, signal) => {
+    child.on('close', (c, signal) => {
       if (signal !== null) output += `\n(killed by ${signal})`;
       resolve(c);
     }),

@@ -153,8 +153,9 @@ async function onTerminal(cwd: string, args: string[], answers: Array<[RegExp, s
   child.stdout.on('data', (chunk: Buffer) => {
     screen += chunk.toString('utf8').replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
   });
+  // 'close' (not 'exit'): by then everything the command printed has been read.
   const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       exitCode = code;
       resolve(code);
     }),

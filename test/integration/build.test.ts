@@ -44,7 +44,14 @@ function project(): string {
 interface BuildJson {
   ok: boolean;
   ms: number;
-  programs: Array<{ ident: string; status: string; ms: number; reasons: string[]; outputs: string[] }>;
+  programs: Array<{
+    ident: string;
+    status: string;
+    ms: number;
+    reasons: string[];
+    outputs: string[];
+    error?: string;
+  }>;
 }
 
 const outputs = ['ring.ts', 'ring_bpfel.o', 'ring_bpfeb.o', 'probe.ts', 'probe_bpfel.o', 'probe_bpfeb.o'];
@@ -135,11 +142,36 @@ describe('tsbpf build', () => {
     expect(back.programs.map((p) => p.status)).toEqual(['up-to-date', 'up-to-date']);
   });
 
+  it('leaves whole files behind when a build is killed, and the next build completes it', async () => {
+    const { spawn } = await import('node:child_process');
+    const { cliPath } = await import('../helpers/paths.js');
+    const { readObject } = await import('../../src/btf/object.js');
+    appendFileSync(join(dir, 'src', 'bpf', 'common.h'), '#define RING_KILLED 1\n');
+    const child = spawn(process.execPath, [cliPath, 'build'], { cwd: dir, stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 700));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    // Whatever the moment of the kill, every output is a whole file: old or new, never cut short.
+    for (const file of outputs.filter((f) => f.endsWith('.o'))) {
+      expect(() =>
+        readObject(new Uint8Array(readFileSync(join(dir, 'src', 'generated', file)))),
+      ).not.toThrow();
+    }
+    for (const file of outputs.filter((f) => f.endsWith('.ts'))) {
+      expect(readFileSync(join(dir, 'src', 'generated', file), 'utf8')).toMatch(/\n}\n$/);
+    }
+    const next = JSON.parse((await tsbpf(['build', '--json'], dir)).stdout) as BuildJson;
+    expect(next.ok).toBe(true);
+    expect((await tsbpf(['build', '--check'], dir)).code).toBe(0);
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(join(dir, 'src', 'generated')).filter((f) => f.includes('tsbpf-tmp'))).toEqual([]);
+  });
+
   it('rebuilds when the targets change', async () => {
     const result = JSON.parse(
       (await tsbpf(['build', '--json', '--target', 'bpfel'], dir)).stdout,
     ) as BuildJson;
-    expect(result.programs.map((p) => p.status)).toEqual(['built', 'built']);
+    expect(result.programs.map((p) => p.error ?? p.status)).toEqual(['built', 'built']);
     expect(result.programs[0]!.reasons).toContain('settings, flags or tool versions changed');
   });
 });

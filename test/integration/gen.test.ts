@@ -205,6 +205,25 @@ describe('tsbpf gen: binding event types', () => {
     expect(ts).toContain('readonly events: RingBuf;');
   });
 
+  it('finds stack-only types of every kind: typedefs, unions, enums, tagged structs', async () => {
+    const dir = tempProject();
+    const types = ['sample_t', 'value_u', 'job_state', 'record_t', 'struct record'].flatMap((t) => [
+      '--type',
+      t,
+    ]);
+    const result = await gen(dir, ['kinds', fixture('kinds.c'), '--target', 'bpfel', ...types]);
+    expect(result.stderr).toBe('');
+    const ts = readFileSync(join(dir, 'kinds.ts'), 'utf8');
+    for (const name of ['SampleT', 'ValueU', 'RecordStruct'])
+      expect(ts).toContain(`export interface ${name} {`);
+    expect(ts).toContain('export const JobState = {');
+    expect(ts).toContain('readonly samples: RingBuf;');
+    expect(result.stdout).toContain('note: samples has no event type');
+    // The shipped object is unchanged by the types-only compile: no globals were added.
+    const info = readObject(new Uint8Array(readFileSync(join(dir, 'kinds_bpfel.o'))));
+    expect(info.dataSections.flatMap((d) => d.variables)).toEqual([]);
+  });
+
   it('lists similar names when a type does not exist', async () => {
     const dir = tempProject();
     const result = await gen(dir, ['ring', fixture('ring.c'), '--event', 'events=evnt', '--target', 'bpfel']);

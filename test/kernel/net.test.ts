@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CollectionSpec, HashMap, ArrayMap, openRawSocket, u32, u64 } from '../../src/runtime/index.js';
+import { ArrayMap, CollectionSpec, HashMap, openRawSocket, u32, u64 } from '../../src/runtime/index.js';
 import { fixture, setU32 } from './helpers.js';
 
 const tag = process.pid % 100000;
@@ -44,7 +44,9 @@ function udpFromNs(n: number): void {
 async function udpToNs(n: number, size = 32): Promise<void> {
   const socket = createSocket('udp4');
   for (let i = 0; i < n; i++) {
-    await new Promise<void>((resolve, reject) => socket.send(Buffer.alloc(size), 9, nsIp, (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      socket.send(Buffer.alloc(size), 9, nsIp, (e) => (e ? reject(e) : resolve())),
+    );
   }
   socket.close();
 }

@@ -8,7 +8,11 @@ import { fixture } from './helpers.js';
 // struct line_event { __u32 pid; __u32 len; char line[80]; } from perf.bpf.c
 const LineEvent = {
   size: 88,
-  decode: (b: Uint8Array, o = 0) => ({ pid: u32.decode(b, o), len: u32.decode(b, o + 4), line: cstring(80).decode(b, o + 8) }),
+  decode: (b: Uint8Array, o = 0) => ({
+    pid: u32.decode(b, o),
+    len: u32.decode(b, o + 4),
+    line: cstring(80).decode(b, o + 8),
+  }),
   encode: (): Uint8Array => {
     throw new Error('not needed');
   },
@@ -21,7 +25,12 @@ describe('uretprobe + perf event array', () => {
   it('sizes a perf event array declared with key/value types as 4/4', () => {
     const spec = CollectionSpec.fromBytes(fixture('perf'));
     const lines = spec.maps.get('lines')!;
-    expect([lines.typeName, lines.keySize, lines.valueSize, lines.declaredValueSize]).toEqual(['perfEventArray', 4, 4, 88]);
+    expect([lines.typeName, lines.keySize, lines.valueSize, lines.declaredValueSize]).toEqual([
+      'perfEventArray',
+      4,
+      4,
+      88,
+    ]);
     spec.close();
   });
 
@@ -29,7 +38,9 @@ describe('uretprobe + perf event array', () => {
     await using coll = await CollectionSpec.fromBytes(fixture('perf')).load();
     coll.program('bash_readline').attachUprobe({ binary: 'bash', symbol: 'readline', retprobe: true });
     const reader = new PerfEventArray(coll.map('lines'), LineEvent).reader();
-    const bash = spawn('script', ['-qfc', 'bash --norc -i', '/dev/null'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const bash = spawn('script', ['-qfc', 'bash --norc -i', '/dev/null'], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
     const wanted = ['echo tsbpf-one', 'echo tsbpf-two', 'true tsbpf-three'];
     setTimeout(() => {
       for (const line of wanted) bash.stdin.write(`${line}\n`);

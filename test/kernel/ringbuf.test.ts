@@ -1,7 +1,7 @@
 // Tracepoint + ring buffer, rodata constants, live .data/.bss, and the event loop staying free
 // while a reader waits.
 import { describe, expect, it } from 'vitest';
-import { CollectionSpec, cstring, type Codec, RingBuf, u32, u64 } from '../../src/runtime/index.js';
+import { type Codec, CollectionSpec, cstring, RingBuf, u32, u64 } from '../../src/runtime/index.js';
 import { fixture, getppid, setU32 } from './helpers.js';
 
 interface Event {

@@ -47,7 +47,7 @@ done
 cd "$TSBPF_REPO" || exit 1
 start=$(cut -d' ' -f1 /proc/uptime)
 # shellcheck disable=SC2086 # TSBPF_TESTS is a list of files
-PATH="/tmp/no-toolchain:$PATH" HOME=/tmp TMPDIR=/tmp CI=1 TSBPF_KERNELS_GUEST=1 \
+PATH="/tmp/no-toolchain:$PATH" NO_COLOR=1 HOME=/tmp TMPDIR=/tmp CI=1 TSBPF_KERNELS_GUEST=1 \
   timeout "$TSBPF_TEST_TIMEOUT" node node_modules/vitest/vitest.mjs run \
   --config test/kernels/vitest.config.ts --reporter=default --reporter=json --outputFile="$out/vitest.json" \
   $TSBPF_TESTS > "$out/tests.log" 2>&1

@@ -107,6 +107,10 @@ describe('parseConfig', () => {
     ],
     [{ programs: [{ ident: 'a', sources: ['a.c'] }], vmlinux: 3 }, 'f.json: vmlinux: expected an object'],
     [
+      { programs: [{ ident: 'a', sources: ['a.c'], targets: ['bpfel', 'vax'] }] },
+      "programs[0].targets: unknown target 'vax'",
+    ],
+    [
       {
         programs: [
           { ident: 'a', sources: ['x/a.c'] },

@@ -13,10 +13,13 @@ function libbpfLibrary(): koffi.IKoffiLib {
   try {
     lib = koffi.load('libbpf.so.1');
   } catch (cause) {
-    throw new ToolchainError('libbpf.so.1 could not be loaded: tsbpf needs libbpf 1.x to load eBPF programs', {
-      cause,
-      hint: 'install it: `apt install libbpf1` (Debian/Ubuntu) or `dnf install libbpf` (Fedora)',
-    });
+    throw new ToolchainError(
+      'libbpf.so.1 could not be loaded: tsbpf needs libbpf 1.x to load eBPF programs',
+      {
+        cause,
+        hint: 'install it: `apt install libbpf1` (Debian/Ubuntu) or `dnf install libbpf` (Fedora)',
+      },
+    );
   }
   return lib;
 }
@@ -71,7 +74,11 @@ export const TcOpts = koffi.struct('bpf_tc_opts', {
 export const LinkCreateOpts = koffi.struct('bpf_link_create_opts_head', { sz: 'size_t', flags: 'uint32' });
 
 /** struct bpf_map_batch_opts (bpf.h). */
-export const BatchOpts = koffi.struct('bpf_map_batch_opts', { sz: 'size_t', elem_flags: 'uint64', flags: 'uint64' });
+export const BatchOpts = koffi.struct('bpf_map_batch_opts', {
+  sz: 'size_t',
+  elem_flags: 'uint64',
+  flags: 'uint64',
+});
 
 /** struct bpf_test_run_opts (bpf.h). */
 export const TestRunOpts = koffi.struct('bpf_test_run_opts', {
@@ -93,7 +100,9 @@ export const TestRunOpts = koffi.struct('bpf_test_run_opts', {
 });
 
 export const PrintFn = koffi.proto('int libbpf_print_fn_t(int level, void *fmt, void *ap)');
-export const PerfSampleFn = koffi.proto('void perf_buffer_sample_fn(void *ctx, int cpu, void *data, uint32 size)');
+export const PerfSampleFn = koffi.proto(
+  'void perf_buffer_sample_fn(void *ctx, int cpu, void *data, uint32 size)',
+);
 export const PerfLostFn = koffi.proto('void perf_buffer_lost_fn(void *ctx, int cpu, uint64 cnt)');
 
 function bind() {
@@ -115,7 +124,9 @@ function bind() {
     libbpf_strerror: f('int libbpf_strerror(int err, _Out_ char *buf, size_t size)'),
     libbpf_probe_bpf_prog_type: f('int libbpf_probe_bpf_prog_type(int prog_type, const void *opts)'),
 
-    bpf_object__open_mem: f('bpf_object *bpf_object__open_mem(const void *buf, size_t sz, const bpf_object_open_opts *opts)'),
+    bpf_object__open_mem: f(
+      'bpf_object *bpf_object__open_mem(const void *buf, size_t sz, const bpf_object_open_opts *opts)',
+    ),
     bpf_object__load: f('int bpf_object__load(bpf_object *obj)'),
     bpf_object__close: f('void bpf_object__close(bpf_object *obj)'),
     bpf_object__next_program: f('bpf_program *bpf_object__next_program(bpf_object *obj, bpf_program *prev)'),
@@ -134,22 +145,32 @@ function bind() {
     bpf_program__attach_uprobe_opts: f(
       'bpf_link *bpf_program__attach_uprobe_opts(bpf_program *prog, int pid, const char *binary_path, size_t func_offset, const bpf_uprobe_opts *opts)',
     ),
-    bpf_program__attach_kprobe: f('bpf_link *bpf_program__attach_kprobe(bpf_program *prog, bool retprobe, const char *func_name)'),
-    bpf_program__attach_tracepoint: f('bpf_link *bpf_program__attach_tracepoint(bpf_program *prog, const char *category, const char *name)'),
-    bpf_program__attach_raw_tracepoint: f('bpf_link *bpf_program__attach_raw_tracepoint(bpf_program *prog, const char *name)'),
+    bpf_program__attach_kprobe: f(
+      'bpf_link *bpf_program__attach_kprobe(bpf_program *prog, bool retprobe, const char *func_name)',
+    ),
+    bpf_program__attach_tracepoint: f(
+      'bpf_link *bpf_program__attach_tracepoint(bpf_program *prog, const char *category, const char *name)',
+    ),
+    bpf_program__attach_raw_tracepoint: f(
+      'bpf_link *bpf_program__attach_raw_tracepoint(bpf_program *prog, const char *name)',
+    ),
     bpf_program__attach_trace: f('bpf_link *bpf_program__attach_trace(bpf_program *prog)'),
     bpf_program__attach_xdp: f('bpf_link *bpf_program__attach_xdp(bpf_program *prog, int ifindex)'),
     bpf_program__attach_cgroup: f('bpf_link *bpf_program__attach_cgroup(bpf_program *prog, int cgroup_fd)'),
     bpf_program__attach_perf_event: f('bpf_link *bpf_program__attach_perf_event(bpf_program *prog, int pfd)'),
     /** libbpf >= 1.3 only. */
-    bpf_program__attach_tcx: optional('bpf_link *bpf_program__attach_tcx(bpf_program *prog, int ifindex, const void *opts)'),
+    bpf_program__attach_tcx: optional(
+      'bpf_link *bpf_program__attach_tcx(bpf_program *prog, int ifindex, const void *opts)',
+    ),
 
     bpf_link__destroy: f('int bpf_link__destroy(bpf_link *link)'),
     bpf_link__fd: f('int bpf_link__fd(bpf_link *link)'),
     bpf_link__pin: f('int bpf_link__pin(bpf_link *link, const char *path)'),
     bpf_link__unpin: f('int bpf_link__unpin(bpf_link *link)'),
     bpf_link__open: f('bpf_link *bpf_link__open(const char *path)'),
-    bpf_link_create: f('int bpf_link_create(int prog_fd, int target_fd, int attach_type, const bpf_link_create_opts_head *opts)'),
+    bpf_link_create: f(
+      'int bpf_link_create(int prog_fd, int target_fd, int attach_type, const bpf_link_create_opts_head *opts)',
+    ),
 
     bpf_tc_hook_create: f('int bpf_tc_hook_create(bpf_tc_hook *hook)'),
     bpf_tc_attach: f('int bpf_tc_attach(const bpf_tc_hook *hook, _Inout_ bpf_tc_opts *opts)'),
@@ -173,18 +194,26 @@ function bind() {
     bpf_map__pin: f('int bpf_map__pin(bpf_map *map, const char *path)'),
     bpf_map__unpin: f('int bpf_map__unpin(bpf_map *map, const char *path)'),
 
-    bpf_map_lookup_elem_flags: f('int bpf_map_lookup_elem_flags(int fd, const void *key, void *value, uint64 flags)'),
-    bpf_map_update_elem: f('int bpf_map_update_elem(int fd, const void *key, const void *value, uint64 flags)'),
+    bpf_map_lookup_elem_flags: f(
+      'int bpf_map_lookup_elem_flags(int fd, const void *key, void *value, uint64 flags)',
+    ),
+    bpf_map_update_elem: f(
+      'int bpf_map_update_elem(int fd, const void *key, const void *value, uint64 flags)',
+    ),
     bpf_map_delete_elem: f('int bpf_map_delete_elem(int fd, const void *key)'),
     bpf_map_get_next_key: f('int bpf_map_get_next_key(int fd, const void *key, void *next_key)'),
-    bpf_map_lookup_and_delete_elem: f('int bpf_map_lookup_and_delete_elem(int fd, const void *key, void *value)'),
+    bpf_map_lookup_and_delete_elem: f(
+      'int bpf_map_lookup_and_delete_elem(int fd, const void *key, void *value)',
+    ),
     bpf_map_lookup_batch: f(
       'int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, _Inout_ uint32 *count, const bpf_map_batch_opts *opts)',
     ),
     bpf_map_update_batch: f(
       'int bpf_map_update_batch(int fd, const void *keys, const void *values, _Inout_ uint32 *count, const bpf_map_batch_opts *opts)',
     ),
-    bpf_map_delete_batch: f('int bpf_map_delete_batch(int fd, const void *keys, _Inout_ uint32 *count, const bpf_map_batch_opts *opts)'),
+    bpf_map_delete_batch: f(
+      'int bpf_map_delete_batch(int fd, const void *keys, _Inout_ uint32 *count, const bpf_map_batch_opts *opts)',
+    ),
     bpf_map_freeze: f('int bpf_map_freeze(int fd)'),
 
     bpf_obj_get: f('int bpf_obj_get(const char *pathname)'),

@@ -1,0 +1,64 @@
+// `tsbpf trace [--pid N] [--comm NAME] [--match TEXT] [--json]`: streams bpf_printk() output from
+// the kernel's trace_pipe (mounting tracefs when needed) until Ctrl-C.
+
+import type { CommandModule } from 'yargs';
+
+interface TraceArgs {
+  pid?: number;
+  comm?: string;
+  match?: string;
+  json?: boolean;
+}
+
+const command: CommandModule<object, TraceArgs> = {
+  command: 'trace',
+  describe: 'Stream bpf_printk() output from the kernel trace pipe (Ctrl-C to stop)',
+  builder: (yargs) =>
+    yargs
+      .option('pid', { type: 'number', describe: 'Only lines from this process (thread) id' })
+      .option('comm', {
+        type: 'string',
+        alias: 'process',
+        describe: 'Only lines from tasks with this name (as bpf_get_current_comm() sees it)',
+      })
+      .option('match', { type: 'string', describe: 'Only messages containing this text' })
+      .option('json', { type: 'boolean', describe: 'One JSON object per line' })
+      .example('$0 trace', 'everything bpf_printk() writes')
+      .example('$0 trace --comm bash --match readline', "bash's lines that mention readline"),
+  handler: async (args) => {
+    const { readTracePipe } = await import('../runtime/trace.js');
+    const { dim } = await import('../output.js');
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const filter = {
+      ...(args.pid !== undefined ? { pid: args.pid } : {}),
+      ...(args.comm !== undefined ? { comm: args.comm } : {}),
+      ...(args.match !== undefined ? { match: args.match } : {}),
+    };
+    if (process.stderr.isTTY)
+      process.stderr.write(dim('reading trace_pipe; Ctrl-C to stop\n', process.stderr));
+    try {
+      for await (const line of readTracePipe({ signal: controller.signal, filter })) {
+        const text = args.json
+          ? JSON.stringify({
+              task: line.task,
+              pid: line.pid,
+              cpu: line.cpu,
+              timestamp: line.timestamp,
+              message: line.message,
+            })
+          : line.event
+            ? `${line.task}-${line.pid} [${line.cpu}] ${line.timestamp.toFixed(6)}: ${line.message}`
+            : line.raw;
+        if (!process.stdout.write(`${text}\n`)) await new Promise((r) => process.stdout.once('drain', r));
+      }
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  },
+};
+
+export default command;

@@ -1,0 +1,147 @@
+// What users see when things go wrong, optional programs, and lifetime: verifier rejections,
+// kernels without kprobes, unknown attach targets, skipped programs, fd hygiene, signals.
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  CollectionSpec,
+  NotSupportedError,
+  RingBuf,
+  TsbpfError,
+  VerifierError,
+} from '../../src/runtime/index.js';
+import { liveLinkCount } from '../../src/runtime/lifetime.js';
+import { fixture, getppid, openFds, setU32 } from './helpers.js';
+
+const hasKprobes = existsSync('/sys/bus/event_source/devices/kprobe');
+
+describe('errors', () => {
+  it('reports a verifier rejection with program, instruction, source line and full log', async () => {
+    const spec = CollectionSpec.fromBytes(fixture('bad'));
+    const error = await spec.load().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VerifierError);
+    const v = error as VerifierError;
+    expect(v.name).toBe('VerifierError');
+    expect(v.program).toBe('unchecked_lookup');
+    expect(v.message).toContain('unchecked_lookup');
+    expect(v.message).toMatch(/instruction \d+/);
+    expect(v.message).toMatch(/invalid mem access|map_value_or_null/);
+    expect(v.sourceLine).toContain('*value += 1');
+    expect(v.message).toContain('*value += 1');
+    expect(v.log).toMatch(/processed \d+ insns/);
+    expect(v.hint).toBeTruthy();
+  });
+
+  it('loads with a failing program turned off (autoload = false)', async () => {
+    const spec = CollectionSpec.fromBytes(fixture('bad'));
+    spec.programs.get('unchecked_lookup')!.autoload = false;
+    await using coll = await spec.load();
+    expect(coll.programNames).toEqual(['fine']);
+    expect(() => coll.program('unchecked_lookup')).toThrow(/no program unchecked_lookup/);
+  });
+
+  it('skips what the kernel refuses with optionalPrograms: skip-unsupported, and says why', async () => {
+    const spec = CollectionSpec.fromBytes(fixture('optional'));
+    await using coll = await spec.load({ optionalPrograms: 'skip-unsupported' });
+    const skipped = coll.skipped.map((s) => s.program);
+    expect(coll.programNames).toContain('unlink_tp');
+    expect(coll.programNames.length + skipped.length).toBe(3);
+    for (const s of coll.skipped) expect(s.reason.length).toBeGreaterThan(0);
+    if (skipped.includes('unlink_fentry')) {
+      expect(() => coll.program('unlink_fentry')).toThrow(/skipped at load/);
+    }
+  });
+
+  it('fails the whole load by default when a program is refused', async () => {
+    const spec = CollectionSpec.fromBytes(fixture('optional'));
+    const error = await spec.load().then(
+      (c) => {
+        c.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    // Kernels that allow fentry load everything; where it is refused, the error names the program.
+    if (error !== undefined) {
+      expect(error).toBeInstanceOf(TsbpfError);
+      expect((error as Error).message).toContain('unlink_fentry');
+    }
+  });
+
+  it('says clearly that this kernel has no kprobes', async () => {
+    if (hasKprobes) return; // the attach test below runs instead
+    const spec = CollectionSpec.fromBytes(fixture('optional'));
+    spec.programs.get('unlink_fentry')!.autoload = false;
+    await using coll = await spec.load();
+    const kprobe = coll.program('unlink_kprobe');
+    expect(() => kprobe.attach()).toThrow(NotSupportedError);
+    expect(() => kprobe.attachKprobe({ symbol: 'do_unlinkat' })).toThrow(/no kprobes/);
+  });
+
+  it.skipIf(!hasKprobes)(
+    'attaches a kprobe (needs the kprobe PMU: /sys/bus/event_source/devices/kprobe)',
+    async () => {
+      const spec = CollectionSpec.fromBytes(fixture('optional'));
+      spec.programs.get('unlink_fentry')!.autoload = false;
+      await using coll = await spec.load();
+      const link = coll.program('unlink_kprobe').attach();
+      link.close();
+    },
+  );
+
+  it('names a missing uprobe symbol and a missing tracepoint', async () => {
+    await using coll = await CollectionSpec.fromBytes(fixture('perf')).load();
+    expect(() =>
+      coll.program('bash_readline').attachUprobe({ binary: '/bin/bash', symbol: 'no_such_function_xyz' }),
+    ).toThrow(/symbol no_such_function_xyz not found in \/bin\/bash/);
+    await using events = await CollectionSpec.fromBytes(fixture('events')).load();
+    expect(() => events.program('on_getppid').attachTracepoint('syscalls', 'sys_enter_nothing_here')).toThrow(
+      /tracepoint syscalls\/sys_enter_nothing_here does not exist/,
+    );
+    const unknown = (() => {
+      try {
+        events.program('nope');
+      } catch (e) {
+        return e as TsbpfError;
+      }
+    })();
+    expect(unknown?.message).toBe('no program nope in this collection');
+    expect(unknown?.hint).toContain('on_getppid');
+  });
+});
+
+describe('lifetime', () => {
+  it('does not leak fds over 200 load/attach/read/close cycles', async () => {
+    const bytes = fixture('events');
+    const cycle = async () => {
+      const spec = CollectionSpec.fromBytes(bytes);
+      setU32(spec.dataSection('.rodata')!, 0, process.pid);
+      const coll = await spec.load();
+      coll.program('on_getppid').attach();
+      const reader = new RingBuf(coll.map('events')).reader();
+      getppid();
+      expect(reader.readAvailable().length).toBe(1);
+      coll.close();
+      expect(reader.closed).toBe(true);
+    };
+    for (let i = 0; i < 5; i++) await cycle(); // warm up lazily opened fds (epoll, eventfd)
+    const before = openFds();
+    for (let i = 0; i < 200; i++) await cycle();
+    expect(openFds()).toBe(before);
+    expect(liveLinkCount()).toBe(0);
+  });
+
+  it('closes links when the collection closes, and close() is idempotent', async () => {
+    const coll = await CollectionSpec.fromBytes(fixture('net')).load();
+    const spec = CollectionSpec.fromBytes(fixture('events'));
+    setU32(spec.dataSection('.rodata')!, 0, process.pid);
+    const events = await spec.load();
+    const link = events.program('on_getppid').attach();
+    expect(liveLinkCount()).toBe(1);
+    events.close();
+    events.close();
+    expect(link.closed).toBe(true);
+    expect(liveLinkCount()).toBe(0);
+    expect(() => events.map('events')).toThrow(/closed/);
+    coll.close();
+  });
+});
