@@ -5,20 +5,46 @@
 import type { Argv, CommandModule } from 'yargs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { describeError, TsbpfError, UsageError } from './errors.js';
-import { debug, isVerbose, red, setVerbose } from './output.js';
+import { UsageError } from './errors.js';
+import { setVerbose } from './output.js';
+import { reportAndExit } from './report.js';
 import { packageVersion } from './version.js';
 
-type CommandLoader = () => Promise<{ default: CommandModule }>;
+// Each command module's default export is a yargs CommandModule typed by its own options.
+type CommandLoader = () => Promise<{ default: unknown }>;
 
 /** Every command: its name, a one-line summary for the root --help, and its module. */
 const commands: ReadonlyArray<{ name: string; describe: string; load: CommandLoader }> = [
-  { name: 'build', describe: 'Compile the configured C programs and write typed loaders', load: () => import('./commands/build.js') },
-  { name: 'gen', describe: 'Write a typed loader from C sources or prebuilt objects', load: () => import('./commands/gen.js') },
-  { name: 'vmlinux', describe: "Write vmlinux.h from the kernel's BTF", load: () => import('./commands/vmlinux.js') },
-  { name: 'doctor', describe: 'Check that this machine can build and run eBPF programs', load: () => import('./commands/doctor.js') },
-  { name: 'trace', describe: 'Stream bpf_printk() output from the kernel trace pipe', load: () => import('./commands/trace.js') },
-  { name: 'create', describe: 'Create a new tsbpf project from a template', load: () => import('./commands/create.js') },
+  {
+    name: 'build',
+    describe: 'Compile the configured C programs and write typed loaders',
+    load: () => import('./commands/build.js'),
+  },
+  {
+    name: 'gen',
+    describe: 'Write a typed loader from C sources or prebuilt objects',
+    load: () => import('./commands/gen.js'),
+  },
+  {
+    name: 'vmlinux',
+    describe: "Write vmlinux.h from the kernel's BTF",
+    load: () => import('./commands/vmlinux.js'),
+  },
+  {
+    name: 'doctor',
+    describe: 'Check that this machine can build and run eBPF programs',
+    load: () => import('./commands/doctor.js'),
+  },
+  {
+    name: 'trace',
+    describe: 'Stream bpf_printk() output from the kernel trace pipe',
+    load: () => import('./commands/trace.js'),
+  },
+  {
+    name: 'create',
+    describe: 'Create a new tsbpf project from a template',
+    load: () => import('./commands/create.js'),
+  },
 ];
 
 export async function main(argv: string[]): Promise<void> {
@@ -29,7 +55,11 @@ export async function main(argv: string[]): Promise<void> {
     .scriptName('tsbpf')
     .usage('$0 <command> [options]')
     .version(packageVersion())
-    .option('verbose', { type: 'boolean', describe: 'Show details and stack traces (also DEBUG=tsbpf)', global: true })
+    .option('verbose', {
+      type: 'boolean',
+      describe: 'Show details and stack traces (also DEBUG=tsbpf)',
+      global: true,
+    })
     .middleware((args) => setVerbose(Boolean(args.verbose)))
     .strict()
     .demandCommand(1, 'Name a command: tsbpf <command> (tsbpf --help lists them).')
@@ -38,32 +68,20 @@ export async function main(argv: string[]): Promise<void> {
     .alias('help', 'h')
     .wrap(Math.min(110, process.stdout.columns || 80))
     .fail((message, error) => {
-      throw error ?? new UsageError(message ?? 'invalid arguments', { hint: 'run with --help to see the options' });
+      throw (
+        error ??
+        new UsageError(message ?? 'invalid arguments', { hint: 'run with --help to see the options' })
+      );
     });
 
   for (const command of commands) {
     if (command === chosen) {
-      parser = parser.command((await command.load()).default);
+      parser = parser.command((await command.load()).default as CommandModule);
     } else {
       parser = parser.command(command.name, command.describe);
     }
   }
   await parser.parseAsync();
-}
-
-export function reportAndExit(error: unknown): never {
-  if (error instanceof TsbpfError) {
-    process.stderr.write(`${red('error:', process.stderr)} ${describeError(error)}\n`);
-    if (isVerbose()) {
-      debug(error.stack ?? '');
-      if (error.cause) debug(`caused by: ${error.cause instanceof Error ? error.cause.stack : String(error.cause)}`);
-    }
-    process.exit(1);
-  }
-  // Anything else is a bug in tsbpf: show everything.
-  process.stderr.write(`${red('internal error:', process.stderr)} ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.stderr.write('Please report this at the tsbpf issue tracker.\n');
-  process.exit(2);
 }
 
 main(hideBin(process.argv)).catch(reportAndExit);

@@ -5,8 +5,8 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import createCommand, { createOptions } from './commands/create.js';
-import { describeError, TsbpfError, UsageError } from './errors.js';
-import { red } from './output.js';
+import { UsageError } from './errors.js';
+import { reportAndExit } from './report.js';
 import { packageVersion } from './version.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -27,13 +27,4 @@ async function main(argv: string[]): Promise<void> {
     .parseAsync();
 }
 
-main(hideBin(process.argv)).catch((error: unknown) => {
-  if (error instanceof TsbpfError) {
-    process.stderr.write(`${red('error:', process.stderr)} ${describeError(error)}\n`);
-    process.exit(1);
-  }
-  process.stderr.write(
-    `${red('internal error:', process.stderr)} ${error instanceof Error ? error.stack : String(error)}\n`,
-  );
-  process.exit(2);
-});
+main(hideBin(process.argv)).catch(reportAndExit);

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { bpfObject, cBinary, outDir } from '../lib/build.js';
 import { generateCodec } from '../lib/codegen.js';
-import { runJson, sideBySide } from '../lib/harness.js';
+import { median, runJson, sideBySide } from '../lib/harness.js';
 
 const RING_BYTES = 1 << 24; // max_entries of rb in producer.bpf.c
 const BATCH = 64; // events per program run (producer.bpf.c)
@@ -71,6 +71,20 @@ async function streamPair(kind, size, seconds, reps, tools) {
   });
 }
 
+/** bench/lib/proto-ring.js, decoding over one shared view and reading raw fields. */
+async function prototypes(reps) {
+  const { object, codec } = await prepare(32);
+  const script = new URL('../lib/proto-ring.js', import.meta.url).pathname;
+  const args = [script, object, codec, '4', String(drainRuns('ringbuf', 32))];
+  const decoded = [];
+  const raw = [];
+  for (let i = 0; i < reps; i++) {
+    decoded.push((await runJson(process.execPath, args)).rate);
+    raw.push((await runJson(process.execPath, [...args, 'raw'])).rate);
+  }
+  return { decoded: median(decoded), raw: median(raw) };
+}
+
 const sum = (samples, key) => samples.reduce((a, s) => a + (s[key] ?? 0), 0);
 
 function summary(pair) {
@@ -99,13 +113,24 @@ export async function measure({ quick, tools: baseTools }) {
 
   const ringDrain = await drainPair('ringbuf', 32, 4, reps, tools);
   const ringStream = await streamPair('ringbuf', 32, 1, reps, tools);
+  const proto = await prototypes(reps);
   out.figures.ringbuf_ratio_vs_c = ringDrain.ratio;
   out.figures.ringbuf_stream_ratio_vs_c = ringStream.ratio;
   out.figures.ringbuf_lost_events = {
     c: sum(ringStream.baseline, 'dropped'),
     tsbpf: sum(ringStream.tsbpf, 'dropped'),
   };
-  out.details.ringbuf = { drain: summary(ringDrain), stream: summary(ringStream) };
+  out.details.ringbuf = {
+    drain: summary(ringDrain),
+    stream: summary(ringStream),
+    // Not tsbpf's API: what the reader could reach (docs/performance.md, suggestion 2).
+    prototype: {
+      shared_view_events_per_s: proto.decoded,
+      shared_view_ratio_vs_c: proto.decoded / ringDrain.baselineMedian,
+      raw_fields_events_per_s: proto.raw,
+      raw_fields_ratio_vs_c: proto.raw / ringDrain.baselineMedian,
+    },
+  };
 
   const perfDrain = await drainPair('perf', 32, 2, reps, tools);
   const perfStream = await streamPair('perf', 32, 1, reps, tools);

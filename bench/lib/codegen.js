@@ -43,7 +43,9 @@ export async function generateCodec(objectPath, typeName, outPath) {
   writeFileSync(outPath.replace(/\.js$/, '.ts'), source);
   // The generated file's internal decodeX(view, bytes, offset), for the prototype reader
   // (bench/lib/proto-ring.js) that shows what decoding without per-event allocations gains.
-  const decodeAt = new RegExp(`function (decode${codecName})\\(v: DataView, b: Uint8Array, o: number`).exec(source)?.[1];
+  const decodeAt = new RegExp(`function (decode${codecName})\\(v: DataView, b: Uint8Array, o: number`).exec(
+    source,
+  )?.[1];
   const extra = decodeAt ? `export { ${decodeAt} as benchDecodeAt };\n` : '';
   writeFileSync(outPath, `${js}\nexport { ${codecName} as BenchCodec };\n${extra}`);
   return source;

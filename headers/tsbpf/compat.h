@@ -150,7 +150,9 @@ extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __weak __ksym;
 
 /* bpf_core_cast(ptr, type): a kernel pointer typed as `type`, readable directly (kernel
  * 6.4+, through the bpf_rdonly_cast kfunc). */
-#ifndef bpf_core_cast
+/* It needs __ksym and __weak from bpf_helpers.h: when bpf_core_read.h comes first, the
+ * definition waits until bpf_helpers.h's wrapper reads this file again. */
+#if !defined(bpf_core_cast) && defined(__BPF_HELPERS__)
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 #define bpf_core_cast(ptr, type) \
 	((typeof(type) *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(type)))

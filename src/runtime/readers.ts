@@ -50,11 +50,18 @@ abstract class BaseReader<E> implements EventReader<E> {
   protected pollId = 0;
   protected readonly map: BpfMap;
   protected readonly decode: Decoder<E>;
+  /** Decodes `length` bytes at `start` of a larger buffer (no subarray when the codec's fixed size fits). */
+  protected readonly decodeAt: (bytes: Uint8Array, start: number, length: number) => E;
   #iterating = false;
 
   protected constructor(map: BpfMap, codec: Codec<E> | undefined) {
     this.map = map;
     this.decode = decoderOf(codec);
+    const decode = this.decode;
+    this.decodeAt =
+      codec === undefined
+        ? (bytes, start, length) => bytes.slice(start, start + length) as unknown as E
+        : (bytes, start, length) => (length >= codec.size ? codec.decode(bytes, start) : decode(bytes.subarray(start, start + length)));
   }
 
   abstract get lost(): number;
@@ -193,10 +200,7 @@ export class RingBufReader<E = Uint8Array> extends BaseReader<E> {
       const len = Atomics.load(this.#data32, offset >>> 2) >>> 0;
       if (len & BUSY_BIT) break;
       const length = len & ~(BUSY_BIT | DISCARD_BIT);
-      if (!(len & DISCARD_BIT)) {
-        const start = offset + HDR_SIZE;
-        out.push(this.decode(this.#data8.subarray(start, start + length)));
-      }
+      if (!(len & DISCARD_BIT)) out.push(this.decodeAt(this.#data8, offset + HDR_SIZE, length));
       cons += (length + HDR_SIZE + 7) & ~7;
     }
     if (cons !== this.#cons) {

@@ -173,6 +173,19 @@ describe('compile', () => {
     expect(loadWithLibbpf(readFileSync(out))).toBe(0);
   });
 
+  it('compiles the fallbacks whatever order the libbpf headers are included in', async () => {
+    const out = join(tempDir(), 'order.o');
+    const result = await compile({
+      toolchain,
+      source: join(fixtures, 'compat-order.c'),
+      output: out,
+      target: bpfel!,
+      includeDirs: defaultIncludeDirs({ vmlinuxDir }),
+    });
+    expect(result.diagnostics).toBe('');
+    expect(existsSync(out)).toBe(true);
+  });
+
   it('needs those fallbacks when the installed libbpf is older than 1.2', async () => {
     const version = readFileSync('/usr/include/bpf/libbpf_version.h', 'utf8');
     const minor = Number(/LIBBPF_MINOR_VERSION\s+(\d+)/.exec(version)?.[1]);
