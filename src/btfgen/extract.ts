@@ -6,7 +6,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { FormatError, ToolchainError } from '../errors.js';
-import { parseElf } from '../elf/index.js';
 
 export interface ExtractedBtf {
   /** Where the raw BTF was written. */
@@ -35,10 +34,39 @@ function indexesOf(bytes: Uint8Array, magic: number[]): number[] {
   return found;
 }
 
-function btfSection(elfBytes: Uint8Array, file: string): Uint8Array | undefined {
-  const elf = parseElf(elfBytes, file);
-  const section = elf.section('.BTF');
-  return section ? elf.data(section) : undefined;
+/**
+ * The .BTF section of a little- or big-endian ELF64 vmlinux. Read here from the section headers
+ * directly (layout from include/uapi/linux/elf.h, Elf64_Ehdr/Elf64_Shdr): src/elf is for BPF
+ * objects and rightly refuses a kernel's section addresses (0xffffffff8...) as out of range.
+ */
+function btfSection(elf: Uint8Array, file: string): Uint8Array | undefined {
+  if (elf[4] !== 2) throw new FormatError(`${file}: not a 64-bit ELF`);
+  const view = new DataView(elf.buffer, elf.byteOffset, elf.byteLength);
+  const le = elf[5] === 1;
+  const shoff = Number(view.getBigUint64(0x28, le));
+  const shentsize = view.getUint16(0x3a, le);
+  const shnum = view.getUint16(0x3c, le);
+  const shstrndx = view.getUint16(0x3e, le);
+  const header = (i: number) => {
+    const at = shoff + i * shentsize;
+    if (at + 0x40 > elf.length) throw new FormatError(`${file}: section header ${i} is past the end of the file`);
+    return {
+      name: view.getUint32(at, le),
+      offset: Number(view.getBigUint64(at + 0x18, le)),
+      size: Number(view.getBigUint64(at + 0x20, le)),
+    };
+  };
+  const strings = header(shstrndx);
+  const decoder = new TextDecoder();
+  for (let i = 1; i < shnum; i++) {
+    const h = header(i);
+    const start = strings.offset + h.name;
+    const end = elf.indexOf(0, start);
+    if (decoder.decode(elf.subarray(start, end)) !== '.BTF') continue;
+    if (h.offset + h.size > elf.length) throw new FormatError(`${file}: .BTF runs past the end of the file`);
+    return elf.subarray(h.offset, h.offset + h.size);
+  }
+  return undefined;
 }
 
 /** Writes the BTF of a vmlinux or vmlinuz `kernel` to `out`. */
