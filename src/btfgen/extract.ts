@@ -49,7 +49,8 @@ function btfSection(elf: Uint8Array, file: string): Uint8Array | undefined {
   const shstrndx = view.getUint16(0x3e, le);
   const header = (i: number) => {
     const at = shoff + i * shentsize;
-    if (at + 0x40 > elf.length) throw new FormatError(`${file}: section header ${i} is past the end of the file`);
+    if (at + 0x40 > elf.length)
+      throw new FormatError(`${file}: section header ${i} is past the end of the file`);
     return {
       name: view.getUint32(at, le),
       offset: Number(view.getBigUint64(at + 0x18, le)),
@@ -74,7 +75,10 @@ export async function extractKernelBtf(kernel: string, out: string): Promise<Ext
   const bytes = new Uint8Array(await readFile(kernel));
   if (ELF_MAGIC.every((b, i) => bytes[i] === b)) {
     const btf = btfSection(bytes, kernel);
-    if (!btf) throw new FormatError(`${kernel}: no .BTF section`, { hint: 'the kernel was built without CONFIG_DEBUG_INFO_BTF' });
+    if (!btf)
+      throw new FormatError(`${kernel}: no .BTF section`, {
+        hint: 'the kernel was built without CONFIG_DEBUG_INFO_BTF',
+      });
     await writeFile(out, btf);
     return { path: out, size: btf.length, from: 'elf' };
   }

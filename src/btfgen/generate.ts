@@ -61,9 +61,12 @@ export async function generateMinimalBtf(options: MinimalBtfOptions): Promise<Mi
       stdin: 'ignore',
     });
     if (run.exitCode !== 0) {
-      throw new ToolchainError(`bpftool gen min_core_btf failed for ${kernel}: ${String(run.stderr).trim()}`, {
-        hint: 'the objects need BTF (clang -g) and the kernel file must be BTF or an ELF with .BTF; bpftool >= 7.0 has min_core_btf',
-      });
+      throw new ToolchainError(
+        `bpftool gen min_core_btf failed for ${kernel}: ${String(run.stderr).trim()}`,
+        {
+          hint: 'the objects need BTF (clang -g) and the kernel file must be BTF or an ELF with .BTF; bpftool >= 7.0 has min_core_btf',
+        },
+      );
     }
     results.push({ kernel, output, inputSize, size: await size(output, 'minimal BTF') });
   }

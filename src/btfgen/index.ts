@@ -4,4 +4,4 @@
 // `load({ kernelBtf })`. Also pulls a kernel's BTF out of its vmlinuz or vmlinux file.
 
 export { type ExtractedBtf, extractKernelBtf } from './extract.js';
-export { type MinimalBtf, type MinimalBtfOptions, generateMinimalBtf } from './generate.js';
+export { generateMinimalBtf, type MinimalBtf, type MinimalBtfOptions } from './generate.js';

@@ -17,9 +17,22 @@ const command: CommandModule<object, BtfgenArgs> = {
   describe: 'Write minimal BTF for given objects and kernels (for kernels without /sys/kernel/btf)',
   builder: (yargs) =>
     yargs
-      .option('object', { type: 'string', array: true, demandOption: true, describe: 'BPF object (repeatable)' })
-      .option('btf', { type: 'string', array: true, describe: "A kernel's full BTF: raw BTF or a vmlinux ELF (repeatable)" })
-      .option('kernel', { type: 'string', array: true, describe: 'A vmlinuz/vmlinux to take the BTF from (repeatable)' })
+      .option('object', {
+        type: 'string',
+        array: true,
+        demandOption: true,
+        describe: 'BPF object (repeatable)',
+      })
+      .option('btf', {
+        type: 'string',
+        array: true,
+        describe: "A kernel's full BTF: raw BTF or a vmlinux ELF (repeatable)",
+      })
+      .option('kernel', {
+        type: 'string',
+        array: true,
+        describe: 'A vmlinuz/vmlinux to take the BTF from (repeatable)',
+      })
       .option('out-dir', { type: 'string', default: 'btf', describe: 'Where to write <kernel>.btf files' })
       .option('json', { type: 'boolean', describe: 'Print the result as JSON' })
       .check((args) => {
@@ -27,7 +40,10 @@ const command: CommandModule<object, BtfgenArgs> = {
         return true;
       })
       .example('$0 btfgen --object probe_bpfel.o --btf /sys/kernel/btf/vmlinux', 'minimal BTF of this kernel')
-      .example('$0 btfgen --object probe_bpfel.o --kernel /boot/vmlinuz-6.1.0-26-amd64', 'from a kernel image'),
+      .example(
+        '$0 btfgen --object probe_bpfel.o --kernel /boot/vmlinuz-6.1.0-26-amd64',
+        'from a kernel image',
+      ),
   handler: async (args) => {
     const { extractKernelBtf, generateMinimalBtf } = await import('../btfgen/index.js');
     const { mkdtemp, rm } = await import('node:fs/promises');
@@ -44,7 +60,8 @@ const command: CommandModule<object, BtfgenArgs> = {
       if (args.json) {
         process.stdout.write(`${JSON.stringify(results)}\n`);
       } else {
-        for (const r of results) process.stdout.write(`wrote ${r.output} (${r.size} bytes, from ${r.inputSize})\n`);
+        for (const r of results)
+          process.stdout.write(`wrote ${r.output} (${r.size} bytes, from ${r.inputSize})\n`);
       }
     } finally {
       await rm(scratch, { recursive: true, force: true });

@@ -1,7 +1,15 @@
 // Program: a loaded program and the ways to attach it. Each attach returns a Link that the owning
 // collection also closes. Failures become errors that name what was missing (the symbol, the
 // tracepoint, kprobe support) rather than a bare errno.
-import { accessSync, closeSync, existsSync, constants as fsConstants, openSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  existsSync,
+  constants as fsConstants,
+  openSync,
+  readdirSync,
+  readFileSync,
+} from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { NotSupportedError, TsbpfError, UsageError } from '../errors.js';
 import { BPF_XDP, ProgType, XdpFlags } from './constants.js';
@@ -399,17 +407,57 @@ function describeIf(options: { ifname?: string; ifindex?: number }): string {
   return options.ifname ?? `ifindex ${options.ifindex}`;
 }
 
-/** Resolves a bare executable name through PATH, as the shell does; libraries are left to libbpf. */
+/**
+ * Resolves a bare name as the shell (executables, through PATH) or the dynamic linker (libraries:
+ * LD_LIBRARY_PATH, /etc/ld.so.conf.d, the multiarch and standard directories) would.
+ */
 export function resolveBinary(binary: string): string {
-  if (binary.includes('/') || binary.includes('.so')) return binary;
-  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
+  if (binary.includes('/')) return binary;
+  const isLibrary = /\.so(\.|$)/.test(binary);
+  const dirs = isLibrary
+    ? libraryDirs()
+    : (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter);
+  for (const dir of dirs) {
+    if (!dir) continue;
     const candidate = join(dir, binary);
     try {
-      accessSync(candidate, fsConstants.X_OK);
+      accessSync(candidate, isLibrary ? fsConstants.R_OK : fsConstants.X_OK);
       return candidate;
     } catch {
       // next
     }
   }
-  throw new TsbpfError(`cannot find ${binary} in PATH`, { hint: 'give the absolute path of the binary' });
+  throw new TsbpfError(`cannot find ${binary} in ${isLibrary ? 'the library directories' : 'PATH'}`, {
+    hint: 'give the absolute path of the binary or library',
+  });
+}
+
+const multiarch: Record<string, string> = {
+  x64: 'x86_64-linux-gnu',
+  arm64: 'aarch64-linux-gnu',
+  arm: 'arm-linux-gnueabihf',
+  ia32: 'i386-linux-gnu',
+  s390x: 's390x-linux-gnu',
+  ppc64: 'powerpc64le-linux-gnu',
+  riscv64: 'riscv64-linux-gnu',
+  loong64: 'loongarch64-linux-gnu',
+};
+
+function libraryDirs(): string[] {
+  const dirs = (process.env.LD_LIBRARY_PATH ?? '').split(':');
+  try {
+    for (const conf of readdirSync('/etc/ld.so.conf.d')) {
+      if (!conf.endsWith('.conf')) continue;
+      for (const line of readFileSync(join('/etc/ld.so.conf.d', conf), 'utf8').split('\n')) {
+        const dir = line.trim();
+        if (dir.startsWith('/')) dirs.push(dir);
+      }
+    }
+  } catch {
+    // no ld.so.conf.d (e.g. musl): the standard directories below
+  }
+  const triplet = multiarch[process.arch];
+  if (triplet) dirs.push(`/lib/${triplet}`, `/usr/lib/${triplet}`);
+  dirs.push('/lib64', '/usr/lib64', '/lib', '/usr/lib', '/usr/local/lib');
+  return dirs;
 }

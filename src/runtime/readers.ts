@@ -61,7 +61,8 @@ abstract class BaseReader<E> implements EventReader<E> {
     this.decodeAt =
       codec === undefined
         ? (bytes, start, length) => bytes.slice(start, start + length) as unknown as E
-        : (bytes, start, length) => (length >= codec.size ? codec.decode(bytes, start) : decode(bytes.subarray(start, start + length)));
+        : (bytes, start, length) =>
+            length >= codec.size ? codec.decode(bytes, start) : decode(bytes.subarray(start, start + length));
   }
 
   abstract get lost(): number;

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { CollectionSpec, cstring, PerfEventArray, u32 } from '../../src/runtime/index.js';
-import { fixture } from './helpers.js';
+import { fixture, getppid } from './helpers.js';
 
 // struct line_event { __u32 pid; __u32 len; char line[80]; } from perf.bpf.c
 const LineEvent = {
@@ -58,5 +58,23 @@ describe('uretprobe + perf event array', () => {
     }
     expect(seen).toEqual(wanted);
     expect(reader.lost).toBe(0);
+  });
+
+  it('resolves a library by name as the dynamic linker does and filters by pid', async () => {
+    await using coll = await CollectionSpec.fromBytes(fixture('perf')).load();
+    // Any function works for the probe: the program only reads the (here meaningless) return value.
+    coll
+      .program('bash_readline')
+      .attachUprobe({ binary: 'libc.so.6', symbol: 'getppid', retprobe: true, pid: process.pid });
+    const reader = new PerfEventArray(coll.map('lines'), LineEvent).reader();
+    const poke = setInterval(() => getppid(), 20);
+    try {
+      for await (const e of reader) {
+        expect(e.pid).toBe(process.pid);
+        break;
+      }
+    } finally {
+      clearInterval(poke);
+    }
   });
 });

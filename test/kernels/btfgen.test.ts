@@ -7,8 +7,8 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import koffi from 'koffi';
 import { describe, expect, it } from 'vitest';
-import { generateMinimalBtf } from '../../src/btfgen/index.js';
 import { parseBtf, readKernelBtf, readObject } from '../../src/btf/index.js';
+import { generateMinimalBtf } from '../../src/btfgen/index.js';
 import { type Collection, CollectionSpec } from '../../src/runtime/index.js';
 import { compileFixture } from '../helpers/bpf.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
@@ -17,7 +17,7 @@ const inMatrix = process.env.TSBPF_KERNELS_GUEST === '1';
 const objectBytes = compileFixture(join(repoRoot, 'test/kernels/fixtures/probes.bpf.c'));
 const object = readObject(objectBytes, 'probes.bpf.o');
 const getppid = koffi.load('libc.so.6').func('int getppid(void)') as () => number;
-const fullBtf = process.env.TSBPF_KERNELS_BTF ?? '/sys/kernel/btf/vmlinux';
+const fullBtf = process.env.TSBPF_KERNELS_BTF || '/sys/kernel/btf/vmlinux';
 
 function bssU32(coll: Collection, name: string): number {
   const v = object.dataSections.find((s) => s.name === '.bss')!.variables.find((x) => x.name === name)!;
@@ -30,7 +30,9 @@ async function loadCore(kernelBtf?: string): Promise<Collection> {
   const spec = CollectionSpec.fromBytes(objectBytes, { name: 'probes' });
   for (const [name, p] of spec.programs) p.autoload = name === 'core_task';
   const rodata = spec.dataSection('.rodata')!;
-  const target = object.dataSections.find((s) => s.name === '.rodata')!.variables.find((x) => x.name === 'target_pid')!;
+  const target = object.dataSections
+    .find((s) => s.name === '.rodata')!
+    .variables.find((x) => x.name === 'target_pid')!;
   new DataView(rodata.buffer, rodata.byteOffset).setUint32(target.offset, process.pid, true);
   return spec.load(kernelBtf ? { kernelBtf } : {});
 }

@@ -43,7 +43,7 @@ ls /tmp/tsbpf-test-cache/objects > /tmp/objects-before
 cd "$TSBPF_REPO" || exit 1
 start=$(cut -d' ' -f1 /proc/uptime)
 # shellcheck disable=SC2086 # TSBPF_TESTS is a list of files
-NO_COLOR=1 HOME=/tmp TMPDIR=/tmp CI=1 TSBPF_KERNELS_GUEST=1 TSBPF_KERNELS_BTF="$TSBPF_KERNELS_BTF" \
+NO_COLOR=1 HOME=/tmp TMPDIR=/tmp CI=1 TSBPF_KERNELS_GUEST=1 TSBPF_KERNELS_BTF="${TSBPF_KERNELS_BTF:-}" \
   timeout "$TSBPF_TEST_TIMEOUT" node node_modules/vitest/vitest.mjs run \
   --config test/kernels/vitest.config.ts --reporter=default --reporter=json --outputFile="$out/vitest.json" \
   $TSBPF_TESTS > "$out/tests.log" 2>&1

@@ -27,7 +27,11 @@ function open(programs: string[]): CollectionSpec {
   const spec = CollectionSpec.fromBytes(objectBytes, { name: 'probes' });
   for (const [name, p] of spec.programs) p.autoload = programs.includes(name);
   const rodata = spec.dataSection('.rodata')!;
-  new DataView(rodata.buffer, rodata.byteOffset).setUint32(variable('.rodata', 'target_pid').offset, process.pid, true);
+  new DataView(rodata.buffer, rodata.byteOffset).setUint32(
+    variable('.rodata', 'target_pid').offset,
+    process.pid,
+    true,
+  );
   return spec;
 }
 
@@ -86,32 +90,35 @@ async function probeFentry(): Promise<boolean> {
 }
 const haveFentry = inMatrix || (await probeFentry());
 
-describe.skipIf(!haveKprobes && !inMatrix)('kprobe and kretprobe (kernel without CONFIG_KPROBES skips)', () => {
-  it('counts do_unlinkat calls and sees the path and the return value', async () => {
-    await using coll = await open(['kprobe_unlinkat', 'kretprobe_unlinkat']).load();
-    coll.program('kprobe_unlinkat').attach();
-    coll.program('kretprobe_unlinkat').attachKprobe({ symbol: 'do_unlinkat', retprobe: true });
-    const counts = new ArrayMap(coll.map('counts'), u64);
-    const last = unlinkFiles(3);
-    expect(counts.get(KPROBE)).toBe(3n);
-    expect(counts.get(KRETPROBE)).toBe(3n);
-    expect(readString(coll, 'kprobe_name')).toBe(last);
-    expect(read(coll, '.data', 'kretprobe_ret').getBigInt64(0, true)).toBe(0n);
-    unlinkMissing();
-    expect(counts.get(KRETPROBE)).toBe(4n);
-    expect(read(coll, '.data', 'kretprobe_ret').getBigInt64(0, true)).toBe(-2n);
-  });
+describe.skipIf(!haveKprobes && !inMatrix)(
+  'kprobe and kretprobe (kernel without CONFIG_KPROBES skips)',
+  () => {
+    it('counts do_unlinkat calls and sees the path and the return value', async () => {
+      await using coll = await open(['kprobe_unlinkat', 'kretprobe_unlinkat']).load();
+      coll.program('kprobe_unlinkat').attach();
+      coll.program('kretprobe_unlinkat').attachKprobe({ symbol: 'do_unlinkat', retprobe: true });
+      const counts = new ArrayMap(coll.map('counts'), u64);
+      const last = unlinkFiles(3);
+      expect(counts.get(KPROBE)).toBe(3n);
+      expect(counts.get(KRETPROBE)).toBe(3n);
+      expect(readString(coll, 'kprobe_name')).toBe(last);
+      expect(read(coll, '.data', 'kretprobe_ret').getBigInt64(0, true)).toBe(0n);
+      unlinkMissing();
+      expect(counts.get(KRETPROBE)).toBe(4n);
+      expect(read(coll, '.data', 'kretprobe_ret').getBigInt64(0, true)).toBe(-2n);
+    });
 
-  it('stops counting when the links close', async () => {
-    await using coll = await open(['kprobe_unlinkat']).load();
-    const link = coll.program('kprobe_unlinkat').attachKprobe({ symbol: 'do_unlinkat' });
-    const counts = new ArrayMap(coll.map('counts'), u64);
-    unlinkFiles(2);
-    link.close();
-    unlinkFiles(2);
-    expect(counts.get(KPROBE)).toBe(2n);
-  });
-});
+    it('stops counting when the links close', async () => {
+      await using coll = await open(['kprobe_unlinkat']).load();
+      const link = coll.program('kprobe_unlinkat').attachKprobe({ symbol: 'do_unlinkat' });
+      const counts = new ArrayMap(coll.map('counts'), u64);
+      unlinkFiles(2);
+      link.close();
+      unlinkFiles(2);
+      expect(counts.get(KPROBE)).toBe(2n);
+    });
+  },
+);
 
 describe.skipIf(!haveFentry)('fentry and fexit (kernel that refuses fentry with EPERM skips)', () => {
   it('counts do_unlinkat calls with typed arguments and the return value', async () => {

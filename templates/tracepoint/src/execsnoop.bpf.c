@@ -24,10 +24,6 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
-// Puts struct event into the object's BTF (a local variable's type is not recorded there), so
-// `tsbpf build` can generate its TypeScript interface; tsbpf.config.json binds it to `events`.
-const struct event *unused_event __attribute__((unused));
-
 SEC("tracepoint/syscalls/sys_enter_execve")
 int tracepoint_execve(struct trace_event_raw_sys_enter *ctx)
 {

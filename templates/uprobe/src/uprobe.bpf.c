@@ -4,7 +4,7 @@
 //
 // A uprobe runs at the first instruction of a function in a program or library, with the
 // caller's registers: the arguments are where the CPU's calling convention puts them, and
-// BPF_KPROBE names them (libbpf >= 1.2 also spells it BPF_UPROBE). Events go through a ring
+// BPF_UPROBE names them (tsbpf's headers provide it where libbpf < 1.2 lacks it). Events go through a ring
 // buffer, shared by all CPUs and read in order.
 
 #include "vmlinux.h"
@@ -24,13 +24,9 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
-// Puts struct event into the object's BTF (a local variable's type is not recorded there), so
-// `tsbpf build` can generate its TypeScript interface; tsbpf.config.json binds it to `events`.
-const struct event *unused_event __attribute__((unused));
-
 // No target in the section name: main.ts attaches it to a binary and symbol it chooses.
 SEC("uprobe")
-int BPF_KPROBE(uprobe_greet, const char *name, int times)
+int BPF_UPROBE(uprobe_greet, const char *name, int times)
 {
 	struct event *event;
 

@@ -22,15 +22,10 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } events SEC(".maps");
 
-// Puts struct event into the object's BTF (a local variable's type is not recorded there), so
-// `tsbpf build` can generate its TypeScript interface; tsbpf.config.json binds it to `events`.
-const struct event *unused_event __attribute__((unused));
-
 // The section name tells libbpf where to attach: the return of readline in /bin/bash.
-// BPF_KRETPROBE gives the return value by name; uretprobes get the same registers as
-// kretprobes (libbpf >= 1.2 also spells it BPF_URETPROBE).
+// BPF_URETPROBE names the return value (tsbpf's headers provide it where libbpf < 1.2 lacks it).
 SEC("uretprobe//bin/bash:readline")
-int BPF_KRETPROBE(uretprobe_bash_readline, const void *ret)
+int BPF_URETPROBE(uretprobe_bash_readline, const void *ret)
 {
 	struct event event = {};
 
