@@ -2,9 +2,22 @@
 //
 //   sudo node examples/dist/syscount/main.js [interval-seconds=1] [top=10]
 
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsbpfError } from 'tsbpf';
 import { loadSyscount } from './syscount.js';
+
+/**
+ * The process's name now: the kernel side records it at the first system call, which for a
+ * new program is often still its parent's name (before execve). Exited processes keep that one.
+ */
+function currentName(pid: number, recorded: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trimEnd();
+  } catch {
+    return recorded;
+  }
+}
 
 async function main(): Promise<void> {
   const interval = Number(process.argv[2] ?? 1);
@@ -27,7 +40,7 @@ async function main(): Promise<void> {
     for (const [pid, stats] of busiest) {
       // syscalls is a __u64, so a bigint: 64-bit counters do not fit a JS number exactly.
       console.log(
-        `${String(pid).padStart(7)} ${stats.comm.padEnd(16)} ${String(stats.syscalls).padStart(12)}`,
+        `${String(pid).padStart(7)} ${currentName(pid, stats.comm).padEnd(16)} ${String(stats.syscalls).padStart(12)}`,
       );
     }
   }

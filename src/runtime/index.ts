@@ -60,4 +60,4 @@ export {
   RingBuf,
   RingBufReader,
 } from './readers.js';
-export { openRawSocket } from './socket.js';
+export { openRawSocket, type RawSocket } from './socket.js';

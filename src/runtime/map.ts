@@ -1,6 +1,7 @@
 // BpfMap: one kernel map by its fd, keys and values as raw bytes. The typed views (maps.ts) and the
 // event readers are built on it. Per-CPU maps take and return values of valueSize rounded up to 8,
 // once per possible CPU, back to back (kernel/bpf/syscall.c, bpf_map_value_size).
+import { unlinkSync } from 'node:fs';
 import { TsbpfError, UsageError } from '../errors.js';
 import {
   hostLittleEndian,
@@ -250,6 +251,11 @@ export class BpfMap implements MapInfo {
   pin(path: string): void {
     const err = libbpf().bpf_obj_pin(this.fd, path) as number;
     if (err < 0) throw callError(`map ${this.name}: pin at ${path}`, -err, pinDetail(-err));
+  }
+
+  /** Removes a pin made with pin(path). */
+  unpin(path: string): void {
+    unlinkSync(path);
   }
 
   /** Closes the fd when this map owns it (opened from a pin); a collection's maps close with it. */

@@ -9,6 +9,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  unlinkSync,
 } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { NotSupportedError, TsbpfError, UsageError } from '../errors.js';
@@ -373,6 +374,11 @@ export class Program {
   pin(path: string): void {
     const err = libbpf().bpf_obj_pin(this.fd, path) as number;
     if (err < 0) throw callError(`program ${this.name}: pin at ${path}`, -err, pinDetail(-err));
+  }
+
+  /** Removes a pin made with pin(path). */
+  unpin(path: string): void {
+    unlinkSync(path);
   }
 }
 

@@ -10,6 +10,7 @@ import {
   LpmTrieMap,
   MapOfMaps,
   numPossibleCpus,
+  openPinnedLink,
   openPinnedMap,
   PerCpuArrayMap,
   PerCpuHashMap,
@@ -153,6 +154,38 @@ describe('map families', () => {
       using pinned = openPinnedMap(`${dir}/hash`);
       expect([pinned.typeName, pinned.keySize, pinned.valueSize]).toEqual(['hash', 4, 8]);
       expect(new HashMap(pinned, u32, u64).get(7)).toBe(70n);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('pins a link so the attachment outlives its object, then reopens and unpins it', async () => {
+    const dir = `/sys/fs/bpf/tsbpf-link-${process.pid}`;
+    mkdirSync(dir, { recursive: true });
+    try {
+      await using coll = await load();
+      const counts = new HashMap(coll.map('hash'), u32, u64);
+      const link = coll.program('on_sys_enter').attach();
+      link.pin!(`${dir}/link`);
+      link.close(); // the pin keeps the program attached
+      const tailHits = () =>
+        new DataView(coll.dataSection('.bss')!.buffer, coll.dataSection('.bss')!.byteOffset).getUint32(
+          0,
+          true,
+        );
+      new ProgArray(coll.map('jumps')).set(0, coll.program('jumped'));
+      const before = tailHits();
+      getppid();
+      expect(tailHits()).toBeGreaterThan(before);
+      const reopened = openPinnedLink(`${dir}/link`);
+      reopened.unpin!();
+      reopened.close();
+      const after = tailHits();
+      getppid();
+      expect(tailHits()).toBe(after);
+      coll.program('jumped').pin(`${dir}/prog`);
+      coll.program('jumped').unpin(`${dir}/prog`);
+      expect(counts.size).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,9 +1,10 @@
 #!/bin/bash
-# Runs inside the kernel-matrix guest, chrooted into the host's root under a tmpfs overlay (see
-# init). Mounts what a BPF program needs, puts the host-built test objects in place, hides the
+# PID 1 of the kernel-matrix guest once init has switched to the host's root under a tmpfs
+# overlay (see init). Mounts what a BPF program needs, puts the host-built test objects in place, hides the
 # compiler so nothing can be rebuilt against this kernel, and runs the chosen vitest files.
 # Results go to /run/tsbpf (a writable 9p share of the host's results folder).
 set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 . /run/tsbpf/job.env
 out=/run/tsbpf
 
@@ -24,6 +25,7 @@ ip link set lo up 2>/dev/null
 kver="$(uname -r)"
 mkdir -p "/lib/modules/$kver"
 mount --bind "$TSBPF_MODULES" "/lib/modules/$kver"
+modprobe -a veth sch_ingress cls_bpf 2>&1 | head -n 5
 
 # The objects the host compiled (test/helpers/bpf.ts caches them by content under $TMPDIR):
 # the tests find them there and load them unchanged, relocated by libbpf against this kernel.
@@ -40,7 +42,7 @@ ls /tmp/tsbpf-test-cache/objects > /tmp/objects-before
   echo "uptime_before_tests=$(cut -d' ' -f1 /proc/uptime)"
 } > "$out/guest.env"
 
-cd "$TSBPF_REPO" || exit 1
+cd "$TSBPF_REPO" || /bin/busybox poweroff -f
 start=$(cut -d' ' -f1 /proc/uptime)
 # shellcheck disable=SC2086 # TSBPF_TESTS is a list of files
 NO_COLOR=1 HOME=/tmp TMPDIR=/tmp CI=1 TSBPF_KERNELS_GUEST=1 TSBPF_KERNELS_BTF="${TSBPF_KERNELS_BTF:-}" \
@@ -56,4 +58,9 @@ echo "objects_from_host=$(grep -c . /tmp/objects-before)" >> "$out/guest.env"
 echo "objects_compiled_in_guest=$(cat "$out/compiled-in-guest")" >> "$out/guest.env"
 echo "$rc" > "$out/exit-code"
 tail -n 15 "$out/tests.log"
-exit "$rc"
+echo "tsbpf-guest: tests exited $rc at $end s"
+sync
+# PID 1 must not exit (the kernel would panic): power off instead.
+/bin/busybox poweroff -f
+echo o > /proc/sysrq-trigger
+sleep 10

@@ -1,0 +1,239 @@
+// Every example in examples/, built with this repo's CLI and run for real as root: each test
+// makes the events happen (starts a process, opens files, types into bash, connects, sends
+// packets through a veth pair in a network namespace made for the test) and expects the example
+// to print them, then stops it with Ctrl-C (SIGINT) and expects a clean exit.
+import { execFileSync, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/paths.js';
+import { buildExamples, escape, runExample } from './run.js';
+
+const tag = process.pid % 100000;
+const ns = `tsbpfex-${tag}`;
+const hostIf = `txa${tag}`;
+const nsIf = `txb${tag}`;
+const subnet = `10.${150 + (tag % 50)}.${tag % 250}`;
+const hostIp = `${subnet}.1`;
+const nsIp = `${subnet}.2`;
+
+const sh = (...args: string[]) => execFileSync(args[0]!, args.slice(1), { stdio: 'pipe' }).toString();
+const inNs = (...args: string[]) => sh('ip', 'netns', 'exec', ns, ...args);
+
+beforeAll(async () => {
+  await buildExamples();
+  sh('ip', 'netns', 'add', ns);
+  sh('ip', 'link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf, 'netns', ns);
+  sh('ip', 'addr', 'add', `${hostIp}/24`, 'dev', hostIf);
+  sh('ip', 'link', 'set', hostIf, 'up');
+  inNs('ip', 'addr', 'add', `${nsIp}/24`, 'dev', nsIf);
+  inNs('ip', 'link', 'set', nsIf, 'up');
+}, 180_000);
+
+afterAll(() => {
+  try {
+    sh('ip', 'link', 'del', hostIf);
+  } catch {
+    // gone with the namespace already, or never made
+  }
+  try {
+    sh('ip', 'netns', 'del', ns);
+  } catch {
+    // never made: beforeAll failed before it
+  }
+});
+
+/** Sends n UDP datagrams of `size` bytes of payload from this process to host:port. */
+async function sendUdp(host: string, port: number, n: number, size = 100, bindPort = 0): Promise<number> {
+  const socket = createSocket('udp4');
+  socket.bind(bindPort);
+  await once(socket, 'listening');
+  for (let i = 0; i < n; i++) {
+    await new Promise<void>((resolve, reject) =>
+      socket.send(Buffer.alloc(size, 0x61), port, host, (e) => (e ? reject(e) : resolve())),
+    );
+  }
+  const { port: from } = socket.address();
+  socket.close();
+  return from;
+}
+
+/** A TCP listener on 127.0.0.1 that accepts and closes; its port. */
+async function listener(): Promise<{ server: Server; port: number }> {
+  const server = createServer((s) => s.end());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no listener address');
+  return { server, port: address.port };
+}
+
+/** The last number printed after `label` in the output (counters print every interval). */
+function lastCount(output: string, pattern: RegExp): bigint | undefined {
+  const matches = [...output.matchAll(new RegExp(pattern.source, 'gm'))];
+  const last = matches.at(-1)?.[1];
+  return last === undefined ? undefined : BigInt(last);
+}
+
+const clean = (result: { code: number | null; output: string; satisfied: boolean }) => {
+  expect(result.satisfied, result.output).toBe(true);
+  expect(result.code, result.output).toBe(0);
+  expect(result.output).not.toMatch(/^error:/m);
+};
+
+describe('examples', () => {
+  it('execsnoop prints the execve() of a process the test starts', async () => {
+    let pid = 0;
+    const result = await runExample('execsnoop', [], {
+      trigger: async () => {
+        const child = spawn('/bin/true', ['tsbpf-example'], { stdio: 'ignore' });
+        pid = child.pid ?? 0;
+        await once(child, 'exit');
+      },
+      until: (out) =>
+        pid !== 0 && new RegExp(`^\\s*${pid}\\s+${process.pid}\\s+0\\s.*/bin/true$`, 'm').test(out),
+    });
+    clean(result);
+  });
+
+  it('opensnoop prints the files cat opens, with the fd or the error', async () => {
+    const dir = tempDir('tsbpf-opensnoop-');
+    const present = join(dir, 'present.txt');
+    const missing = join(dir, 'missing.txt');
+    writeFileSync(present, 'hello\n');
+    const result = await runExample('opensnoop', ['cat'], {
+      trigger: async () => {
+        const child = spawn('cat', [missing, present], { stdio: 'ignore' });
+        await once(child, 'exit');
+      },
+      until: (out) =>
+        new RegExp(`\\scat\\s+ENOENT\\s+${escape(missing)}$`, 'm').test(out) &&
+        new RegExp(`\\scat\\s+\\d+\\s+${escape(present)}$`, 'm').test(out),
+    });
+    clean(result);
+    // The comm filter given on the command line: only cat's opens are printed.
+    const events = result.output.split('\n').filter((line) => /^\s*\d+\s/.test(line));
+    expect(events.length).toBeGreaterThan(0);
+    for (const line of events) expect(line).toMatch(/^\s*\d+ cat\s/);
+  });
+
+  it('bashreadline prints a line typed into an interactive bash', async () => {
+    const line = `echo tsbpf-example-${process.pid}`;
+    let shell: ReturnType<typeof spawn> | undefined;
+    const result = await runExample('bashreadline', [], {
+      trigger: () => {
+        // script(1) gives bash a pseudo-terminal, so it is interactive and reads with readline().
+        shell = spawn('script', ['-qfc', 'bash --norc --noprofile -i', '/dev/null'], {
+          stdio: ['pipe', 'ignore', 'ignore'],
+        });
+        shell.stdin?.write(`${line}\n`);
+      },
+      until: (out) => new RegExp(`\\s\\d+\\s+0 ${escape(line)}$`, 'm').test(out),
+    });
+    shell?.stdin?.end('exit\n');
+    clean(result);
+  });
+
+  it('syscount counts the system calls of a dd the test runs', async () => {
+    let pid = 0;
+    const result = await runExample('syscount', ['1', '20'], {
+      trigger: async () => {
+        // bs=1 count=50000: one read and one write per byte, so at least 100000 system calls.
+        const child = spawn('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=50000'], {
+          stdio: 'ignore',
+        });
+        pid = child.pid ?? 0;
+        await once(child, 'exit');
+      },
+      until: (out) => (lastCount(out, new RegExp(`^\\s*${pid}\\s+.+?\\s+(\\d+)$`)) ?? 0n) >= 100_000n,
+    });
+    clean(result);
+  });
+
+  it('tcpconnect prints a connect() to a loopback listener', async () => {
+    const { server, port } = await listener();
+    try {
+      const result = await runExample('tcpconnect', [], {
+        trigger: async () => {
+          const socket = createConnection(port, '127.0.0.1');
+          await once(socket, 'connect');
+          socket.destroy();
+        },
+        until: (out) => new RegExp(`^\\s*${process.pid}\\s+0\\s.*\\s127\\.0\\.0\\.1:${port}$`, 'm').test(out),
+      });
+      clean(result);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('xdpcount counts UDP packets arriving on a veth from a namespace', async () => {
+    const result = await runExample('xdpcount', [hostIf, '1'], {
+      trigger: () => {
+        inNs('bash', '-c', `for i in $(seq 5); do echo hello > /dev/udp/${hostIp}/9; done`);
+      },
+      until: (out) => (lastCount(out, /^\s+udp\s+(\d+)$/) ?? 0n) >= 5n,
+    });
+    clean(result);
+  });
+
+  it('tcbytes counts the bytes of UDP packets sent out of a veth', async () => {
+    const result = await runExample('tcbytes', [hostIf, '1'], {
+      // 5 datagrams of 100 bytes: 14 Ethernet + 20 IPv4 + 8 UDP + 100 = 142 bytes each.
+      trigger: async () => void (await sendUdp(nsIp, 9, 5, 100)),
+      until: (out) => (lastCount(out, /^ipv4\/udp\s+(\d+)\s+\d+$/) ?? 0n) >= 5n,
+    });
+    clean(result);
+    const bytes = lastCount(result.output, /^ipv4\/udp\s+\d+\s+(\d+)$/) ?? 0n;
+    const packets = lastCount(result.output, /^ipv4\/udp\s+(\d+)\s+\d+$/) ?? 0n;
+    expect(bytes).toBe(packets * 142n);
+  });
+
+  it('sockwatch prints the UDP frames on lo its socket filter passes, and not the TCP ones', async () => {
+    const { server, port: tcpPort } = await listener();
+    let udpLine: RegExp | undefined;
+    try {
+      const result = await runExample('sockwatch', ['lo', 'udp'], {
+        trigger: async () => {
+          const socket = createConnection(tcpPort, '127.0.0.1');
+          await once(socket, 'connect');
+          socket.destroy();
+          const from = await sendUdp('127.0.0.1', 9, 1, 20);
+          udpLine = new RegExp(`^127\\.0\\.0\\.1:${from} -> 127\\.0\\.0\\.1:9 62 bytes$`, 'm');
+        },
+        // The counts line comes every 3 s: wait for one, to see that the filter counted TCP too.
+        until: (out) =>
+          udpLine !== undefined &&
+          udpLine.test(out) &&
+          (lastCount(out, /^frames seen.* tcp (\d+),/) ?? 0n) > 0n,
+      });
+      clean(result);
+      expect(result.output).not.toContain(`:${tcpPort} `);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('syslat prints a latency histogram of one process', async () => {
+    // The child waits for a line on stdin, then becomes dd: its pid is known before it starts work.
+    const child = spawn('sh', ['-c', 'read go; exec dd if=/dev/zero of=/dev/null bs=1 count=5000'], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    const result = await runExample('syslat', ['3', String(child.pid)], {
+      trigger: () => void child.stdin.write('go\n'),
+      until: (out) => /^total: \d+/m.test(out),
+      exitsByItself: true,
+    });
+    if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+    clean(result);
+    expect(result.output).toMatch(/^\s+usecs\s+: count\s+distribution$/m);
+    expect(result.output).toMatch(/^\s+\d+ -> \d+\s+: \d+\s+\|\*+\s*\|$/m);
+    // dd does one read and one write per byte; the pid filter keeps out the rest of the machine.
+    const total = lastCount(result.output, /^total: (\d+)/) ?? 0n;
+    expect(total).toBeGreaterThanOrEqual(10_000n);
+    expect(total).toBeLessThan(20_000n);
+  });
+});
