@@ -6,8 +6,10 @@ import { stderr, stdout } from 'node:process';
 const colourEnabled = (stream: NodeJS.WriteStream): boolean =>
   Boolean(stream.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
 
-const paint = (code: number) => (text: string, stream: NodeJS.WriteStream = stdout) =>
-  colourEnabled(stream) ? `\u001b[${code}m${text}\u001b[0m` : text;
+const paint =
+  (code: number) =>
+  (text: string, stream: NodeJS.WriteStream = stdout) =>
+    colourEnabled(stream) ? `\u001b[${code}m${text}\u001b[0m` : text;
 
 export const red = paint(31);
 export const green = paint(32);

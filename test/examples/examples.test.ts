@@ -10,7 +10,7 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/paths.js';
-import { buildExamples, escape, runExample } from './run.js';
+import { buildExamples, escapeRegExp, runExample } from './run.js';
 
 const tag = process.pid % 100000;
 const ns = `tsbpfex-${tag}`;
@@ -110,8 +110,8 @@ describe('examples', () => {
         await once(child, 'exit');
       },
       until: (out) =>
-        new RegExp(`\\scat\\s+ENOENT\\s+${escape(missing)}$`, 'm').test(out) &&
-        new RegExp(`\\scat\\s+\\d+\\s+${escape(present)}$`, 'm').test(out),
+        new RegExp(`\\scat\\s+ENOENT\\s+${escapeRegExp(missing)}$`, 'm').test(out) &&
+        new RegExp(`\\scat\\s+\\d+\\s+${escapeRegExp(present)}$`, 'm').test(out),
     });
     clean(result);
     // The comm filter given on the command line: only cat's opens are printed.
@@ -131,7 +131,7 @@ describe('examples', () => {
         });
         shell.stdin?.write(`${line}\n`);
       },
-      until: (out) => new RegExp(`\\s\\d+\\s+0 ${escape(line)}$`, 'm').test(out),
+      until: (out) => new RegExp(`\\s\\d+\\s+0 ${escapeRegExp(line)}$`, 'm').test(out),
     });
     shell?.stdin?.end('exit\n');
     clean(result);
@@ -206,9 +206,7 @@ describe('examples', () => {
         },
         // The counts line comes every 3 s: wait for one, to see that the filter counted TCP too.
         until: (out) =>
-          udpLine !== undefined &&
-          udpLine.test(out) &&
-          (lastCount(out, /^frames seen.* tcp (\d+),/) ?? 0n) > 0n,
+          udpLine?.test(out) === true && (lastCount(out, /^frames seen.* tcp (\d+),/) ?? 0n) > 0n,
       });
       clean(result);
       expect(result.output).not.toContain(`:${tcpPort} `);

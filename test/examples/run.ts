@@ -113,4 +113,4 @@ export function runExample(name: string, args: string[], options: RunOptions): P
 }
 
 /** Escapes text for use inside a RegExp. */
-export const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+export const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
