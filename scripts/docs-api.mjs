@@ -59,6 +59,20 @@ const isPublic = (declaration) => {
   return !(name && ts.isIdentifier(name) && name.text.startsWith('_'));
 };
 
+/** Marked `@internal` in its JSDoc: for tsbpf's own modules, not for users. */
+const isInternal = (symbol) =>
+  ts.getJSDocTags(symbol.declarations?.[0] ?? {}).some((t) => t.tagName.text === 'internal');
+
+/** A parameter whose type is a tsbpf type that 'tsbpf' does not export: only tsbpf calls this. */
+function takesInternalType(checker, signature, exportedNames) {
+  return signature.getParameters().some((parameter) => {
+    const type = checker.getTypeOfSymbol(parameter);
+    const symbol = type.aliasSymbol ?? type.getSymbol();
+    const file = symbol?.declarations?.[0]?.getSourceFile().fileName ?? '';
+    return file.startsWith(`${root}src/`) && !exportedNames.has(symbol.getName());
+  });
+}
+
 const memberName = (symbol) => {
   const name = symbol.getName();
   if (name.startsWith('__@')) return `[Symbol.${name.slice(3).replace(/@\d+$/, '')}]`;
@@ -70,7 +84,7 @@ function members(checker, symbols, isStatic) {
   const out = [];
   for (const symbol of symbols) {
     const declaration = symbol.declarations?.[0];
-    if (!isPublic(declaration) || symbol.getName() === 'prototype') continue;
+    if (!isPublic(declaration) || symbol.getName() === 'prototype' || isInternal(symbol)) continue;
     const name = memberName(symbol);
     const prefix = isStatic ? 'static ' : '';
     const type = checker.getTypeOfSymbolAtLocation(symbol, declaration);
@@ -88,9 +102,9 @@ function members(checker, symbols, isStatic) {
         doc: docOf(checker, symbol),
       });
     } else if (ts.isConstructorDeclaration(declaration)) {
-      continue;
     } else {
-      const readonly = ts.getCombinedModifierFlags(declaration) & ts.ModifierFlags.Readonly ? 'readonly ' : '';
+      const readonly =
+        ts.getCombinedModifierFlags(declaration) & ts.ModifierFlags.Readonly ? 'readonly ' : '';
       const optional = symbol.flags & ts.SymbolFlags.Optional ? '?' : '';
       out.push({
         code: `${prefix}${readonly}${name}${optional}: ${checker.typeToString(type, declaration, flags)}`,
@@ -104,11 +118,13 @@ function members(checker, symbols, isStatic) {
 const fence = (code) => `\`\`\`ts\n${code}\n\`\`\``;
 
 function renderMembers(list) {
-  return list.map(({ code, doc }) => `- \`${code.replace(/`/g, "'")}\`${doc ? `\n\n  ${doc.replace(/\n/g, '\n  ')}` : ''}`);
+  return list.map(
+    ({ code, doc }) => `- \`${code.replace(/`/g, "'")}\`${doc ? `\n\n  ${doc.replace(/\n/g, '\n  ')}` : ''}`,
+  );
 }
 
 /** The Markdown of one exported symbol. */
-function renderSymbol(checker, exported) {
+function renderSymbol(checker, exported, exportedNames) {
   const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
   const name = exported.getName();
   const declaration = symbol.declarations?.[0];
@@ -117,12 +133,15 @@ function renderSymbol(checker, exported) {
   let code;
   if (ts.isClassDeclaration(declaration)) {
     const heritage = (declaration.heritageClauses ?? []).map((h) => h.getText()).join(' ');
-    const params = declaration.typeParameters ? `<${declaration.typeParameters.map((p) => p.getText()).join(', ')}>` : '';
+    const params = declaration.typeParameters
+      ? `<${declaration.typeParameters.map((p) => p.getText()).join(', ')}>`
+      : '';
     code = `class ${name}${params}${heritage ? ` ${heritage}` : ''}`;
     const constructors = checker
       .getTypeOfSymbolAtLocation(symbol, declaration)
       .getConstructSignatures()
       .filter((s) => !s.declaration || isPublic(s.declaration))
+      .filter((s) => !takesInternalType(checker, s, exportedNames))
       .map((s) => ({
         code: `new ${name}${checker.signatureToString(s, undefined, flags | ts.TypeFormatFlags.WriteArrowStyleSignature).replace(/ => .*$/, '')}`,
         doc: docOf(checker, s),
@@ -132,11 +151,15 @@ function renderSymbol(checker, exported) {
     parts.push(...renderMembers([...constructors, ...statics, ...instance]));
   } else if (ts.isInterfaceDeclaration(declaration)) {
     const heritage = (declaration.heritageClauses ?? []).map((h) => h.getText()).join(' ');
-    const params = declaration.typeParameters ? `<${declaration.typeParameters.map((p) => p.getText()).join(', ')}>` : '';
+    const params = declaration.typeParameters
+      ? `<${declaration.typeParameters.map((p) => p.getText()).join(', ')}>`
+      : '';
     code = `interface ${name}${params}${heritage ? ` ${heritage}` : ''}`;
     parts.push(...renderMembers(members(checker, [...(symbol.members?.values() ?? [])], false)));
   } else if (ts.isTypeAliasDeclaration(declaration)) {
-    const params = declaration.typeParameters ? `<${declaration.typeParameters.map((p) => p.getText()).join(', ')}>` : '';
+    const params = declaration.typeParameters
+      ? `<${declaration.typeParameters.map((p) => p.getText()).join(', ')}>`
+      : '';
     code = `type ${name}${params} = ${declaration.type.getText().replace(/\s+/g, ' ')}`;
   } else if (ts.isFunctionDeclaration(declaration)) {
     const type = checker.getTypeOfSymbolAtLocation(symbol, declaration);
@@ -146,11 +169,20 @@ function renderSymbol(checker, exported) {
       .join('\n');
   } else if (ts.isVariableDeclaration(declaration)) {
     const type = checker.getTypeOfSymbolAtLocation(symbol, declaration);
-    const text = declaration.type ? declaration.type.getText() : checker.typeToString(type, declaration, flags);
+    const text = declaration.type
+      ? declaration.type.getText()
+      : checker.typeToString(type, declaration, flags);
     code = `const ${name}: ${text.replace(/\s+/g, ' ')}`;
     // A const object of named values (e.g. MapType): list its keys.
-    if (!declaration.type && type.getProperties().length > 0 && ts.isObjectLiteralExpression(declaration.initializer?.getChildAt?.(0) ?? declaration.initializer)) {
-      code = `const ${name}: { ${type.getProperties().map((p) => p.getName()).join(', ')} }`;
+    if (
+      !declaration.type &&
+      type.getProperties().length > 0 &&
+      ts.isObjectLiteralExpression(declaration.initializer?.getChildAt?.(0) ?? declaration.initializer)
+    ) {
+      code = `const ${name}: { ${type
+        .getProperties()
+        .map((p) => p.getName())
+        .join(', ')} }`;
     }
   } else if (ts.isEnumDeclaration(declaration)) {
     code = `enum ${name} { ${declaration.members.map((m) => m.name.getText()).join(', ')} }`;
@@ -172,19 +204,37 @@ function renderSymbol(checker, exported) {
 export function render() {
   const { checker, exports } = load();
   const byFile = new Map();
+  const exportedNames = new Set(exports.map((e) => e.getName()));
   for (const exported of exports) {
-    const rendered = renderSymbol(checker, exported);
+    const rendered = renderSymbol(checker, exported, exportedNames);
     if (!rendered) continue;
     if (!byFile.has(rendered.file)) byFile.set(rendered.file, []);
     byFile.get(rendered.file).push(rendered);
   }
   const files = [...byFile.keys()].sort();
-  const toc = files.map((file) => {
-    const names = byFile.get(file).sort((a, b) => a.name.localeCompare(b.name, 'en'));
-    return `- \`${file}\`: ${names.map((n) => `[${n.name}](#${n.name.toLowerCase()})`).join(', ')}`;
-  });
+  const seen = new Map();
+  for (const file of files) {
+    byFile.get(file).sort((a, b) => a.name.localeCompare(b.name, 'en'));
+    for (const n of byFile.get(file)) {
+      const base = n.name.toLowerCase();
+      const count = seen.get(base) ?? 0;
+      seen.set(base, count + 1);
+      n.anchor = count === 0 ? base : `${base}-${count}`;
+    }
+  }
+  const toc = files.map(
+    (file) =>
+      `- \`${file}\`: ${byFile
+        .get(file)
+        .map((n) => `[${n.name}](#${n.anchor})`)
+        .join(', ')}`,
+  );
   const sections = files.map(
-    (file) => `## From \`${file}\`\n\n${byFile.get(file).map((n) => n.text).join('\n\n')}`,
+    (file) =>
+      `## From \`${file}\`\n\n${byFile
+        .get(file)
+        .map((n) => n.text)
+        .join('\n\n')}`,
   );
   return `${intro}\n## Contents\n\n${toc.join('\n')}\n\n${sections.join('\n\n')}\n`;
 }

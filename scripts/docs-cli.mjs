@@ -38,7 +38,8 @@ const section = (title, text) => `### \`${title}\`\n\n\`\`\`text\n${text}\n\`\`\
 export function render() {
   const rootHelp = help('cli.js', []);
   const parts = [section('tsbpf --help', rootHelp)];
-  for (const name of commandNames(rootHelp)) parts.push(section(`tsbpf ${name} --help`, help('cli.js', [name])));
+  for (const name of commandNames(rootHelp))
+    parts.push(section(`tsbpf ${name} --help`, help('cli.js', [name])));
   parts.push(section('create-tsbpf --help', help('create.js', [])));
   return `${BEGIN}\n\n${parts.join('\n')}\n${END}`;
 }

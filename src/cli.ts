@@ -3,12 +3,7 @@
 // stays fast; each command module parses its options and calls into a library module.
 
 import type { Argv, CommandModule } from 'yargs';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { UsageError } from './errors.js';
-import { setVerbose } from './output.js';
-import { reportAndExit } from './report.js';
-import { packageVersion } from './version.js';
+import { baseParser } from './cli-base.js';
 
 // Each command module's default export is a yargs CommandModule typed by its own options.
 type CommandLoader = () => Promise<{ default: unknown }>;
@@ -51,28 +46,10 @@ export async function main(argv: string[]): Promise<void> {
   const requested = argv.find((arg) => !arg.startsWith('-'));
   const chosen = commands.find((c) => c.name === requested);
 
-  let parser: Argv = yargs(argv)
-    .scriptName('tsbpf')
+  let parser: Argv = baseParser(argv, 'tsbpf')
     .usage('$0 <command> [options]')
-    .version(packageVersion())
-    .option('verbose', {
-      type: 'boolean',
-      describe: 'Show details and stack traces (also DEBUG=tsbpf)',
-      global: true,
-    })
-    .middleware((args) => setVerbose(Boolean(args.verbose)))
-    .strict()
     .demandCommand(1, 'Name a command: tsbpf <command> (tsbpf --help lists them).')
-    .recommendCommands()
-    .help()
-    .alias('help', 'h')
-    .wrap(Math.min(110, process.stdout.columns || 80))
-    .fail((message, error) => {
-      throw (
-        error ??
-        new UsageError(message ?? 'invalid arguments', { hint: 'run with --help to see the options' })
-      );
-    });
+    .recommendCommands();
 
   for (const command of commands) {
     if (command === chosen) {
@@ -84,4 +61,10 @@ export async function main(argv: string[]): Promise<void> {
   await parser.parseAsync();
 }
 
-main(hideBin(process.argv)).catch(reportAndExit);
+// process.argv minus node and the script (what yargs/helpers' hideBin returns under Node; not
+// importing it saves loading a second yargs entry point at start-up). The error reporter is loaded
+// only when there is an error to report.
+main(process.argv.slice(2)).catch(async (error: unknown) => {
+  const { reportAndExit } = await import('./report.js');
+  reportAndExit(error);
+});

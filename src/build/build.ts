@@ -24,7 +24,7 @@ import {
   stampRelative,
   stampVersion,
 } from './stamp.js';
-import { reuseToolchain, toolFingerprint } from './toolcache.js';
+import { readUserToolchain, reuseToolchain, toolFingerprint, writeUserToolchain } from './toolcache.js';
 
 export interface BuildOptions {
   config: BuildConfig;
@@ -80,10 +80,17 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
     if (toolchain) break;
     toolchain = reuseToolchain(readStamp(stampPath(program.outDir, program.ident))?.toolchain);
   }
+  // Then the user's own memory of the tools (a new project on a machine that has built before).
+  if (!toolchain && !options.toolchain) toolchain = reuseToolchain(readUserToolchain());
   let toolchainFound: Promise<Toolchain> | undefined;
   const tools = async (): Promise<Toolchain> => {
     if (toolchain) return toolchain;
-    toolchainFound ??= import('../toolchain/discover.js').then((m) => m.findToolchain());
+    toolchainFound ??= import('../toolchain/discover.js')
+      .then((m) => m.findToolchain())
+      .then((found) => {
+        writeUserToolchain(found);
+        return found;
+      });
     toolchain = await toolchainFound;
     return toolchain;
   };

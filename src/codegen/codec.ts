@@ -8,7 +8,10 @@ import { TsbpfError } from '../errors.js';
 export interface Codec<T> {
   /** sizeof the C type in bytes. */
   readonly size: number;
-  /** Decodes the value at `offset`; throws TsbpfError when the bytes are too short. */
+  /**
+   * Decodes the value at `offset`; throws TsbpfError when the bytes are too short. The result must
+   * not share memory with `bytes`: readers and maps pass their reused buffers and mapped rings.
+   */
   decode(bytes: Uint8Array, offset?: number): T;
   /** A new buffer of `size` bytes (padding zeroed). */
   encode(value: T): Uint8Array;
@@ -39,16 +42,47 @@ export function tooShort(name: string, need: number, have: number, offset: numbe
   );
 }
 
-/** A DataView over exactly the bytes of `bytes`. */
+// viewOf's cache: the last two arrays it was asked about and their views. Hot loops decode many
+// values from one buffer (a mapped ring, a batch buffer, a map's scratch key and value), so two
+// entries catch nearly every call without a WeakMap lookup. The byte length is compared too, so a
+// length-tracking array over a resized (or detached) buffer gets a fresh view. The cost: the last
+// two arrays stay reachable until two others are decoded.
+let lastBytes: Uint8Array | undefined;
+let lastLength = -1;
+let lastView: DataView | undefined;
+let prevBytes: Uint8Array | undefined;
+let prevLength = -1;
+let prevView: DataView | undefined;
+
+/** A DataView over exactly the bytes of `bytes` (cached: the same array gets the same view). */
 export function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const length = bytes.byteLength;
+  if (bytes === lastBytes && length === lastLength) return lastView!;
+  if (bytes === prevBytes && length === prevLength) {
+    const view = prevView!;
+    prevBytes = lastBytes;
+    prevLength = lastLength;
+    prevView = lastView;
+    lastBytes = bytes;
+    lastLength = length;
+    lastView = view;
+    return view;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, length);
+  prevBytes = lastBytes;
+  prevLength = lastLength;
+  prevView = lastView;
+  lastBytes = bytes;
+  lastLength = length;
+  lastView = view;
+  return view;
 }
 
 function fixed<T>(
   name: string,
   size: number,
-  read: (v: DataView, o: number) => T,
-  write: (v: DataView, o: number, x: T) => void,
+  read: (v: DataView, b: Uint8Array, o: number) => T,
+  write: (v: DataView, b: Uint8Array, o: number, x: T) => void,
 ): RecordCodec<T> {
   const codec: RecordCodec<T> = {
     size,
@@ -56,20 +90,20 @@ function fixed<T>(
     decode(bytes, offset = 0) {
       if (offset < 0 || bytes.length - offset < size)
         throw tooShort(name, size, bytes.length - offset, offset);
-      return read(viewOf(bytes), offset);
+      return read(viewOf(bytes), bytes, offset);
     },
     decodeWithLength(bytes, offset = 0) {
       return { value: codec.decode(bytes, offset), length: size };
     },
     encode(value) {
       const bytes = new Uint8Array(size);
-      write(viewOf(bytes), 0, value);
+      write(new DataView(bytes.buffer), bytes, 0, value);
       return bytes;
     },
     encodeInto(value, bytes, offset = 0) {
       if (offset < 0 || bytes.length - offset < size)
         throw tooShort(name, size, bytes.length - offset, offset);
-      write(viewOf(bytes), offset, value);
+      write(viewOf(bytes), bytes, offset, value);
     },
   };
   return codec;
@@ -79,68 +113,68 @@ const le = hostLittleEndian;
 export const u8: RecordCodec<number> = fixed(
   'u8',
   1,
-  (v, o) => v.getUint8(o),
-  (v, o, x) => v.setUint8(o, x),
+  (v, _b, o) => v.getUint8(o),
+  (v, _b, o, x) => v.setUint8(o, x),
 );
 export const s8: RecordCodec<number> = fixed(
   's8',
   1,
-  (v, o) => v.getInt8(o),
-  (v, o, x) => v.setInt8(o, x),
+  (v, _b, o) => v.getInt8(o),
+  (v, _b, o, x) => v.setInt8(o, x),
 );
 export const u16: RecordCodec<number> = fixed(
   'u16',
   2,
-  (v, o) => v.getUint16(o, le),
-  (v, o, x) => v.setUint16(o, x, le),
+  (v, _b, o) => v.getUint16(o, le),
+  (v, _b, o, x) => v.setUint16(o, x, le),
 );
 export const s16: RecordCodec<number> = fixed(
   's16',
   2,
-  (v, o) => v.getInt16(o, le),
-  (v, o, x) => v.setInt16(o, x, le),
+  (v, _b, o) => v.getInt16(o, le),
+  (v, _b, o, x) => v.setInt16(o, x, le),
 );
 export const u32: RecordCodec<number> = fixed(
   'u32',
   4,
-  (v, o) => v.getUint32(o, le),
-  (v, o, x) => v.setUint32(o, x, le),
+  (v, _b, o) => v.getUint32(o, le),
+  (v, _b, o, x) => v.setUint32(o, x, le),
 );
 export const s32: RecordCodec<number> = fixed(
   's32',
   4,
-  (v, o) => v.getInt32(o, le),
-  (v, o, x) => v.setInt32(o, x, le),
+  (v, _b, o) => v.getInt32(o, le),
+  (v, _b, o, x) => v.setInt32(o, x, le),
 );
 export const u64: RecordCodec<bigint> = fixed(
   'u64',
   8,
-  (v, o) => v.getBigUint64(o, le),
-  (v, o, x) => v.setBigUint64(o, x, le),
+  (v, _b, o) => v.getBigUint64(o, le),
+  (v, _b, o, x) => v.setBigUint64(o, x, le),
 );
 export const s64: RecordCodec<bigint> = fixed(
   's64',
   8,
-  (v, o) => v.getBigInt64(o, le),
-  (v, o, x) => v.setBigInt64(o, x, le),
+  (v, _b, o) => v.getBigInt64(o, le),
+  (v, _b, o, x) => v.setBigInt64(o, x, le),
 );
 export const f32: RecordCodec<number> = fixed(
   'f32',
   4,
-  (v, o) => v.getFloat32(o, le),
-  (v, o, x) => v.setFloat32(o, x, le),
+  (v, _b, o) => v.getFloat32(o, le),
+  (v, _b, o, x) => v.setFloat32(o, x, le),
 );
 export const f64: RecordCodec<number> = fixed(
   'f64',
   8,
-  (v, o) => v.getFloat64(o, le),
-  (v, o, x) => v.setFloat64(o, x, le),
+  (v, _b, o) => v.getFloat64(o, le),
+  (v, _b, o, x) => v.setFloat64(o, x, le),
 );
 export const bool: RecordCodec<boolean> = fixed(
   'bool',
   1,
-  (v, o) => v.getUint8(o) !== 0,
-  (v, o, x) => v.setUint8(o, x ? 1 : 0),
+  (v, _b, o) => v.getUint8(o) !== 0,
+  (v, _b, o, x) => v.setUint8(o, x ? 1 : 0),
 );
 
 /** `n` raw bytes (a copy on decode). */
@@ -148,8 +182,8 @@ export function bytes(n: number): RecordCodec<Uint8Array> {
   return fixed(
     `bytes(${n})`,
     n,
-    (v, o) => new Uint8Array(v.buffer.slice(v.byteOffset + o, v.byteOffset + o + n)),
-    (v, o, x) => writeBytes(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), o, n, x),
+    (_v, b, o) => b.slice(o, o + n),
+    (_v, b, o, x) => writeBytes(b, o, n, x),
   );
 }
 
@@ -158,8 +192,8 @@ export function cstring(n: number): RecordCodec<string> {
   return fixed(
     `char[${n}]`,
     n,
-    (v, o) => readCString(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), o, n),
-    (v, o, x) => writeCString(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), o, n, x),
+    (_v, b, o) => readCString(b, o, n),
+    (_v, b, o, x) => writeCString(b, o, n, x),
   );
 }
 
@@ -169,14 +203,12 @@ export function array<T>(element: Codec<T>, n: number): RecordCodec<T[]> {
   return fixed(
     `array(${n})`,
     size,
-    (v, o) => {
-      const b = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    (_v, b, o) => {
       const out: T[] = [];
       for (let i = 0; i < n; i++) out.push(element.decode(b, o + i * element.size));
       return out;
     },
-    (v, o, x) => {
-      const b = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    (_v, b, o, x) => {
       for (let i = 0; i < n && i < x.length; i++) element.encodeInto(x[i]!, b, o + i * element.size);
     },
   );
@@ -207,14 +239,12 @@ export function typedArray<C extends NumberArrayConstructor | BigArrayConstructo
   return fixed(
     `${ctor.name}(${n})`,
     element.size * n,
-    (v, o) => {
+    (_v, b, o) => {
       const out = new ctor(n) as unknown as { [i: number]: unknown };
-      const b = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
       for (let i = 0; i < n; i++) out[i] = element.decode(b, o + i * element.size);
       return out as InstanceType<C>;
     },
-    (v, o, x) => {
-      const b = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    (_v, b, o, x) => {
       const src = x as unknown as ArrayLike<number | bigint>;
       for (let i = 0; i < n && i < src.length; i++)
         (element as Codec<unknown>).encodeInto(src[i], b, o + i * element.size);

@@ -3,10 +3,15 @@
 // trusting libbpf's open object alone: load may have to reopen the object — with a custom kernel
 // BTF or pin root, or to drop a program the kernel refused — and replays the changes each time.
 
+import { existsSync } from 'node:fs';
+import { parseBtf } from '../btf/btf.js';
+import { parseBtfExt } from '../btf/ext.js';
+import { EM_BPF } from '../elf/constants.js';
+import { parseElf } from '../elf/elf.js';
 import { FormatError, NotSupportedError, TsbpfError, UsageError } from '../errors.js';
 import { debug } from '../output.js';
 import { MapType, mapTypeName } from './constants.js';
-import { callError, E2BIG, ENOSPC, EPERM, errnoName, VerifierError } from './errors.js';
+import { callError, capabilitiesFor, E2BIG, ENOSPC, EPERM, errnoName, VerifierError } from './errors.js';
 import { koffi, libbpf, OpenOpts, type Pointer } from './ffi/libbpf.js';
 import { libc, MAP_SHARED, PROT_READ, PROT_WRITE } from './ffi/libc.js';
 import { captureLibbpf, type LibbpfMessage } from './ffi/print.js';
@@ -128,8 +133,45 @@ interface Opened {
   declared: Map<string, { keySize: number; valueSize: number }>;
 }
 
+/**
+ * Reads the ELF header, section table, .BTF and .BTF.ext with tsbpf's own (fuzzed) parsers before
+ * libbpf sees the bytes. Garbage, a truncated file or an object for another machine gets a message
+ * that says which, rather than libbpf's LIBBPF_ERRNO__FORMAT; and malformed BTF never reaches
+ * libbpf 1.1, whose BTF sanity checks miss cases that crash it (out-of-range type ids).
+ */
+function checkObject(bytes: Uint8Array, name: string): void {
+  const hint = 'pass the bytes of a BPF object compiled with clang -target bpf -g (tsbpf build does this)';
+  const file = `BPF object ${name}`;
+  let machine: number;
+  try {
+    const elf = parseElf(bytes, file);
+    machine = elf.machine;
+    const btfSection = elf.section('.BTF');
+    if (machine === EM_BPF && btfSection) {
+      const btf = parseBtf(elf.data(btfSection), { file: `${file} (.BTF)`, littleEndian: elf.littleEndian });
+      const ext = elf.section('.BTF.ext');
+      if (ext) parseBtfExt(elf.data(ext), btf, `${file} (.BTF.ext)`);
+    }
+  } catch (error) {
+    if (error instanceof TsbpfError) throw new FormatError(error.message, { hint, cause: error });
+    throw new FormatError(`${file}: not a valid ELF object`, { hint, cause: error });
+  }
+  if (machine !== EM_BPF) {
+    throw new FormatError(`BPF object ${name}: an ELF object for machine ${machine}, not eBPF (${EM_BPF})`, {
+      hint,
+    });
+  }
+}
+
 function openObject(bytes: Uint8Array, name: string, options: LoadOptions = {}): Opened {
   const l = libbpf();
+  // libbpf reads a custom kernel BTF only when a CO-RE relocation needs it: check it now, so a
+  // wrong path fails on every object rather than on the first one that uses CO-RE.
+  if (options.kernelBtf !== undefined && !existsSync(options.kernelBtf)) {
+    throw new NotSupportedError(`kernel BTF ${options.kernelBtf} does not exist`, {
+      hint: 'pass the kernelBtf of an existing BTF file (e.g. from btfhub or `tsbpf btfgen`), or omit it to use /sys/kernel/btf/vmlinux',
+    });
+  }
   const opts = {
     sz: koffi.sizeof(OpenOpts),
     object_name: name,
@@ -249,7 +291,9 @@ export class CollectionSpec {
 
   /** Opens an object from its bytes (a clang -target bpf ELF object with BTF). */
   static fromBytes(bytes: Uint8Array, options: { name?: string } = {}): CollectionSpec {
-    return new CollectionSpec(bytes, options.name ?? 'tsbpf');
+    const name = options.name ?? 'tsbpf';
+    checkObject(bytes, name);
+    return new CollectionSpec(bytes, name);
   }
 
   #live(): Opened {
@@ -356,12 +400,13 @@ function loadOnce(opened: Opened): { error: TsbpfError; program?: string } | und
   const { result, error, messages } = captureLibbpf(() => libbpf().bpf_object__load(opened.obj) as number);
   if (error) throw error;
   if ((result ?? 0) >= 0) return undefined;
-  return describeLoadFailure(-(result ?? 0), messages);
+  return describeLoadFailure(-(result ?? 0), messages, opened);
 }
 
 function describeLoadFailure(
   errno: number,
   messages: LibbpfMessage[],
+  opened?: Opened,
 ): { error: TsbpfError; program?: string } {
   const all = messages.map((m) => m.text).join('');
   // libbpf (1.x) prints "prog 'NAME': -- BEGIN PROG LOAD LOG --\n<log>-- END PROG LOAD LOG --".
@@ -403,7 +448,9 @@ function describeLoadFailure(
       ),
     };
   }
-  const error = callError(what, errno, []);
+  const ptr = program ? opened?.programs.get(program) : undefined;
+  const type = ptr ? (libbpf().bpf_program__type(ptr) as number) : undefined;
+  const error = callError(what, errno, [], undefined, capabilitiesFor(type));
   const extra = tail(messages.filter((m) => !m.text.includes('PROG LOAD LOG')));
   const wrapped = extra ? rewrap(error, error.message + extra) : error;
   return program ? { program, error: wrapped } : { error: wrapped };

@@ -100,6 +100,22 @@ export class BpfMap implements MapInfo {
     return value;
   }
 
+  /**
+   * Looks key up into `value` (valueBufferSize bytes, reused by the caller); false when there is no
+   * entry. The typed views use it with scratch buffers so a lookup allocates nothing.
+   */
+  lookupInto(key: Uint8Array | null, value: Uint8Array, flags = 0): boolean {
+    if (value.byteLength < this.valueBufferSize) {
+      throw new UsageError(
+        `map ${this.name}: value buffer is ${value.byteLength} bytes, expected ${this.valueBufferSize}`,
+      );
+    }
+    const err = libbpf().bpf_map_lookup_elem_flags(this.fd, this.#checkKey(key), value, flags) as number;
+    if (err === -ENOENT) return false;
+    if (err < 0) throw callError(`map ${this.name}: lookup`, -err);
+    return true;
+  }
+
   update(key: Uint8Array | null, value: Uint8Array, flag: UpdateFlag | number = 'any'): void {
     if (value.byteLength !== this.valueBufferSize) {
       throw new UsageError(
@@ -167,36 +183,53 @@ export class BpfMap implements MapInfo {
    * kernel does not support batches for this map (callers fall back to keys()/lookup()).
    */
   lookupBatch(chunk = 256): Array<[Uint8Array, Uint8Array]> | undefined {
-    if (!this.supportsBatch) return undefined;
-    const l = libbpf();
     const out: Array<[Uint8Array, Uint8Array]> = [];
+    const ks = this.keySize;
+    const vs = this.valueBufferSize;
+    const ok = this.forEachBatch((keys, values, n) => {
+      for (let i = 0; i < n; i++) {
+        out.push([keys.slice(i * ks, (i + 1) * ks), values.slice(i * vs, (i + 1) * vs)]);
+      }
+    }, chunk);
+    return ok ? out : undefined;
+  }
+
+  /**
+   * Walks every entry with BPF_MAP_LOOKUP_BATCH: `visit` gets the keys and values of each chunk
+   * back to back (keySize and valueBufferSize bytes apart) in buffers reused for the next chunk, so
+   * it must decode or copy what it keeps. False when the kernel does not support batches for this
+   * map (nothing was visited).
+   */
+  forEachBatch(visit: (keys: Uint8Array, values: Uint8Array, count: number) => void, chunk = 256): boolean {
+    if (!this.supportsBatch) return false;
+    const l = libbpf();
     const vsize = this.valueBufferSize;
     // Hash maps use a 4-byte-or-key-sized opaque batch token; key size is always enough.
     const tokenSize = Math.max(this.keySize, 4);
+    const keys = new Uint8Array(this.keySize * chunk);
+    const values = new Uint8Array(vsize * chunk);
+    // The kernel reads in_batch and writes out_batch: two tokens, swapped after each call.
     let inBatch: Uint8Array | null = null;
+    let outBatch: Uint8Array = new Uint8Array(tokenSize);
+    let spare: Uint8Array = new Uint8Array(tokenSize);
     const opts = { sz: koffi.sizeof(BatchOpts), elem_flags: 0, flags: 0 };
+    const count = [chunk];
     for (;;) {
-      const keys = new Uint8Array(this.keySize * chunk);
-      const values = new Uint8Array(vsize * chunk);
-      const outBatch = new Uint8Array(tokenSize);
-      const count = [chunk];
+      count[0] = chunk;
       const err = l.bpf_map_lookup_batch(this.fd, inBatch, outBatch, keys, values, count, opts) as number;
       const n = count[0] ?? 0;
       if (err < 0 && err !== -ENOENT) {
-        if (isUnsupported(-err)) {
+        if (isUnsupported(-err) && inBatch === null) {
           this.#batchUnsupported = true;
-          return undefined;
+          return false;
         }
         throw callError(`map ${this.name}: lookup batch`, -err);
       }
-      for (let i = 0; i < n; i++) {
-        out.push([
-          keys.slice(i * this.keySize, (i + 1) * this.keySize),
-          values.slice(i * vsize, (i + 1) * vsize),
-        ]);
-      }
-      if (err === -ENOENT) return out;
+      if (n > 0) visit(keys, values, n);
+      if (err === -ENOENT) return true;
       inBatch = outBatch;
+      outBatch = spare;
+      spare = inBatch;
     }
   }
 
@@ -218,6 +251,29 @@ export class BpfMap implements MapInfo {
     const err = libbpf().bpf_map_update_batch(this.fd, keys, values, count, opts) as number;
     if (err < 0) {
       if (isUnsupported(-err) && count[0] === 0) {
+        this.#batchUnsupported = true;
+        return false;
+      }
+      throw callError(`map ${this.name}: update batch`, -err, updateDetail(-err, flag));
+    }
+    return true;
+  }
+
+  /**
+   * BPF_MAP_UPDATE_BATCH of the first `count` keys and values packed back to back in `keys` and
+   * `values` (keySize and valueBufferSize bytes apart); false when unsupported (nothing written).
+   */
+  updateBatchPacked(keys: Uint8Array, values: Uint8Array, count: number, flag: UpdateFlag = 'any'): boolean {
+    if (!this.supportsBatch) return false;
+    if (count === 0) return true;
+    if (keys.byteLength < count * this.keySize || values.byteLength < count * this.valueBufferSize) {
+      throw new UsageError(`map ${this.name}: batch buffers are shorter than ${count} entries`);
+    }
+    const done = [count];
+    const opts = { sz: koffi.sizeof(BatchOpts), elem_flags: UpdateFlags[flag], flags: 0 };
+    const err = libbpf().bpf_map_update_batch(this.fd, keys, values, done, opts) as number;
+    if (err < 0) {
+      if (isUnsupported(-err) && done[0] === 0) {
         this.#batchUnsupported = true;
         return false;
       }

@@ -30,6 +30,12 @@ export class HashMap<K, V> {
   readonly #key: Codec<K>;
   readonly #value: Codec<V>;
 
+  // Scratch buffers for single operations and batches: reused, never handed out (codecs copy).
+  readonly #keyBuf: Uint8Array;
+  readonly #valueBuf: Uint8Array;
+  #batchKeys = new Uint8Array(0);
+  #batchValues = new Uint8Array(0);
+
   constructor(map: BpfMap, key: Codec<K>, value: Codec<V>) {
     checkSize(map, 'key', key as Codec<unknown>, map.keySize);
     checkSize(map, 'value', value as Codec<unknown>, map.valueSize);
@@ -37,23 +43,33 @@ export class HashMap<K, V> {
     this.map = map;
     this.#key = key;
     this.#value = value;
+    this.#keyBuf = new Uint8Array(map.keySize);
+    this.#valueBuf = new Uint8Array(map.valueSize);
+  }
+
+  /** The key encoded into the scratch key buffer. */
+  #encodeKey(key: K): Uint8Array {
+    this.#key.encodeInto(key, this.#keyBuf, 0);
+    return this.#keyBuf;
   }
 
   get(key: K): V | undefined {
-    const raw = this.map.lookup(this.#key.encode(key));
-    return raw === undefined ? undefined : this.#value.decode(raw);
+    return this.map.lookupInto(this.#encodeKey(key), this.#valueBuf)
+      ? this.#value.decode(this.#valueBuf, 0)
+      : undefined;
   }
 
   set(key: K, value: V, flag: UpdateFlag = 'any'): void {
-    this.map.update(this.#key.encode(key), this.#value.encode(value), flag);
+    this.#value.encodeInto(value, this.#valueBuf, 0);
+    this.map.update(this.#encodeKey(key), this.#valueBuf, flag);
   }
 
   delete(key: K): boolean {
-    return this.map.delete(this.#key.encode(key));
+    return this.map.delete(this.#encodeKey(key));
   }
 
   has(key: K): boolean {
-    return this.map.lookup(this.#key.encode(key)) !== undefined;
+    return this.map.lookupInto(this.#encodeKey(key), this.#valueBuf);
   }
 
   *keys(): IterableIterator<K> {
@@ -66,12 +82,25 @@ export class HashMap<K, V> {
 
   /** Every entry; one batch syscall per 256 entries where the kernel supports it. */
   *entries(): IterableIterator<[K, V]> {
-    const batch = this.map.lookupBatch();
+    const batch = this.#readBatch();
     if (batch) {
-      for (const [k, v] of batch) yield [this.#key.decode(k), this.#value.decode(v)];
+      yield* batch;
       return;
     }
     for (const [k, v] of this.map.entries()) yield [this.#key.decode(k), this.#value.decode(v)];
+  }
+
+  /** Every entry decoded straight out of the batch buffers; undefined when batches are unsupported. */
+  #readBatch(): Array<[K, V]> | undefined {
+    const out: Array<[K, V]> = [];
+    const key = this.#key;
+    const value = this.#value;
+    const ks = this.map.keySize;
+    const vs = this.map.valueSize;
+    const ok = this.map.forEachBatch((keys, values, n) => {
+      for (let i = 0; i < n; i++) out.push([key.decode(keys, i * ks), value.decode(values, i * vs)]);
+    });
+    return ok ? out : undefined;
   }
 
   [Symbol.iterator](): IterableIterator<[K, V]> {
@@ -87,14 +116,46 @@ export class HashMap<K, V> {
 
   /** Reads every entry with batch syscalls (falls back to one lookup per key). */
   getBatch(): Array<[K, V]> {
-    return [...this.entries()];
+    return this.#readBatch() ?? [...this.entries()];
   }
 
   /** Writes entries with BPF_MAP_UPDATE_BATCH (one update per entry where unsupported). */
   setBatch(entries: Iterable<[K, V]>, flag: UpdateFlag = 'any'): void {
-    const raw: Array<[Uint8Array, Uint8Array]> = [];
-    for (const [k, v] of entries) raw.push([this.#key.encode(k), this.#value.encode(v)]);
-    if (!this.map.updateBatch(raw, flag)) for (const [k, v] of raw) this.map.update(k, v, flag);
+    // Encoded straight into one pair of batch buffers (kept for the next call), grown as needed.
+    const ks = this.map.keySize;
+    const vs = this.map.valueSize;
+    const hint = Array.isArray(entries) ? entries.length : 64;
+    if (this.#batchKeys.length < hint * ks) this.#growBatch(hint);
+    let n = 0;
+    for (const [k, v] of entries) {
+      if ((n + 1) * ks > this.#batchKeys.length) this.#growBatch(2 * (n + 1));
+      this.#key.encodeInto(k, this.#batchKeys, n * ks);
+      this.#value.encodeInto(v, this.#batchValues, n * vs);
+      n++;
+    }
+    try {
+      if (this.map.updateBatchPacked(this.#batchKeys, this.#batchValues, n, flag)) return;
+      for (let i = 0; i < n; i++) {
+        this.map.update(
+          this.#batchKeys.subarray(i * ks, (i + 1) * ks),
+          this.#batchValues.subarray(i * vs, (i + 1) * vs),
+          flag,
+        );
+      }
+    } finally {
+      // Keep buffers for typical batches; do not hold on to a huge one-off.
+      if (this.#batchKeys.byteLength + this.#batchValues.byteLength > 1 << 20) this.#growBatch(0);
+    }
+  }
+
+  /** Resizes the batch buffers to hold `count` entries, keeping what fits. */
+  #growBatch(count: number): void {
+    const keys = new Uint8Array(count * this.map.keySize);
+    const values = new Uint8Array(count * this.map.valueSize);
+    keys.set(this.#batchKeys.subarray(0, keys.length));
+    values.set(this.#batchValues.subarray(0, values.length));
+    this.#batchKeys = keys;
+    this.#batchValues = values;
   }
 
   /** Deletes keys with BPF_MAP_DELETE_BATCH; returns how many were deleted. */
@@ -122,22 +183,34 @@ const u32key = (index: number): Uint8Array => {
 export class ArrayMap<V> {
   readonly map: BpfMap;
   readonly #value: Codec<V>;
+  // Scratch buffers reused by every get/set (codecs copy what they decode).
+  readonly #keyBuf = new Uint8Array(4);
+  readonly #keyView = new DataView(this.#keyBuf.buffer);
+  readonly #valueBuf: Uint8Array;
   constructor(map: BpfMap, value: Codec<V>) {
     requireType(map, 'ArrayMap', [MapType.array]);
     checkSize(map, 'value', value as Codec<unknown>, map.valueSize);
     this.map = map;
     this.#value = value;
+    this.#valueBuf = new Uint8Array(map.valueSize);
+  }
+  #index(index: number): Uint8Array {
+    this.#check(index);
+    this.#keyView.setUint32(0, index, hostLittleEndian);
+    return this.#keyBuf;
   }
   get length(): number {
     return this.map.maxEntries;
   }
   get(index: number): V {
-    this.#check(index);
-    return this.#value.decode(this.map.lookup(u32key(index))!);
+    if (!this.map.lookupInto(this.#index(index), this.#valueBuf)) {
+      throw new TsbpfError(`map ${this.map.name}: index ${index} has no value`);
+    }
+    return this.#value.decode(this.#valueBuf, 0);
   }
   set(index: number, value: V): void {
-    this.#check(index);
-    this.map.update(u32key(index), this.#value.encode(value));
+    this.#value.encodeInto(value, this.#valueBuf, 0);
+    this.map.update(this.#index(index), this.#valueBuf);
   }
   *entries(): IterableIterator<[number, V]> {
     for (let i = 0; i < this.length; i++) yield [i, this.get(i)];

@@ -14,7 +14,7 @@ import {
 import { delimiter, join } from 'node:path';
 import { NotSupportedError, TsbpfError, UsageError } from '../errors.js';
 import { BPF_XDP, ProgType, XdpFlags } from './constants.js';
-import { callError, EEXIST, ENOENT, ESRCH } from './errors.js';
+import { callError, capabilitiesFor, EEXIST, ENOENT, ESRCH } from './errors.js';
 import {
   koffi,
   LinkCreateOpts,
@@ -112,6 +112,11 @@ export class Program {
     return fd;
   }
 
+  /** The capabilities attaching this program needs (named in a PermissionError). */
+  #caps(): ReturnType<typeof capabilitiesFor> {
+    return capabilitiesFor(this.type);
+  }
+
   /** @internal the owning collection closed. */
   invalidate(): void {
     this.#closed = true;
@@ -128,7 +133,10 @@ export class Program {
     if (!result) {
       const errno = koffi.errno();
       const texts = messages.map((m) => m.text.trim());
-      throw explain?.(errno, texts) ?? callError(`program ${this.name}: ${what}`, errno, texts.slice(-2));
+      throw (
+        explain?.(errno, texts) ??
+        callError(`program ${this.name}: ${what}`, errno, texts.slice(-2), undefined, this.#caps())
+      );
     }
     return this.#owner.adopt(new LibbpfLink(result));
   }
@@ -156,6 +164,11 @@ export class Program {
 
   attachUprobe(options: UprobeOptions): Link {
     const binary = resolveBinary(options.binary);
+    if (!existsSync(binary)) {
+      throw new TsbpfError(`program ${this.name}: cannot attach uprobe: ${binary} does not exist`, {
+        hint: 'give the path of an existing binary or library',
+      });
+    }
     const retprobe = options.retprobe ?? /^uretprobe/.test(this.sectionName);
     const opts = {
       sz: koffi.sizeof(UprobeOpts),
@@ -249,6 +262,8 @@ export class Program {
         `program ${this.name}: attach XDP (${options.mode}) to ${describeIf(options)}`,
         -fd,
         -fd === 95 ? [`the driver has no ${options.mode} XDP support; try mode 'generic'`] : [],
+        undefined,
+        this.#caps(),
       );
     }
     return this.#owner.adopt(new FdLink(fd));
@@ -278,7 +293,13 @@ export class Program {
     };
     const created = l.bpf_tc_hook_create(hook) as number;
     if (created < 0 && created !== -EEXIST) {
-      throw callError(`program ${this.name}: create clsact qdisc on ${describeIf(options)}`, -created);
+      throw callError(
+        `program ${this.name}: create clsact qdisc on ${describeIf(options)}`,
+        -created,
+        [],
+        undefined,
+        ['CAP_NET_ADMIN'],
+      );
     }
     const opts = {
       sz: koffi.sizeof(TcOpts),
@@ -290,7 +311,13 @@ export class Program {
     };
     const err = l.bpf_tc_attach(hook, opts) as number;
     if (err < 0)
-      throw callError(`program ${this.name}: attach tc ${options.direction} on ${describeIf(options)}`, -err);
+      throw callError(
+        `program ${this.name}: attach tc ${options.direction} on ${describeIf(options)}`,
+        -err,
+        [],
+        undefined,
+        ['CAP_NET_ADMIN'],
+      );
     return this.#owner.adopt(new TcLink(hook, opts));
   }
 

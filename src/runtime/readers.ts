@@ -8,14 +8,14 @@
 // { u32 len; u32 pg_off } where len carries BPF_RINGBUF_BUSY_BIT (1 << 31) while the producer
 // writes it and BPF_RINGBUF_DISCARD_BIT (1 << 30) for discarded records; records are 8-byte aligned.
 //
-// Perf event array: libbpf's perf_buffer (one ring per CPU) with sample and lost callbacks, which
-// run synchronously on the main thread inside perf_buffer__consume after the poller says there is
-// data.
+// Perf event array: libbpf's perf_buffer opens and maps one perf ring per CPU; we walk each ring's
+// records in JavaScript the same way (struct perf_event_mmap_page and struct perf_event_header from
+// include/uapi/linux/perf_event.h), counting PERF_RECORD_LOST records' lost samples.
 import type { Codec } from '../codegen/codec.js';
 import { TsbpfError, UsageError } from '../errors.js';
-import { MapType } from './constants.js';
+import { hostLittleEndian, MapType } from './constants.js';
 import { callError } from './errors.js';
-import { koffi, libbpf, PerfLostFn, PerfSampleFn, type Pointer } from './ffi/libbpf.js';
+import { koffi, libbpf, type Pointer } from './ffi/libbpf.js';
 import { dupCloexec, libc, MAP_SHARED, PROT_READ, PROT_WRITE } from './ffi/libc.js';
 import { finalizer } from './lifetime.js';
 import type { BpfMap } from './map.js';
@@ -250,13 +250,46 @@ export interface PerfReaderOptions {
   pageCount?: number;
 }
 
-/** Reads a BPF perf event array through libbpf's perf_buffer. */
+// struct perf_event_mmap_page (include/uapi/linux/perf_event.h): the ring's control page.
+const PERF_DATA_HEAD = 1024;
+const PERF_DATA_TAIL = 1032;
+const PERF_DATA_OFFSET = 1040;
+const PERF_DATA_SIZE = 1048;
+// enum perf_event_type: the record types a BPF perf event array's rings carry.
+const PERF_RECORD_LOST = 2;
+const PERF_RECORD_SAMPLE = 9;
+// struct perf_event_header { u32 type; u16 misc; u16 size; }; a PERF_SAMPLE_RAW sample follows it
+// with u32 size and the bytes; a lost record with u64 id and u64 lost.
+const PERF_HEADER_SIZE = 8;
+
+/** One CPU's perf ring, mapped by libbpf; we only read it and advance data_tail. */
+interface PerfRing {
+  /** The control page as u64s: [PERF_DATA_HEAD / 8] is data_head, [PERF_DATA_TAIL / 8] data_tail. */
+  control: BigInt64Array;
+  data8: Uint8Array;
+  view: DataView;
+  data16: Uint16Array;
+  data32: Uint32Array;
+  size: number;
+  /** Our copy of data_tail: we are the ring's only consumer. */
+  tail: number;
+}
+
+/**
+ * Reads a BPF perf event array. libbpf's perf_buffer opens one perf event per CPU, mmaps its ring
+ * and gathers the fds in an epoll set (which the shared poller waits on); the records are read here
+ * in JavaScript straight from the mapped rings, so an event costs no FFI call. libbpf's consume and
+ * its callbacks are never used: we pass none.
+ */
 export class PerfReader<E = Uint8Array> extends BaseReader<E> {
   #pb: Pointer;
   #lost = 0;
-  #sample: koffi.IKoffiRegisteredCallback | undefined;
-  #lostCb: koffi.IKoffiRegisteredCallback | undefined;
-  #batch: E[] = [];
+  #rings: PerfRing[] = [];
+  /** The ring to start from next time, so that `max` does not starve the last CPUs. */
+  #next = 0;
+  /** Holds a record that wraps around the end of its ring, made contiguous. */
+  #scratch = new Uint8Array(256);
+  #scratchView = new DataView(this.#scratch.buffer);
 
   constructor(map: BpfMap, codec?: Codec<E>, options: PerfReaderOptions = {}) {
     super(map, codec);
@@ -264,69 +297,138 @@ export class PerfReader<E = Uint8Array> extends BaseReader<E> {
       throw new UsageError(`map ${map.name} is a ${map.typeName}, not a perf event array`);
     }
     const pageCount = options.pageCount ?? 64;
-    if (pageCount <= 0 || (pageCount & (pageCount - 1)) !== 0) {
+    if (!Number.isInteger(pageCount) || pageCount <= 0 || (pageCount & (pageCount - 1)) !== 0) {
       throw new UsageError(`perf buffer page count must be a power of two, not ${pageCount}`);
     }
-    this.#sample = koffi.register((_ctx: unknown, _cpu: number, data: unknown, size: number) => {
-      this.#batch.push(this.decode(new Uint8Array(koffi.view(data, size))));
-    }, koffi.pointer(PerfSampleFn));
-    this.#lostCb = koffi.register((_ctx: unknown, _cpu: number, count: number | bigint) => {
-      this.#lost += Number(count);
-    }, koffi.pointer(PerfLostFn));
-    const pb = libbpf().perf_buffer__new(map.fd, pageCount, this.#sample, this.#lostCb, null, null);
-    if (!pb) {
-      const errno = koffi.errno();
-      this.#unregister();
-      throw callError(`map ${map.name}: open perf buffer`, errno);
-    }
+    const l = libbpf();
+    const pb = l.perf_buffer__new(map.fd, pageCount, null, null, null, null);
+    if (!pb) throw callError(`map ${map.name}: open perf buffer`, koffi.errno());
     this.#pb = pb;
-    this.pollId = sharedPoller().add(libbpf().perf_buffer__epoll_fd(pb) as number);
-    const held = { pb, sample: this.#sample, lost: this.#lostCb };
-    finalizer.register(
-      this,
-      {
-        close: () => {
-          libbpf().perf_buffer__free(held.pb);
-          koffi.unregister(held.sample);
-          koffi.unregister(held.lost);
-        },
-      },
-      this,
-    );
+    try {
+      this.#rings = mapPerfRings(pb, map.name);
+    } catch (error) {
+      l.perf_buffer__free(pb);
+      throw error;
+    }
+    this.pollId = sharedPoller().add(l.perf_buffer__epoll_fd(pb) as number);
+    const held = { pb };
+    finalizer.register(this, { close: () => libbpf().perf_buffer__free(held.pb) }, this);
     map.addDependent(this);
   }
 
+  /** Samples the kernel could not write because a ring was full (from PERF_RECORD_LOST records). */
   get lost(): number {
     return this.#lost;
   }
 
-  readAvailable(max = Number.POSITIVE_INFINITY): E[] {
-    if (this.closedFlag) return [];
-    if (this.#batch.length === 0) {
-      const err = libbpf().perf_buffer__consume(this.#pb) as number;
-      if (err < 0) throw callError(`map ${this.map.name}: read perf buffer`, -err);
+  readAvailable(max = 4096): E[] {
+    const out: E[] = [];
+    if (this.closedFlag) return out;
+    const rings = this.#rings;
+    const n = rings.length;
+    const first = this.#next;
+    for (let k = 0; k < n && out.length < max; k++) {
+      const i = (first + k) % n;
+      this.#drain(rings[i]!, out, max);
+      if (out.length >= max) this.#next = (i + 1) % n;
     }
-    if (this.#batch.length <= max) {
-      const out = this.#batch;
-      this.#batch = [];
-      return out;
-    }
-    return this.#batch.splice(0, max);
+    return out;
   }
 
-  #unregister(): void {
-    if (this.#sample) koffi.unregister(this.#sample);
-    if (this.#lostCb) koffi.unregister(this.#lostCb);
-    this.#sample = undefined;
-    this.#lostCb = undefined;
+  /** Reads the records between data_tail and data_head of one ring into out (at most max in all). */
+  #drain(ring: PerfRing, out: E[], max: number): void {
+    // Atomics.load/store are sequentially consistent: the data_head load orders our reads of the
+    // records after it (the kernel's smp_rmb pairing, perf_event.h's comment on data_head), and the
+    // data_tail store comes after every read of the records it frees (the smp_mb before the store).
+    const head = Number(Atomics.load(ring.control, PERF_DATA_HEAD / 8));
+    let tail = ring.tail;
+    if (tail === head) return;
+    const size = ring.size;
+    const data8 = ring.data8;
+    while (tail < head && out.length < max) {
+      const offset = tail % size;
+      // Records are 8-byte aligned and the ring a multiple of pages: the 8-byte header never wraps.
+      const type = ring.data32[offset >>> 2]!;
+      const length = ring.data16[(offset + 6) >>> 1]!;
+      if (length < PERF_HEADER_SIZE) {
+        throw new TsbpfError(`map ${this.map.name}: corrupt perf ring record (size ${length})`, {
+          hint: 'this is a bug in tsbpf or the kernel; please report it',
+        });
+      }
+      let bytes = data8;
+      let at = offset;
+      if (offset + length > size) {
+        bytes = this.#contiguous(data8, offset, length, size);
+        at = 0;
+      }
+      const view = bytes === data8 ? ring.view : this.#scratchView;
+      if (type === PERF_RECORD_SAMPLE) {
+        const raw = Math.min(
+          view.getUint32(at + PERF_HEADER_SIZE, hostLittleEndian),
+          length - PERF_HEADER_SIZE - 4,
+        );
+        out.push(this.decodeAt(bytes, at + PERF_HEADER_SIZE + 4, raw));
+      } else if (type === PERF_RECORD_LOST) {
+        this.#lost += Number(view.getBigUint64(at + PERF_HEADER_SIZE + 8, hostLittleEndian));
+      }
+      tail += length;
+    }
+    ring.tail = tail;
+    Atomics.store(ring.control, PERF_DATA_TAIL / 8, BigInt(tail));
+  }
+
+  /** Copies a record that wraps around the ring's end into the scratch buffer. */
+  #contiguous(data: Uint8Array, offset: number, length: number, size: number): Uint8Array {
+    if (this.#scratch.length < length) {
+      this.#scratch = new Uint8Array(Math.max(length, this.#scratch.length * 2));
+      this.#scratchView = new DataView(this.#scratch.buffer);
+    }
+    const scratch = this.#scratch;
+    const first = size - offset;
+    scratch.set(data.subarray(offset, size), 0);
+    scratch.set(data.subarray(0, length - first), first);
+    return scratch;
   }
 
   protected release(): void {
     libbpf().perf_buffer__free(this.#pb);
     this.#pb = null;
-    this.#unregister();
-    this.#batch = [];
+    this.#rings = [];
   }
+}
+/** The per-CPU rings of a perf_buffer, as typed arrays over libbpf's mappings. */
+function mapPerfRings(pb: Pointer, mapName: string): PerfRing[] {
+  const l = libbpf();
+  const page = libc().getpagesize() as number;
+  const count = Number(l.perf_buffer__buffer_cnt(pb));
+  const rings: PerfRing[] = [];
+  for (let i = 0; i < count; i++) {
+    const base: Pointer[] = [null];
+    const mapped = [0];
+    const err = l.perf_buffer__buffer(pb, i, base, mapped) as number;
+    if (err < 0 || !base[0]) throw callError(`map ${mapName}: perf buffer ${i}`, err < 0 ? -err : 22);
+    // The header page says where the data area is (data_offset/data_size, Linux >= 4.1); libbpf
+    // maps one page of header and then page_cnt pages of data.
+    const header = new DataView(koffi.view(base[0], page));
+    let dataOffset = Number(header.getBigUint64(PERF_DATA_OFFSET, hostLittleEndian));
+    let dataSize = Number(header.getBigUint64(PERF_DATA_SIZE, hostLittleEndian));
+    if (dataSize === 0) {
+      dataOffset = page;
+      dataSize = Number(mapped[0]);
+    }
+    const memory = koffi.view(base[0], dataOffset + dataSize);
+    const control = new BigInt64Array(memory, 0, page / 8);
+    rings.push({
+      control,
+      data8: new Uint8Array(memory, dataOffset, dataSize),
+      view: new DataView(memory, dataOffset, dataSize),
+      data16: new Uint16Array(memory, dataOffset, dataSize / 2),
+      data32: new Uint32Array(memory, dataOffset, dataSize / 4),
+      size: dataSize,
+      tail: Number(Atomics.load(control, PERF_DATA_TAIL / 8)),
+    });
+  }
+  return rings;
 }
 
 /** A ring buffer map with its event codec (raw bytes without one). */

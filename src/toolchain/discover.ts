@@ -181,17 +181,22 @@ export async function findClang(options: FindOptions = {}): Promise<Tool> {
     } catch {}
     if (!unique.has(real)) unique.set(real, path);
   }
+  // Version and BPF target asked of every candidate at once (usually one or two): each is a
+  // process start, and in sequence they were most of the time a cold build spent before clang ran.
   const versioned = await Promise.all(
-    [...unique.values()].map(async (path) => ({ path, version: await clangVersion(path, env) })),
+    [...unique.values()].map(async (path) => {
+      const [version, bpf] = await Promise.all([clangVersion(path, env), hasBpfTarget(path, env)]);
+      return { path, version, bpf };
+    }),
   );
   const usable = versioned
-    .filter((c): c is Tool => c.version !== undefined)
+    .filter((c): c is Tool & { bpf: boolean } => c.version !== undefined)
     .sort((a, b) => compareVersions(b.version, a.version) || a.path.localeCompare(b.path));
   const rejected: string[] = [];
   for (const candidate of usable) {
-    if (await hasBpfTarget(candidate.path, env)) {
+    if (candidate.bpf) {
       debug(`clang: ${candidate.path} (${candidate.version})`);
-      return candidate;
+      return { path: candidate.path, version: candidate.version };
     }
     rejected.push(`${candidate.path} (${candidate.version})`);
   }
@@ -288,11 +293,11 @@ export function findToolchain(options: FindOptions = {}): Promise<Toolchain> {
   let found = cache.get(key);
   if (!found) {
     found = (async () => {
+      // bpftool does not depend on clang: look for it while clang is found; llvm-strip pairs
+      // with clang's release, so it follows clang.
+      const bpftoolFound = findBpftool(options).catch(() => undefined);
       const clang = await findClang(options);
-      const [strip, bpftool] = await Promise.all([
-        findStrip(clang, options),
-        findBpftool(options).catch(() => undefined),
-      ]);
+      const [strip, bpftool] = await Promise.all([findStrip(clang, options), bpftoolFound]);
       return bpftool ? { clang, strip, bpftool } : { clang, strip };
     })();
     found.catch(() => cache.delete(key));

@@ -139,7 +139,7 @@ describe('examples', () => {
 
   it('syscount counts the system calls of a dd the test runs', async () => {
     let pid = 0;
-    const result = await runExample('syscount', ['1', '20'], {
+    const result = await runExample('syscount', ['1', '50'], {
       trigger: async () => {
         // bs=1 count=50000: one read and one write per byte, so at least 100000 system calls.
         const child = spawn('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=50000'], {

@@ -226,6 +226,11 @@ function bind() {
     ),
     perf_buffer__consume: f('int perf_buffer__consume(perf_buffer *pb)'),
     perf_buffer__epoll_fd: f('int perf_buffer__epoll_fd(perf_buffer *pb)'),
+    perf_buffer__buffer_cnt: f('size_t perf_buffer__buffer_cnt(perf_buffer *pb)'),
+    /** libbpf >= 1.0 (every libbpf.so.1): the per-CPU mmaped ring, starting with its header page. */
+    perf_buffer__buffer: f(
+      'int perf_buffer__buffer(perf_buffer *pb, int buf_idx, _Out_ void **buf, _Out_ size_t *buf_size)',
+    ),
     perf_buffer__free: f('void perf_buffer__free(perf_buffer *pb)'),
   };
 }
