@@ -117,6 +117,9 @@ function members(checker, symbols, isStatic) {
 
 const fence = (code) => `\`\`\`ts\n${code}\n\`\`\``;
 
+/** `Uint8Array<ArrayBufferLike>` is what TypeScript 5.7+ prints for a plain `Uint8Array`. */
+const tidy = (text) => text.replace(/<ArrayBufferLike>/g, '');
+
 function renderMembers(list) {
   return list.map(
     ({ code, doc }) => `- \`${code.replace(/`/g, "'")}\`${doc ? `\n\n  ${doc.replace(/\n/g, '\n  ')}` : ''}`,
@@ -236,7 +239,7 @@ export function render() {
         .map((n) => n.text)
         .join('\n\n')}`,
   );
-  return `${intro}\n## Contents\n\n${toc.join('\n')}\n\n${sections.join('\n\n')}\n`;
+  return tidy(`${intro}\n## Contents\n\n${toc.join('\n')}\n\n${sections.join('\n\n')}\n`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -559,6 +559,7 @@ class LoaderEmitter {
     this.use('type ProgramSpec');
     this.use('type MapSpec');
     this.use('type Collection');
+    this.use('type SkippedProgram');
     this.use('type CollectionSpec');
     this.use('type LoadOptions');
     if (vars.length > 0) this.use('Variable');
@@ -624,6 +625,8 @@ class LoaderEmitter {
       `  readonly programs: ${s}Programs;`,
       `  readonly maps: ${s}Maps;`,
       `  readonly variables: ${s}Variables;`,
+      "  /** Programs left out by `load({ optionalPrograms: 'skip-unsupported' })`, and why. */",
+      '  readonly skipped: readonly SkippedProgram[];',
       '  close(): void;',
       '}',
       '',
@@ -734,6 +737,7 @@ class LoaderEmitter {
       })),
     );
     out.push(
+      '      skipped: collection.skipped,',
       '      close: () => collection.close(),',
       '      [Symbol.dispose]: () => collection.close(),',
       '      [Symbol.asyncDispose]: async () => collection.close(),',
@@ -816,6 +820,7 @@ const runtimeNames = [
   'ProgramSpec',
   'QueueMap',
   'RingBuf',
+  'SkippedProgram',
   'StackTraceMap',
   'TsbpfError',
   'Variable',

@@ -5,12 +5,12 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/paths.js';
-import { buildExamples, escapeRegExp, runExample } from './run.js';
+import { buildExamples, escapeRegExp, exampleNames, examplesDir, runExample } from './run.js';
 
 const tag = process.pid % 100000;
 const ns = `tsbpfex-${tag}`;
@@ -85,6 +85,16 @@ const clean = (result: { code: number | null; output: string; satisfied: boolean
 };
 
 describe('examples', () => {
+  it('runs every example folder, and the README lists each one', () => {
+    const folders = readdirSync(examplesDir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name !== 'dist' && e.name !== 'node_modules')
+      .map((e) => e.name)
+      .sort();
+    expect(folders).toEqual([...exampleNames].sort());
+    const readme = readFileSync(join(examplesDir, 'README.md'), 'utf8');
+    for (const name of exampleNames) expect(readme).toContain(`| [${name}](${name}) |`);
+  });
+
   it('execsnoop prints the execve() of a process the test starts', async () => {
     let pid = 0;
     const result = await runExample('execsnoop', [], {
@@ -225,6 +235,8 @@ describe('examples', () => {
       until: (out) => /^total: \d+/m.test(out),
       exitsByItself: true,
     });
+    // If the example never got ready, end the child's wait (EOF) so it finishes on its own.
+    child.stdin.end();
     if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
     clean(result);
     expect(result.output).toMatch(/^\s+usecs\s+: count\s+distribution$/m);
