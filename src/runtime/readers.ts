@@ -355,21 +355,29 @@ export class PerfReader<E = Uint8Array> extends BaseReader<E> {
           hint: 'this is a bug in tsbpf or the kernel; please report it',
         });
       }
-      let bytes = data8;
-      let at = offset;
-      if (offset + length > size) {
-        bytes = this.#contiguous(data8, offset, length, size);
-        at = 0;
-      }
-      const view = bytes === data8 ? ring.view : this.#scratchView;
-      if (type === PERF_RECORD_SAMPLE) {
-        const raw = Math.min(
-          view.getUint32(at + PERF_HEADER_SIZE, hostLittleEndian),
-          length - PERF_HEADER_SIZE - 4,
-        );
-        out.push(this.decodeAt(bytes, at + PERF_HEADER_SIZE + 4, raw));
-      } else if (type === PERF_RECORD_LOST) {
-        this.#lost += Number(view.getBigUint64(at + PERF_HEADER_SIZE + 8, hostLittleEndian));
+      if (offset + length <= size) {
+        // The common case: the record is contiguous; every field read is an aligned typed-array load.
+        if (type === PERF_RECORD_SAMPLE) {
+          const raw = Math.min(
+            ring.data32[(offset + PERF_HEADER_SIZE) >>> 2]!,
+            length - PERF_HEADER_SIZE - 4,
+          );
+          out.push(this.decodeAt(data8, offset + PERF_HEADER_SIZE + 4, raw));
+        } else if (type === PERF_RECORD_LOST) {
+          this.#lost += Number(ring.view.getBigUint64(offset + PERF_HEADER_SIZE + 8, hostLittleEndian));
+        }
+      } else {
+        const bytes = this.#contiguous(data8, offset, length, size);
+        const view = this.#scratchView;
+        if (type === PERF_RECORD_SAMPLE) {
+          const raw = Math.min(
+            view.getUint32(PERF_HEADER_SIZE, hostLittleEndian),
+            length - PERF_HEADER_SIZE - 4,
+          );
+          out.push(this.decodeAt(bytes, PERF_HEADER_SIZE + 4, raw));
+        } else if (type === PERF_RECORD_LOST) {
+          this.#lost += Number(view.getBigUint64(PERF_HEADER_SIZE + 8, hostLittleEndian));
+        }
       }
       tail += length;
     }
