@@ -12,7 +12,7 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { NotSupportedError, TsbpfError, UsageError } from '../errors.js';
+import { NotSupportedError, PermissionError, TsbpfError, UsageError } from '../errors.js';
 import { BPF_XDP, ProgType, XdpFlags } from './constants.js';
 import { callError, capabilitiesFor, EEXIST, ENOENT, ESRCH } from './errors.js';
 import {
@@ -144,7 +144,7 @@ export class Program {
   /** Attaches as the SEC() name says (libbpf's auto-attach). */
   attach(): Link {
     if (/^k(ret)?(probe|syscall)(\.multi)?(\/|$)/.test(this.sectionName)) assertKprobes(this.name);
-    if (/^(tp|tracepoint)\//.test(this.sectionName)) ensureTracefs();
+    if (/^(tp|tracepoint)\//.test(this.sectionName)) tracefsForAttach(this.name);
     return this.#link(
       `attach (SEC("${this.sectionName}"))`,
       () => libbpf().bpf_program__attach(this.#ptr),
@@ -217,7 +217,7 @@ export class Program {
   }
 
   attachTracepoint(category: string, name: string): Link {
-    ensureTracefs();
+    tracefsForAttach(this.name);
     return this.#link(
       `attach tracepoint ${category}/${name}`,
       () => libbpf().bpf_program__attach_tracepoint(this.#ptr, category, name),
@@ -407,6 +407,32 @@ export class Program {
   unpin(path: string): void {
     unlinkSync(path);
   }
+}
+
+/**
+ * libbpf reads a tracepoint's id from tracefs, which is often root-only (mode 700): a process with
+ * CAP_BPF + CAP_PERFMON but not root cannot look into it, and would otherwise be told that tracefs
+ * is not mounted (ensureTracefs sees no events/ folder and fails to mount one).
+ */
+function tracefsForAttach(program: string): void {
+  for (const root of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']) {
+    try {
+      accessSync(root, fsConstants.X_OK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EACCES') {
+        throw new PermissionError(
+          `program ${program}: cannot attach a tracepoint: ${root} (tracefs) is not readable by this user`,
+          {
+            hint: 'run as root, or give the user access to tracefs (e.g. mount it with gid=/mode=), or use a raw tracepoint (SEC("raw_tp/...")), which needs no tracefs',
+            cause: error,
+          },
+        );
+      }
+      continue;
+    }
+    break;
+  }
+  ensureTracefs();
 }
 
 /** A clear error where the kernel has no kprobes (no kprobe PMU and no kprobe_events). */

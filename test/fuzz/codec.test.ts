@@ -11,6 +11,9 @@ import { emitTypesModule } from '../../src/codegen/types.js';
 import { TsbpfError } from '../../src/errors.js';
 import { importGenerated, layoutsObject } from '../fixtures/btf/helpers.js';
 
+// A longer run: TSBPF_FUZZ_SCALE=20 npx vitest run test/fuzz (docs/reliability.md).
+const scale = Number(process.env.TSBPF_FUZZ_SCALE ?? 1);
+
 type AnyCodec = Codec<unknown> & Partial<RecordCodec<unknown>>;
 
 function decodeOrTyped(codec: AnyCodec, bytes: Uint8Array, offset: number | undefined): unknown {
@@ -78,7 +81,7 @@ describe('codec decode fuzz', () => {
       fc.property(fc.constantFrom(...names), buffers, offsets, (name, bytes, offset) => {
         exercise(name, generated[name] as AnyCodec, bytes, offset);
       }),
-      { numRuns: 4000 },
+      { numRuns: Math.round(4000 * scale) },
     );
   });
 
@@ -105,7 +108,7 @@ describe('codec decode fuzz', () => {
       fc.property(codec, fc.uint8Array({ maxLength: 48 }), offsets, ([name, c], bytes, offset) => {
         exercise(name, c, bytes, offset);
       }),
-      { numRuns: 5000 },
+      { numRuns: Math.round(5000 * scale) },
     );
   });
 

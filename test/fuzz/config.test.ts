@@ -9,6 +9,9 @@ import { loadConfig, parseConfig, readConfigFile } from '../../src/build/config.
 import { ConfigError } from '../../src/errors.js';
 import { tempDir } from '../helpers/paths.js';
 
+// A longer run: TSBPF_FUZZ_SCALE=20 npx vitest run test/fuzz (docs/reliability.md).
+const scale = Number(process.env.TSBPF_FUZZ_SCALE ?? 1);
+
 const FILE = '/project/tsbpf.config.json';
 
 function settle(run: () => unknown): 'ok' | 'error' {
@@ -87,7 +90,7 @@ describe('config loader fuzz', () => {
       fc.property(fc.jsonValue({ maxDepth: 4 }), (json) => {
         settle(() => parseConfig(json, FILE));
       }),
-      { numRuns: 2000 },
+      { numRuns: Math.round(2000 * scale) },
     );
   });
 
@@ -97,7 +100,7 @@ describe('config loader fuzz', () => {
       fc.property(configShaped, (json) => {
         if (settle(() => parseConfig(json, FILE)) === 'ok') ok++;
       }),
-      { numRuns: 3000 },
+      { numRuns: Math.round(3000 * scale) },
     );
     // The generator reaches valid configs too, so both outcomes are exercised.
     expect(ok).toBeGreaterThan(0);
@@ -113,11 +116,10 @@ describe('config loader fuzz', () => {
         fc.constantFrom('programs', 'cflags', 'ident', 'sources', 'targets'),
         leaf,
         (field, value) => {
-          const json = structuredClone(valid) as Record<string, unknown> & {
-            programs: Record<string, unknown>[];
-          };
+          const json = structuredClone(valid) as Record<string, unknown>;
+          const program = (json.programs as Record<string, unknown>[])[0] as Record<string, unknown>;
           if (field === 'programs' || field === 'cflags') json[field] = value;
-          else (json.programs[0] as Record<string, unknown>)[field] = value;
+          else program[field] = value;
           try {
             parseConfig(json, FILE);
           } catch (error) {
@@ -126,7 +128,7 @@ describe('config loader fuzz', () => {
           }
         },
       ),
-      { numRuns: 1500 },
+      { numRuns: Math.round(1500 * scale) },
     );
   });
 
@@ -149,7 +151,7 @@ describe('config loader fuzz', () => {
           settle(() => loadConfig({ cwd: here }));
         },
       ),
-      { numRuns: 600 },
+      { numRuns: Math.round(600 * scale) },
     );
   });
 });

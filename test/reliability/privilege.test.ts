@@ -17,7 +17,15 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, repoRoot } from '../helpers/paths.js';
-import { createNetns, deleteNetns, runNode, runtimeFixture, sharedDir, writeScript } from './helpers.js';
+import {
+  createNetns,
+  deleteNetns,
+  reliabilityFixture,
+  runNode,
+  runtimeFixture,
+  sharedDir,
+  writeScript,
+} from './helpers.js';
 
 const nobody = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
 const withCaps = (caps: string[]) =>
@@ -37,6 +45,7 @@ beforeAll(() => {
   symlinkSync(repoRoot, join(dir, 'node_modules', 'tsbpf'), 'dir');
   writeFileSync(join(dir, 'events.o'), runtimeFixture('events'), { mode: 0o644 });
   writeFileSync(join(dir, 'net.o'), runtimeFixture('net'), { mode: 0o644 });
+  writeFileSync(join(dir, 'rawtp.o'), reliabilityFixture('rawtp'), { mode: 0o644 });
   createNetns(ns, 'pv0', 'pv1');
 });
 
@@ -86,41 +95,60 @@ describe('tsbpf gen and build need no privilege', () => {
 
 describe('a generated loader with only the capabilities it needs', () => {
   let main: string;
+  let tracepoint: string;
   let net: string;
 
   beforeAll(() => {
-    if (!existsSync(join(dir, 'events.ts'))) {
-      execFileSync(process.execPath, [cliPath, 'gen', 'events', '--objfile', 'events.o', '--out-dir', '.'], {
+    for (const ident of ['rawtp', 'events']) {
+      execFileSync(process.execPath, [cliPath, 'gen', ident, '--objfile', `${ident}.o`, '--out-dir', '.'], {
         cwd: dir,
       });
+      // What a user's build step does with the generated TypeScript.
+      const js = ts.transpileModule(readFileSync(join(dir, `${ident}.ts`), 'utf8'), {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+      }).outputText;
+      writeFileSync(join(dir, `${ident}.js`), js, { mode: 0o644 });
     }
-    // What a user's build step does with the generated TypeScript.
-    const js = ts.transpileModule(readFileSync(join(dir, 'events.ts'), 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-    }).outputText;
-    writeFileSync(join(dir, 'events.js'), js, { mode: 0o644 });
+    // A raw tracepoint (attached without tracefs) sends an event per getppid() through a ring buffer.
     main = writeScript(
       dir,
       'main.mjs',
       `
 import koffi from ${JSON.stringify(join(repoRoot, 'node_modules/koffi/index.js'))};
-import { loadEventsSpec } from './events.js';
+import { loadRawtpSpec } from './rawtp.js';
 const getppid = koffi.load('libc.so.6').func('int getppid(void)');
 try {
-  const spec = await loadEventsSpec();
+  const spec = await loadRawtpSpec();
   spec.variables.targetPid.set(process.pid);
   const objs = await spec.load();
-  objs.programs.onGetppid.attach();
+  objs.programs.relprivSysEnter.attach();
   for (let i = 0; i < 5; i++) getppid();
   const seen = [];
-  for await (const e of objs.maps.events.reader()) {
+  for await (const e of objs.maps.rawtpEvents.reader()) {
     seen.push(e.pid);
     if (seen.length === 5) break;
   }
   objs.close();
-  console.log(JSON.stringify({ uid: process.getuid(), seen }));
+  console.log(JSON.stringify({ uid: process.getuid(), seen, pid: process.pid }));
 } catch (e) {
   console.log(JSON.stringify({ error: e.name, message: e.message.split('\\n')[0] }));
+  process.exitCode = 1;
+}
+`,
+    );
+    // A tracepoint by name: libbpf reads its id from tracefs, which is root-only (mode 700) here.
+    tracepoint = writeScript(
+      dir,
+      'tracepoint.mjs',
+      `
+import { loadEvents } from './events.js';
+try {
+  const objs = await loadEvents();
+  objs.programs.onGetppid.attach();
+  objs.close();
+  console.log(JSON.stringify({ uid: process.getuid(), attached: true }));
+} catch (e) {
+  console.log(JSON.stringify({ error: e.name, message: e.message.split('\\n')[0], hint: e.hint }));
   process.exitCode = 1;
 }
 `,
@@ -152,12 +180,25 @@ try {
     return { ...result, json: last.startsWith('{') ? JSON.parse(last) : { stderr: result.stderr } };
   };
 
-  it('tracepoint + ring buffer as nobody with CAP_BPF + CAP_PERFMON: reads its own events', async () => {
+  it('raw tracepoint + ring buffer as nobody with CAP_BPF + CAP_PERFMON: reads its own events', async () => {
     const r = await run(() => main, ['bpf', 'perfmon']);
     expect(r.json).toMatchObject({ uid: NOBODY_UID });
-    expect(r.json.seen).toHaveLength(5);
-    expect(new Set(r.json.seen).size).toBe(1);
+    expect(r.json.seen).toEqual([1, 2, 3, 4, 5].map(() => r.json.pid));
     expect(r.code).toBe(0);
+  });
+
+  it('a tracepoint by name when tracefs is root-only: PermissionError naming tracefs', async () => {
+    const mode = statSync('/sys/kernel/tracing').mode & 0o777;
+    const r = await run(() => tracepoint, ['bpf', 'perfmon']);
+    if (mode & 0o005) {
+      // tracefs readable by all (some distributions): it attaches.
+      expect(r.json).toEqual({ uid: NOBODY_UID, attached: true });
+    } else {
+      expect(r.code).toBe(1);
+      expect(r.json).toMatchObject({ error: 'PermissionError' });
+      expect(r.json.message).toContain('/sys/kernel/tracing');
+      expect(r.json.hint).toMatch(/raw_tp/);
+    }
   });
 
   it('without any capability: PermissionError naming CAP_BPF', async () => {
