@@ -78,12 +78,12 @@ const round = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 async function soakCycles(object) {
   const one = async (attach) => {
     const spec = CollectionSpec.fromBytes(object);
-    for (const p of spec.programs.values()) p.autoload = p.name === 'relsd_tp' || p.name === 'relsd_xdp';
+    for (const p of spec.programs.values()) p.autoload = p.name === 'relk_tp' || p.name === 'relk_xdp';
     const coll = await spec.load();
     if (attach) {
-      const link = coll.program('relsd_tp').attach();
+      const link = coll.program('relk_tp').attach();
       link.close();
-      coll.program('relsd_tp').attach(); // left to close() with the collection
+      coll.program('relk_tp').attach(); // left to close() with the collection
     }
     coll.close();
   };
@@ -251,13 +251,13 @@ const fdNames = () =>
 log(
   `soak: ${cycles} load/close and ${attachCycles} load/attach/close cycles, ${mapOps} map ops, ${events} ring buffer events (node ${process.version})`,
 );
-const shutdown = compile('shutdown');
+const kinds = compile('kinds');
 const soak = compile('soak');
 // After compiling (execFileSync's children): what the soaks themselves leave is what counts.
 const start = { fds: fds(), rssMiB: round(rssMiB()) };
 const startNames = fdNames();
 const result = { start };
-result.cycles = await soakCycles(shutdown);
+result.cycles = await soakCycles(kinds);
 log('load/attach/close:', JSON.stringify(result.cycles));
 result.map = await soakMap(soak);
 log('map operations:', JSON.stringify(result.map));

@@ -26,6 +26,11 @@ const commands: ReadonlyArray<{ name: string; describe: string; load: CommandLoa
     load: () => import('./commands/vmlinux.js'),
   },
   {
+    name: 'btfgen',
+    describe: 'Write minimal BTF for objects and kernels without /sys/kernel/btf',
+    load: () => import('./commands/btfgen.js'),
+  },
+  {
     name: 'doctor',
     describe: 'Check that this machine can build and run eBPF programs',
     load: () => import('./commands/doctor.js'),

@@ -98,7 +98,7 @@ function runCases(cases: string[], load: boolean, seed: number) {
 describe('CollectionSpec.fromBytes fuzz (child process)', () => {
   it('corrupted tracepoint/uprobe/XDP/tc object: a spec or a TsbpfError, open and load', () => {
     const seed = Date.now() | 0;
-    const cases = casesFor(reliabilityFixture('shutdown'), Math.round(400 * scale), seed);
+    const cases = casesFor(reliabilityFixture('kinds'), Math.round(400 * scale), seed);
     const counts = runCases(cases, true, seed);
     expect(counts.opened + counts.typed - counts.loaded).toBeLessThanOrEqual(cases.length);
     expect(counts.typed).toBeGreaterThan(0); // the corruptions do reach the error paths

@@ -16,7 +16,7 @@ import { tsbpf } from '../fixtures/gen/helpers.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 import { reliabilityFixture, runtimeFixture } from './helpers.js';
 
-const good = reliabilityFixture('shutdown');
+const good = reliabilityFixture('kinds');
 const garbage = Uint8Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24);
 const truncated = good.slice(0, 200);
 // Any host executable is an ELF object for another machine (x86-64, aarch64, ...).
@@ -125,32 +125,32 @@ describe('API: a typed error', () => {
     },
     {
       name: 'XDP on an interface that does not exist',
-      run: () => coll.program('relsd_xdp').attachXdp({ ifname: 'tsbpf-nope0' }),
+      run: () => coll.program('relk_xdp').attachXdp({ ifname: 'tsbpf-nope0' }),
       type: TsbpfError,
       message: /network interface tsbpf-nope0 does not exist/,
     },
     {
       name: 'tc on an interface that does not exist',
-      run: () => coll.program('relsd_tc').attachTc({ ifname: 'tsbpf-nope0', direction: 'ingress' }),
+      run: () => coll.program('relk_tc').attachTc({ ifname: 'tsbpf-nope0', direction: 'ingress' }),
       type: TsbpfError,
       message: /network interface tsbpf-nope0 does not exist/,
     },
     {
       name: 'a binary without the uprobe symbol',
       run: () =>
-        coll.program('relsd_uprobe').attachUprobe({ binary: '/bin/true', symbol: 'tsbpf_no_such_fn' }),
+        coll.program('relk_uprobe').attachUprobe({ binary: '/bin/true', symbol: 'tsbpf_no_such_fn' }),
       type: TsbpfError,
       message: /symbol tsbpf_no_such_fn not found in \/bin\/true/,
     },
     {
       name: 'a uprobe binary that does not exist',
-      run: () => coll.program('relsd_uprobe').attachUprobe({ binary: '/nonexistent/bin', symbol: 'main' }),
+      run: () => coll.program('relk_uprobe').attachUprobe({ binary: '/nonexistent/bin', symbol: 'main' }),
       type: TsbpfError,
       message: /\/nonexistent\/bin does not exist/,
     },
     {
       name: 'a tracepoint that does not exist',
-      run: () => coll.program('relsd_tp').attachTracepoint('tsbpf_nope', 'nope'),
+      run: () => coll.program('relk_tp').attachTracepoint('tsbpf_nope', 'nope'),
       type: TsbpfError,
       message: /tracepoint tsbpf_nope\/nope does not exist/,
     },

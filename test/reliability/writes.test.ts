@@ -20,7 +20,7 @@ describe('tsbpf gen writes', () => {
 
   beforeAll(async () => {
     dir = tempDir();
-    writeFileSync(join(dir, 'a.o'), reliabilityFixture('shutdown'));
+    writeFileSync(join(dir, 'a.o'), reliabilityFixture('kinds'));
     writeFileSync(join(dir, 'b.o'), reliabilityFixture('soak'));
     writeFileSync(join(dir, 'garbage.o'), new Uint8Array(1000).fill(7));
     expect((await tsbpf(['gen', 'probe', '--objfile', 'b.o'], dir)).code).toBe(0);
@@ -49,11 +49,15 @@ describe('tsbpf gen writes', () => {
       proc.kill('SIGKILL');
       await exited;
       const after = snapshot(dir);
-      for (const f of outputs) expect([before[f], versionA[f], versionB[f]]).toContain(after[f]);
+      for (const f of outputs) {
+        expect([before[f], versionA[f], versionB[f]], `${f} after a kill at ${40 + i * 45} ms`).toContain(
+          after[f],
+        );
+      }
     }
     expect((await tsbpf(['gen', 'probe', '--objfile', 'a.o'], dir)).code).toBe(0);
     expect(snapshot(dir)).toEqual(versionA);
     const left = readdirSync(dir).filter((n) => n.includes('tmp'));
-    expect(left).toEqual([]);
+    expect(left, 'temporaries left after the next gen').toEqual([]);
   });
 });
