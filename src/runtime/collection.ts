@@ -530,6 +530,7 @@ export class Collection implements AsyncDisposable, Disposable {
   readonly #maps = new Map<string, BpfMap>();
   readonly #mapPtrs: Map<string, Pointer>;
   readonly #unmapped = new Set<string>();
+  readonly #views = new Map<string, Uint8Array>();
 
   /** @internal */
   constructor(opened: Opened, skipped: SkippedProgram[]) {
@@ -616,6 +617,11 @@ export class Collection implements AsyncDisposable, Disposable {
     this.#check();
     const mapName = internalMapName(this.#mapPtrs, name);
     if (mapName === undefined) return undefined;
+    // One view per section for the collection's life: the mapping does not move until close, and
+    // every koffi.view costs native memory that is not given back (generated Variables call this
+    // on each get and set).
+    const cached = this.#views.get(mapName);
+    if (cached) return name.startsWith('.rodata') ? cached.slice() : cached;
     const size = [0];
     const ptr = this.#unmapped.has(mapName)
       ? null
@@ -626,6 +632,7 @@ export class Collection implements AsyncDisposable, Disposable {
       return map?.lookup(new Uint8Array(4));
     }
     const view = new Uint8Array(koffi.view(ptr, size[0] ?? 0));
+    this.#views.set(mapName, view);
     return name.startsWith('.rodata') ? view.slice() : view;
   }
 
@@ -643,6 +650,7 @@ export class Collection implements AsyncDisposable, Disposable {
   close(): void {
     if (this.#resources.closed) return;
     finalizer.unregister(this);
+    this.#views.clear();
     for (const p of this.#programs.values()) p.invalidate();
     for (const m of this.#maps.values()) m.invalidate();
     this.#resources.close();
