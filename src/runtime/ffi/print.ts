@@ -15,6 +15,9 @@ let installed: unknown;
 let capture: LibbpfMessage[] | undefined;
 
 function onPrint(level: number, fmt: unknown, ap: unknown): number {
+  // libbpf sends a dozen debug lines per open; nothing keeps them, so don't format them
+  // (building strings in this callback costs native memory on every load).
+  if ((levels[level] ?? 'debug') === 'debug' && !process.env.TSBPF_LIBBPF_DEBUG) return 0;
   const out = [null];
   const n = libc().vasprintf(out, fmt, ap) as number;
   if (n < 0 || out[0] === null) return 0;
