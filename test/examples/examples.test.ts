@@ -2,49 +2,26 @@
 // makes the events happen (starts a process, opens files, types into bash, connects, sends
 // packets through a veth pair in a network namespace made for the test) and expects the example
 // to print them, then stops it with Ctrl-C (SIGINT) and expects a clean exit.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createVethPair, type VethPair, vethNames } from '../helpers/netns.js';
 import { tempDir } from '../helpers/paths.js';
 import { buildExamples, escapeRegExp, exampleNames, examplesDir, runExample } from './run.js';
 
-const tag = process.pid % 100000;
-const ns = `tsbpfex-${tag}`;
-const hostIf = `txa${tag}`;
-const nsIf = `txb${tag}`;
-const subnet = `10.${150 + (tag % 50)}.${tag % 250}`;
-const hostIp = `${subnet}.1`;
-const nsIp = `${subnet}.2`;
-
-const sh = (...args: string[]) => execFileSync(args[0]!, args.slice(1), { stdio: 'pipe' }).toString();
-const inNs = (...args: string[]) => sh('ip', 'netns', 'exec', ns, ...args);
+const { hostIf, hostIp, nsIp } = vethNames('tsbpfex', 150);
+let veth: VethPair | undefined;
+const inNs = (...args: string[]) => veth!.inNs(...args);
 
 beforeAll(async () => {
   await buildExamples();
-  sh('ip', 'netns', 'add', ns);
-  sh('ip', 'link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf, 'netns', ns);
-  sh('ip', 'addr', 'add', `${hostIp}/24`, 'dev', hostIf);
-  sh('ip', 'link', 'set', hostIf, 'up');
-  inNs('ip', 'addr', 'add', `${nsIp}/24`, 'dev', nsIf);
-  inNs('ip', 'link', 'set', nsIf, 'up');
+  veth = createVethPair('tsbpfex', 150);
 }, 180_000);
-
-afterAll(() => {
-  try {
-    sh('ip', 'link', 'del', hostIf);
-  } catch {
-    // gone with the namespace already, or never made
-  }
-  try {
-    sh('ip', 'netns', 'del', ns);
-  } catch {
-    // never made: beforeAll failed before it
-  }
-});
+afterAll(() => veth?.destroy());
 
 /** Sends n UDP datagrams of `size` bytes of payload from this process to host:port. */
 async function sendUdp(host: string, port: number, n: number, size = 100, bindPort = 0): Promise<number> {

@@ -1,40 +1,17 @@
-// XDP and tc on a veth pair whose far end lives in a network namespace made for the test, a socket
-// filter on a raw socket, and BPF_PROG_TEST_RUN on XDP and tc programs.
-import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArrayMap, CollectionSpec, HashMap, openRawSocket, u32, u64 } from '../../src/runtime/index.js';
+import { createVethPair, type VethPair, vethNames } from '../helpers/netns.js';
 import { fixture, setU32 } from './helpers.js';
 
-const tag = process.pid % 100000;
-const ns = `tsbpf-${tag}`;
-const hostIf = `tsa${tag}`;
-const nsIf = `tsb${tag}`;
-const subnet = `10.${200 + (tag % 50)}.${tag % 250}`;
-const hostIp = `${subnet}.1`;
-const nsIp = `${subnet}.2`;
-
-const sh = (...args: string[]) => execFileSync(args[0]!, args.slice(1), { stdio: 'pipe' }).toString();
-const inNs = (...args: string[]) => sh('ip', 'netns', 'exec', ns, ...args);
+const { hostIf, hostIp, nsIp } = vethNames('tsbpf', 200);
+let veth: VethPair | undefined;
+const inNs = (...args: string[]) => veth!.inNs(...args);
 
 beforeAll(() => {
-  sh('ip', 'netns', 'add', ns);
-  sh('ip', 'link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf, 'netns', ns);
-  sh('ip', 'addr', 'add', `${hostIp}/24`, 'dev', hostIf);
-  sh('ip', 'link', 'set', hostIf, 'up');
-  inNs('ip', 'addr', 'add', `${nsIp}/24`, 'dev', nsIf);
-  inNs('ip', 'link', 'set', nsIf, 'up');
-  inNs('ip', 'link', 'set', 'lo', 'up');
+  veth = createVethPair('tsbpf', 200);
 });
-
-afterAll(() => {
-  try {
-    sh('ip', 'link', 'del', hostIf);
-  } catch {
-    // gone with the namespace already
-  }
-  sh('ip', 'netns', 'del', ns);
-});
+afterAll(() => veth?.destroy());
 
 /** Sends n UDP datagrams from inside the namespace to the host side. */
 function udpFromNs(n: number): void {
