@@ -31,6 +31,7 @@ export function debug(message: string): void {
   if (verbose) stderr.write(`${dim('tsbpf:', stderr)} ${message}\n`);
 }
 
+/** A person at a terminal: stdin and stdout are TTYs, and no CI runner says otherwise. */
 export function isInteractive(): boolean {
-  return Boolean(stdout.isTTY) && process.env.CI !== 'true';
+  return Boolean(process.stdin.isTTY && stdout.isTTY) && process.env.CI !== 'true';
 }

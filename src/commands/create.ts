@@ -2,6 +2,7 @@
 // only command). Parses the options and hands them to the scaffolder.
 
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { isInteractive } from '../output.js';
 
 interface CreateOptions {
   dir?: string;
@@ -46,7 +47,7 @@ const command: CommandModule<object, CreateOptions> = {
   handler: async (args: ArgumentsCamelCase<CreateOptions>) => {
     const { createProject, clackPrompter } = await import('../scaffold/index.js');
     // Prompts only on a terminal; anywhere else a missing argument is an error naming the flag.
-    const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && process.env.CI !== 'true';
+    const interactive = isInteractive();
     await createProject(
       {
         dir: args.dir,

@@ -147,7 +147,13 @@ describe('flags', () => {
 async function onTerminal(cwd: string, args: string[], answers: Array<[RegExp, string]>) {
   // script(1) gives the command a pty; stty gives it a size (a pipe-fed pty starts as 0x0).
   const command = `stty cols 120 rows 40; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(createPath)} ${args.join(' ')}`;
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd, stdio: ['pipe', 'pipe', 'inherit'] });
+  // A person at a terminal: CI=true (set by CI runners) turns prompts off by design.
+  const { CI: _ci, ...env } = process.env;
+  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+    cwd,
+    env,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   let screen = '';
   let exitCode: number | null | undefined;
   child.stdout.on('data', (chunk: Buffer) => {
