@@ -99,7 +99,8 @@ describe('the write-up example: uretprobe on bash readline through a perf event 
     try {
       // 'ab' is shorter than min_length (3): the program drops it. Other shells on the machine may
       // be traced too, so our events are told apart by the shell's pid, learnt from the marker.
-      const lines = ['ab', `echo ${marker}-1`, `echo ${marker}-2`, `echo ${marker}-end`, 'exit'];
+      // The shell is told to exit only after the count is checked: 'exit' is a line it counts too.
+      const lines = ['ab', `echo ${marker}-1`, `echo ${marker}-2`, `echo ${marker}-end`];
       const feed = setInterval(() => {
         const line = lines.shift();
         if (line === undefined) clearInterval(feed);
@@ -121,6 +122,7 @@ describe('the write-up example: uretprobe on bash readline through a perf event 
       expect(objs.maps.counts.get(pid)).toBeUndefined();
     } finally {
       reader.close();
+      bash.stdin.end('exit\n');
       bash.kill();
     }
   });
