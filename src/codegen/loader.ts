@@ -661,24 +661,28 @@ class LoaderEmitter {
       '  return {',
       '    spec,',
     );
-    const object = (name: string, entries: Array<{ key: string; value: string }>) => {
+    // `name: { key: value, … },` at the given indent, or `name: {},` when empty.
+    const object = (indent: string, name: string, entries: Array<{ key: string; value: string }>) => {
       if (entries.length === 0) {
-        out.push(`    ${name}: {},`);
+        out.push(`${indent}${name}: {},`);
         return;
       }
-      out.push(`    ${name}: {`);
-      for (const e of entries) out.push(`      ${e.key}: ${e.value},`);
-      out.push('    },');
+      out.push(`${indent}${name}: {`);
+      for (const e of entries) out.push(`${indent}  ${e.key}: ${e.value},`);
+      out.push(`${indent}},`);
     };
     object(
+      '    ',
       'programs',
       programs.map((p) => ({ key: p.key, value: `specEntry(spec.programs, ${lit(p.cName)})` })),
     );
     object(
+      '    ',
       'maps',
       maps.map((m) => ({ key: m.key, value: `specEntry(spec.maps, ${lit(m.cName)})` })),
     );
     object(
+      '    ',
       'variables',
       vars.map((v) => ({
         key: v.key,
@@ -716,20 +720,13 @@ class LoaderEmitter {
       }
       out.push('      },');
     }
-    const inner = (name: string, entries: Array<{ key: string; value: string }>) => {
-      if (entries.length === 0) {
-        out.push(`      ${name}: {},`);
-        return;
-      }
-      out.push(`      ${name}: {`);
-      for (const e of entries) out.push(`        ${e.key}: ${e.value},`);
-      out.push('      },');
-    };
-    inner(
+    object(
+      '      ',
       'maps',
       maps.map((m) => ({ key: m.key, value: m.build(`collection.map(${lit(m.cName)})`) })),
     );
-    inner(
+    object(
+      '      ',
       'variables',
       vars.map((v) => ({
         key: v.key,
