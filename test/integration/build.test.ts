@@ -54,6 +54,16 @@ interface BuildJson {
   }>;
 }
 
+/** The pids of a live process's children (from /proc; none once it has exited). */
+function childrenOf(pid: number): number[] {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return text === '' ? [] : text.split(' ').map(Number);
+  } catch {
+    return [];
+  }
+}
+
 const outputs = ['ring.ts', 'ring_bpfel.o', 'ring_bpfeb.o', 'probe.ts', 'probe_bpfel.o', 'probe_bpfeb.o'];
 const snapshot = (dir: string) => outputs.map((f) => readFileSync(join(dir, 'src', 'generated', f)));
 
@@ -148,9 +158,15 @@ describe('tsbpf build', () => {
     const { readObject } = await import('../../src/btf/object.js');
     appendFileSync(join(dir, 'src', 'bpf', 'common.h'), '#define RING_KILLED 1\n');
     const child = spawn(process.execPath, [cliPath, 'build'], { cwd: dir, stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 700));
+    const exited = new Promise((r) => child.once('exit', r));
+    // Kill it mid-build: as soon as it has started a compiler (or after 5 s, or when it is done).
+    const started = Date.now();
+    while (child.exitCode === null && child.signalCode === null && Date.now() - started < 5000) {
+      if (childrenOf(child.pid!).length > 0) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
     child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await exited;
     // Whatever the moment of the kill, every output is a whole file: old or new, never cut short.
     for (const file of outputs.filter((f) => f.endsWith('.o'))) {
       expect(() =>
