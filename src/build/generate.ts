@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import type { ObjectInfo } from '../btf/object.js';
-import { readObject } from '../btf/object.js';
-import { findType, generateLoader, type LoaderObject, typeNames } from '../codegen/loader.js';
+import type { LoaderObject } from '../codegen/loader.js';
 import { FormatError, UsageError } from '../errors.js';
 import { compile } from '../toolchain/compile.js';
 import { findToolchain, type Toolchain } from '../toolchain/discover.js';
@@ -18,7 +17,6 @@ import { resolveTargets, type Target } from '../toolchain/targets.js';
 import { OutputSet } from './atomic.js';
 import { checkIdent, similarNames } from './naming.js';
 import { Limiter } from './pool.js';
-import { compileTypes, linkObjects } from './types-only.js';
 
 /** ELF e_machine of eBPF objects (EM_BPF in include/uapi/linux/elf-em.h). */
 const EM_BPF = 247;
@@ -96,6 +94,29 @@ const nodeArchs: Record<string, Record<'little' | 'big', string[]>> = {
   mips: { little: ['mipsel'], big: ['mips'] },
 };
 
+/**
+ * The modules that read objects and write the loader. Nothing needs them before clang has made an
+ * object, so `prepare` starts clang first and loads them while it runs (a cold `tsbpf build` then
+ * does not wait for them before its first clang).
+ */
+async function loadGenerators() {
+  const [object, loader, typesOnly] = await Promise.all([
+    import('../btf/object.js'),
+    import('../codegen/loader.js'),
+    import('./types-only.js'),
+  ]);
+  return {
+    readObject: object.readObject,
+    findType: loader.findType,
+    generateLoader: loader.generateLoader,
+    typeNames: loader.typeNames,
+    compileTypes: typesOnly.compileTypes,
+    linkObjects: typesOnly.linkObjects,
+  };
+}
+
+type Generators = Awaited<ReturnType<typeof loadGenerators>>;
+
 /** Generic targets (bpfel, bpfeb) serve any host of their byte order; arch targets only theirs. */
 function archsOf(target: Target): string[] {
   if (target.suffix === 'bpfel' || target.suffix === 'bpfeb' || !target.arch) return [];
@@ -122,10 +143,21 @@ export async function prepare(options: GenerateOptions): Promise<Prepared> {
 
   const scratch = await mkdtemp(join(tmpdir(), 'tsbpf-gen-'));
   try {
-    const built =
+    let generators: Promise<Generators> | undefined;
+    const later = () => {
+      generators ??= loadGenerators();
+      return generators;
+    };
+    const building =
       sources.length > 0
-        ? await compileSources(ident, sources, options, cwd, scratch)
-        : await readObjfiles(ident, objfiles, options);
+        ? compileSources(ident, sources, options, cwd, scratch, later)
+        : readObjfiles(ident, objfiles, options, later);
+    // compileSources has started clang by now (or is finding it): load the rest meanwhile.
+    const loading = later();
+    // Awaited below; this only keeps a failed compile from leaving the load's rejection unhandled.
+    loading.catch(() => undefined);
+    const built = await building;
+    const { findType, generateLoader, compileTypes } = await loading;
     const objects = built.objects;
     checkConsistent(objects);
     const primary = objects.find((o) => o.endian === 'little') ?? objects[0]!;
@@ -157,6 +189,7 @@ export async function prepare(options: GenerateOptions): Promise<Prepared> {
         built.toolchain,
         options,
         cwd,
+        await loading,
       );
     }
 
@@ -239,6 +272,7 @@ async function compileSources(
   options: GenerateOptions,
   cwd: string,
   scratch: string,
+  later: () => Promise<Generators>,
 ): Promise<{ objects: BuiltObject[]; inputs: string[]; compiled: number; toolchain: Toolchain }> {
   const toolchain = options.toolchain ?? (await findToolchain());
   const targets = resolveTargets(
@@ -271,9 +305,11 @@ async function compileSources(
       let path = parts[0]!;
       if (parts.length > 1) {
         path = join(scratch, file);
+        const { linkObjects } = await later();
         await limiter.run(() => linkObjects(toolchain, path, parts));
       }
       const bytes = new Uint8Array(await readFile(path));
+      const { readObject } = await later();
       return { file, bytes, info: readObject(bytes, file), endian: target.endian, target };
     }),
   );
@@ -284,12 +320,14 @@ async function readObjfiles(
   ident: string,
   objfiles: string[],
   options: GenerateOptions,
+  later: () => Promise<Generators>,
 ): Promise<{ objects: BuiltObject[]; inputs: string[]; compiled: number; toolchain: undefined }> {
   if (options.targets && options.targets.length > 0) {
     throw new UsageError(
       '--target applies to C sources; with --objfile the byte order comes from each object',
     );
   }
+  const { readObject } = await later();
   const objects: BuiltObject[] = [];
   for (const path of objfiles) {
     let bytes: Uint8Array;
@@ -353,6 +391,7 @@ async function missingTypeError(
   toolchain: Toolchain | undefined,
   options: GenerateOptions,
   cwd: string,
+  { typeNames }: Generators,
 ): Promise<UsageError> {
   const candidates = new Set(typeNames(info.btf));
   if (sources.length > 0 && toolchain) {

@@ -24,11 +24,51 @@ export interface Codec<T> {
  * an event sent with only the used part of a trailing array): `minSize` bytes are required, a
  * trailing array is decoded as far as the bytes go, and the number of bytes consumed is reported.
  */
-export interface RecordCodec<T> extends Codec<T> {
+export interface RecordCodec<T, V extends RecordView<T> = RecordView<T>> extends Codec<T> {
   /** The fewest bytes `decode` accepts: every field but a trailing array must be present. */
   readonly minSize: number;
   /** Decodes and reports how many bytes the value took. */
   decodeWithLength(bytes: Uint8Array, offset?: number): { value: T; length: number };
+  /** A new in-place view of this type's records (generated struct and union codecs have one). */
+  createView?(): V;
+}
+
+const EMPTY_BYTES = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(EMPTY_BYTES.buffer);
+
+/**
+ * A record read in place, for hot loops: an event reader points one view at each record in turn
+ * (`reader.consume(fn)`), and the getters of the generated subclass (`EventView` for
+ * `struct event`) read each field straight from the ring when asked. Nothing is copied or
+ * allocated per record, so the view, and the byte arrays its getters return, are valid only until
+ * `fn` returns; `$decode()` copies the record into a plain value that outlives it. The base class
+ * is the view of records without a codec. Its members start with `$`, which C names never do.
+ */
+export class RecordView<T = Uint8Array> {
+  /** The memory holding the record: the mapped ring while `fn` runs, an empty array after it. */
+  $bytes: Uint8Array = EMPTY_BYTES;
+  /** A DataView over exactly `$bytes`. */
+  $view: DataView = EMPTY_VIEW;
+  /** Where the record starts in `$bytes`. */
+  $offset = 0;
+  /** The record's length in bytes (variable-length records may be shorter than their C type). */
+  $length = 0;
+
+  /** Points the view at the `length` bytes at `offset` of `bytes`. */
+  $at(bytes: Uint8Array, offset: number, length: number): this {
+    if (bytes !== this.$bytes) {
+      this.$bytes = bytes;
+      this.$view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    this.$offset = offset;
+    this.$length = length;
+    return this;
+  }
+
+  /** A copy of the record that stays valid after the callback: its bytes, here. */
+  $decode(): T {
+    return this.$bytes.slice(this.$offset, this.$offset + this.$length) as unknown as T;
+  }
 }
 
 /** True on little-endian hosts. */

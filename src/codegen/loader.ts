@@ -401,8 +401,13 @@ class LoaderEmitter {
         }
         const ts = this.types.nameOf(event);
         const codec = this.types.codecOf(event);
+        const view = this.types.viewOf(event);
         doc.push('', `\`reader()\` decodes each event as \`${this.btf.describe(event)}\` (${ts}).`);
-        return { ...base, type: `${cls}<${ts}>`, build: (r) => `new ${cls}(${r}, ${codec})` };
+        if (view !== undefined) {
+          doc.push(`\`reader().consume(fn)\` reads each in place as a ${view}, without copying.`);
+        }
+        const type = view === undefined ? `${cls}<${ts}>` : `${cls}<${ts}, ${view}>`;
+        return { ...base, type, build: (r) => `new ${cls}(${r}, ${codec})` };
       }
       case PROG_ARRAY:
         this.use('ProgArray');

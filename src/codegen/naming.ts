@@ -36,7 +36,7 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
     ' ',
   ),
   // Globals the generated code uses or users commonly need.
-  ...'Array ArrayBuffer BigInt BigInt64Array BigUint64Array Boolean DataView Date Error Float32Array Float64Array Function Int16Array Int32Array Int8Array Iterable JSON Map Math Number Object Promise Proxy Record Reflect RegExp Set String Symbol TextDecoder TextEncoder Uint16Array Uint32Array Uint8Array Uint8ClampedArray WeakMap WeakSet Partial Readonly Required Pick Omit Exclude Extract NonNullable ReturnType InstanceType Awaited Buffer Codec RecordCodec'.split(
+  ...'Array ArrayBuffer BigInt BigInt64Array BigUint64Array Boolean DataView Date Error Float32Array Float64Array Function Int16Array Int32Array Int8Array Iterable JSON Map Math Number Object Promise Proxy Record Reflect RegExp Set String Symbol TextDecoder TextEncoder Uint16Array Uint32Array Uint8Array Uint8ClampedArray WeakMap WeakSet Partial Readonly Required Pick Omit Exclude Extract NonNullable ReturnType InstanceType Awaited Buffer Codec RecordCodec RecordView'.split(
     ' ',
   ),
 ]);

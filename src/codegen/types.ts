@@ -27,6 +27,8 @@ export interface EmittedTypes {
   nameOf(typeId: number): string;
   /** TS expression of a type's codec: 'EventT', 'u32', 'cstring(16)', 'typedArray(Uint32Array, 4)', ... */
   codecOf(typeId: number): string;
+  /** The in-place view class of a struct or union type ('EventTView'); undefined for other types. */
+  viewOf(typeId: number): string | undefined;
   /** What code (and every nameOf/codecOf result so far) imports from 'tsbpf', sorted; `type X` for types. */
   imports(): string[];
 }
@@ -72,6 +74,8 @@ interface Composite {
   kind: 'struct' | 'union';
   cName: string;
   name: string;
+  /** The class reading this type in place (RecordView). */
+  viewName: string;
   size: number;
   fields: Field[];
   /** A trailing array decoded as far as the bytes go. */
@@ -103,6 +107,8 @@ class Emitter {
   private readonly imports = new Set<string>();
   private temp = 0;
   private readonly le: string;
+  /** What decode expressions read through: the decoder's `v` and `b`, or a view's own fields. */
+  private io = { v: 'v', b: 'b', inPlace: false };
   /** Struct/union ids already walked by collect(). */
   private readonly walked = new Set<number>();
   /** Anonymous struct/union ids being expanded inline: seeing one again means a cycle (corrupt BTF). */
@@ -134,6 +140,7 @@ class Emitter {
           kind: t.kind,
           cName: t.name ? `${t.kind} ${t.name}` : cName,
           name,
+          viewName: '',
           size: t.size,
           fields: [],
           minSize: t.size,
@@ -148,11 +155,13 @@ class Emitter {
         });
       }
     }
+    // View classes are named after every type is, so adding them renamed no type.
+    for (const c of this.composites.values()) c.viewName = this.allocator.allocate(`${c.name}View`);
     // Pass 2: lay out the composites (they refer to each other by name).
     for (const c of this.composites.values()) this.layout(c);
     const code = this.render();
     const names = [...this.composites.values(), ...this.enums.values()].flatMap((x) =>
-      'fields' in x ? [x.name, `decode${x.name}`, `encode${x.name}`] : [x.name],
+      'fields' in x ? [x.name, x.viewName, `decode${x.name}`, `encode${x.name}`] : [x.name],
     );
     if (this.composites.size > 0 && this.le === 'LE') names.push('LE');
     return {
@@ -160,6 +169,10 @@ class Emitter {
       names: names.sort(),
       nameOf: (id) => this.tsType(this.shapeOfRoot(id)),
       codecOf: (id) => this.codecExpr(this.shapeOfRoot(id)),
+      viewOf: (id) => {
+        const shape = this.shapeOfRoot(id);
+        return shape.k === 'named' ? shape.composite.viewName : undefined;
+      },
       // Sorted by code unit, not locale, so the output is the same on every machine.
       imports: () => [...this.imports].sort((a, b) => (bare(a) < bare(b) ? -1 : bare(a) > bare(b) ? 1 : 0)),
     };
@@ -552,11 +565,13 @@ class Emitter {
     out.push(...enc);
     out.push('}\n');
 
+    out.push(this.renderView(c));
+
     const desc = JSON.stringify(c.cName);
     this.imports.add('tooShort');
     this.imports.add('viewOf');
     out.push(`/** Codec of ${c.cName}. */`);
-    out.push(`export const ${c.name}: RecordCodec<${c.name}> = {`);
+    out.push(`export const ${c.name}: RecordCodec<${c.name}, ${c.viewName}> = {`);
     out.push(`  size: ${c.size},`);
     out.push(`  minSize: ${c.minSize},`);
     out.push(`  decode(bytes: Uint8Array, offset = 0): ${c.name} {`);
@@ -577,9 +592,7 @@ class Emitter {
     );
     if (tail) {
       // A fixed trailing array is cut to the bytes present; a flexible one (n = 0) takes them all.
-      const count = `Math.floor((have - ${tail.offset}) / ${tail.elemSize || 1})`;
-      const tailExpr = tail.n === 0 ? `Math.max(0, ${count})` : `Math.max(0, Math.min(${tail.n}, ${count}))`;
-      out.push(`    const tail = ${tail.elemSize === 0 ? '0' : tailExpr};`);
+      out.push(`    const tail = ${this.tailCount(tail, 'have')};`);
       out.push(`    const value = decode${c.name}(viewOf(bytes), bytes, offset, tail);`);
       out.push(
         `    return { value, length: Math.max(${tail.n === 0 ? c.size : c.minSize}, ${tail.offset} + tail * ${tail.elemSize}${tail.n === 0 ? '' : `, have >= ${c.size} ? ${c.size} : 0`}) };`,
@@ -602,7 +615,57 @@ class Emitter {
     out.push(`    bytes.fill(0, offset, offset + ${c.size});`);
     out.push(`    encode${c.name}(viewOf(bytes), bytes, offset, value);`);
     out.push('  },');
+    out.push(`  createView(): ${c.viewName} {`);
+    out.push(`    return new ${c.viewName}();`);
+    out.push('  },');
     out.push('};\n');
+    return out.join('\n');
+  }
+
+  /** The count of a trailing array's elements present in `have` bytes. */
+  private tailCount(tail: NonNullable<Composite['tail']>, have: string): string {
+    if (tail.elemSize === 0) return '0';
+    const count = `Math.floor((${have} - ${tail.offset}) / ${tail.elemSize})`;
+    return tail.n === 0 ? `Math.max(0, ${count})` : `Math.max(0, Math.min(${tail.n}, ${count}))`;
+  }
+
+  /** A RecordView subclass: one getter per field, reading the record where it lies. */
+  private renderView(c: Composite): string {
+    this.imports.add('RecordView');
+    const out = [
+      `/** ${c.cName} read in place by \`reader.consume()\`: valid only while the callback runs (see RecordView). */`,
+      `export class ${c.viewName} extends RecordView<${c.name}> implements Readonly<${c.name}> {`,
+    ];
+    const tail = c.tail;
+    const tailLine = (indent: string) => `${indent}const tail = ${this.tailCount(tail!, 'this.$length')};`;
+    this.io = { v: 'this.$view', b: 'this.$bytes', inPlace: true };
+    try {
+      for (const f of c.fields) {
+        const off = this.at('this.$offset', f.offset);
+        const lines: string[] = [];
+        let expr: string;
+        if (f.bits) {
+          const fn = f.bits.big ? 'readBitsBig' : 'readBits';
+          this.imports.add(fn);
+          expr = `${fn}(this.$bytes, ${off}, ${f.bits.bit}, ${f.bits.width}, ${f.bits.signed}, ${this.le})`;
+        } else {
+          const isTail = tail !== undefined && f === tail.field;
+          if (isTail) lines.push(tailLine('    '));
+          expr = this.decodeShape(f.shape!, off, lines, '    ', isTail ? 'tail' : undefined);
+        }
+        // A getter named constructor must be computed: a plain one would declare the constructor.
+        const name = f.key === 'constructor' ? '["constructor"]' : f.key;
+        out.push(`  /** ${f.doc} */`);
+        out.push(`  get ${name}(): ${this.fieldType(f)} {`, ...lines, `    return ${expr};`, '  }');
+      }
+    } finally {
+      this.io = { v: 'v', b: 'b', inPlace: false };
+    }
+    out.push(`  override $decode(): ${c.name} {`);
+    if (tail) out.push(tailLine('    '));
+    out.push(`    return decode${c.name}(this.$view, this.$bytes, this.$offset${tail ? ', tail' : ''});`);
+    out.push('  }');
+    out.push('}\n');
     return out.join('\n');
   }
 
@@ -625,7 +688,7 @@ class Emitter {
       if (f.bits) {
         const fn = f.bits.big ? 'readBitsBig' : 'readBits';
         this.imports.add(fn);
-        expr = `${fn}(b, ${off}, ${f.bits.bit}, ${f.bits.width}, ${f.bits.signed}, ${this.le})`;
+        expr = `${fn}(${this.io.b}, ${off}, ${f.bits.bit}, ${f.bits.width}, ${f.bits.signed}, ${this.le})`;
       } else {
         expr = this.decodeShape(f.shape!, off, lines, indent, f === tailField ? 'tail' : undefined);
       }
@@ -636,27 +699,31 @@ class Emitter {
 
   /** A decode expression for `shape` at offset expression `off`; loops go into `lines`. */
   private decodeShape(shape: Shape, off: string, lines: string[], indent: string, count?: string): string {
+    const { v, b, inPlace } = this.io;
+    // In a view, byte arrays are subarrays of the ring (valid while the record is); elsewhere copies.
+    const bytesOf = (end: string) =>
+      inPlace ? `${b}.subarray(${off}, ${end})` : `${b}.slice(${off}, ${end})`;
     switch (shape.k) {
       case 'prim':
         return shape.size === 1
-          ? `v.get${shape.accessor}(${off})`
-          : `v.get${shape.accessor}(${off}, ${this.le})`;
+          ? `${v}.get${shape.accessor}(${off})`
+          : `${v}.get${shape.accessor}(${off}, ${this.le})`;
       case 'bool':
-        return `v.getUint8(${off}) !== 0`;
+        return `${v}.getUint8(${off}) !== 0`;
       case 'bytes':
-        return `b.slice(${off}, ${off} + ${shape.n})`;
+        return bytesOf(`${off} + ${shape.n}`);
       case 'string':
         this.imports.add('readCString');
-        return `readCString(b, ${off}, ${count ?? shape.n})`;
+        return `readCString(${b}, ${off}, ${count ?? shape.n})`;
       case 'typed': {
         const n = count ?? String(shape.n);
-        if (shape.ctor === 'Uint8Array') return `b.slice(${off}, ${off} + ${n})`;
-        if (shape.ctor === 'Int8Array') return `new Int8Array(b.slice(${off}, ${off} + ${n}).buffer)`;
+        if (shape.ctor === 'Uint8Array') return bytesOf(`${off} + ${n}`);
+        if (shape.ctor === 'Int8Array') return `new Int8Array(${b}.slice(${off}, ${off} + ${n}).buffer)`;
         const a = `a${this.temp}`;
         const i = `i${this.temp++}`;
         lines.push(`${indent}const ${a} = new ${shape.ctor}(${n});`);
         lines.push(
-          `${indent}for (let ${i} = 0; ${i} < ${n}; ${i}++) ${a}[${i}] = v.get${shape.accessor}(${off} + ${i} * ${shape.size}, ${this.le});`,
+          `${indent}for (let ${i} = 0; ${i} < ${n}; ${i}++) ${a}[${i}] = ${v}.get${shape.accessor}(${off} + ${i} * ${shape.size}, ${this.le});`,
         );
         return a;
       }
@@ -674,7 +741,7 @@ class Emitter {
         return a;
       }
       case 'named':
-        return `decode${shape.composite.name}(v, b, ${off})`;
+        return `decode${shape.composite.name}(${v}, ${b}, ${off})`;
       case 'inline':
         return this.decodeObject(shape.fields, off, lines, `${indent}  `);
     }

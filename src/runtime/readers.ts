@@ -11,7 +11,10 @@
 // Perf event array: libbpf's perf_buffer opens and maps one perf ring per CPU; we walk each ring's
 // records in JavaScript the same way (struct perf_event_mmap_page and struct perf_event_header from
 // include/uapi/linux/perf_event.h), counting PERF_RECORD_LOST records' lost samples.
-import type { Codec } from '../codegen/codec.js';
+//
+// Both readers have one walk over their records, consume(): it points a RecordView at each record
+// in place and calls back. readAvailable() and the iterators are that walk with $decode().
+import { type Codec, type RecordCodec, RecordView } from '../codegen/codec.js';
 import { TsbpfError, UsageError } from '../errors.js';
 import { hostLittleEndian, MapType } from './constants.js';
 import { callError } from './errors.js';
@@ -21,10 +24,10 @@ import { finalizer } from './lifetime.js';
 import type { BpfMap } from './map.js';
 import { sharedPoller } from './poller.js';
 
-/** Decodes one record; the identity (a copy of the bytes) when there is no codec. */
-export type Decoder<E> = (bytes: Uint8Array) => E;
-
-export interface EventReader<E> extends AsyncIterable<E>, AsyncDisposable, Disposable {
+export interface EventReader<E, V extends RecordView<E> = RecordView<E>>
+  extends AsyncIterable<E>,
+    AsyncDisposable,
+    Disposable {
   /** Stops reading: pending iterations end, memory and fds are released. Idempotent. */
   close(): void;
   /** Samples the kernel dropped because the buffer was full (perf buffers; 0 for ring buffers). */
@@ -33,40 +36,68 @@ export interface EventReader<E> extends AsyncIterable<E>, AsyncDisposable, Dispo
   batches(): AsyncIterable<E[]>;
   /** The events available now, without waiting (possibly none). */
   readAvailable(max?: number): E[];
+  /**
+   * Calls `fn` with each event available now, read in place: no copy and no allocation per event,
+   * for the highest rates. `fn` gets the same view every time, pointed at the next record; it and
+   * the byte arrays its getters return are valid only until `fn` returns (`view.$decode()` keeps a
+   * copy). Returns the number of events. An event is consumed even when `fn` throws.
+   */
+  consume(fn: (event: V) => void, max?: number): number;
+  /** Waits until events are available, then consume()s them; resolves to 0 once the reader is closed. */
+  poll(fn: (event: V) => void, max?: number): Promise<number>;
   readonly closed: boolean;
 }
 
 const BUSY_BIT = 0x80000000;
 const DISCARD_BIT = 0x40000000;
 const HDR_SIZE = 8;
+const EMPTY = new Uint8Array(0);
 
-function decoderOf<E>(codec: Codec<E> | undefined): Decoder<E> {
-  if (!codec) return (bytes) => bytes.slice() as unknown as E;
-  return (bytes) => codec.decode(bytes, 0);
+// The ring buffer's record header must be read with acquire semantics (the kernel's reader uses
+// smp_load_acquire) so that the record's bytes are read after it. x86 keeps loads in order, so a
+// plain load is one there (as smp_load_acquire is), and several times faster than Atomics.load.
+const PLAIN_LOADS_ACQUIRE = process.arch === 'x64' || process.arch === 'ia32';
+
+/** The view of a codec that has none of its own (a primitive or hand-written codec): it decodes. */
+class DecodingView<T> extends RecordView<T> {
+  constructor(private readonly codec: Codec<T>) {
+    super();
+  }
+  override $decode(): T {
+    const { $bytes: bytes, $offset: offset, $length: length } = this;
+    if (length >= this.codec.size) return this.codec.decode(bytes, offset);
+    return this.codec.decode(bytes.subarray(offset, offset + length), 0);
+  }
 }
 
-abstract class BaseReader<E> implements EventReader<E> {
+function viewFor<E, V extends RecordView<E>>(codec: Codec<E> | undefined): V {
+  if (!codec) return new RecordView() as V;
+  const record = codec as Partial<RecordCodec<E, V>>;
+  return record.createView?.() ?? (new DecodingView(codec) as RecordView<E> as V);
+}
+
+abstract class BaseReader<E, V extends RecordView<E>> implements EventReader<E, V> {
   protected closedFlag = false;
   protected pollId = 0;
   protected readonly map: BpfMap;
-  protected readonly decode: Decoder<E>;
-  /** Decodes `length` bytes at `start` of a larger buffer (no subarray when the codec's fixed size fits). */
-  protected readonly decodeAt: (bytes: Uint8Array, start: number, length: number) => E;
+  /** The one view consume() points at each record. */
+  protected readonly view: V;
+  /** The fewest bytes a record of the codec's type has (0: the codec decides). */
+  protected readonly minSize: number;
   #iterating = false;
+  /** consume() is running: close() leaves the memory mapped until it returns. */
+  #consuming = false;
+  #releasePending = false;
 
   protected constructor(map: BpfMap, codec: Codec<E> | undefined) {
     this.map = map;
-    this.decode = decoderOf(codec);
-    const decode = this.decode;
-    this.decodeAt =
-      codec === undefined
-        ? (bytes, start, length) => bytes.slice(start, start + length) as unknown as E
-        : (bytes, start, length) =>
-            length >= codec.size ? codec.decode(bytes, start) : decode(bytes.subarray(start, start + length));
+    this.view = viewFor<E, V>(codec);
+    this.minSize = codec && 'minSize' in codec && typeof codec.minSize === 'number' ? codec.minSize : 0;
   }
 
   abstract get lost(): number;
-  abstract readAvailable(max?: number): E[];
+  /** The walk: calls fn with the view at each available record, at most max; returns how many. */
+  protected abstract walk(fn: (event: V) => void, max: number): number;
   protected abstract release(): void;
 
   get closed(): boolean {
@@ -79,7 +110,60 @@ abstract class BaseReader<E> implements EventReader<E> {
     finalizer.unregister(this);
     this.map.removeDependent(this);
     sharedPoller().remove(this.pollId);
-    this.release();
+    // Closed from inside a consume() callback: the walk still reads the ring until fn returns.
+    if (this.#consuming) this.#releasePending = true;
+    else this.release();
+  }
+
+  consume(fn: (event: V) => void, max = Number.POSITIVE_INFINITY): number {
+    if (this.closedFlag) return 0;
+    if (this.#consuming) {
+      throw new UsageError(
+        `map ${this.map.name}: consume() or readAvailable() called from a consume() callback`,
+      );
+    }
+    this.#consuming = true;
+    try {
+      return this.walk(fn, max);
+    } finally {
+      this.#consuming = false;
+      // A view kept past its callback must not read memory that close() unmaps: point it at nothing.
+      this.view.$at(EMPTY, 0, 0);
+      if (this.#releasePending) {
+        this.#releasePending = false;
+        this.release();
+      }
+    }
+  }
+
+  readAvailable(max = 4096): E[] {
+    const out: E[] = [];
+    this.consume((event) => {
+      out.push(event.$decode());
+    }, max);
+    return out;
+  }
+
+  async poll(fn: (event: V) => void, max?: number): Promise<number> {
+    const poller = sharedPoller();
+    for (;;) {
+      if (this.closedFlag) return 0;
+      const n = this.consume(fn, max);
+      if (n > 0) return n;
+      await poller.wait(this.pollId);
+    }
+  }
+
+  /** Throws when a record is shorter than its type's fixed part. */
+  protected checkLength(length: number): void {
+    if (length < this.minSize) {
+      throw new TsbpfError(
+        `map ${this.map.name}: an event of ${length} bytes is shorter than the ${this.minSize} bytes its type needs`,
+        {
+          hint: 'Send the whole struct: pass sizeof(*event) to bpf_ringbuf_output() or bpf_perf_event_output().',
+        },
+      );
+    }
   }
 
   /** The next non-empty batch, or undefined once closed. */
@@ -134,7 +218,7 @@ abstract class BaseReader<E> implements EventReader<E> {
 }
 
 /** Reads a BPF ring buffer through its mmaped memory. */
-export class RingBufReader<E = Uint8Array> extends BaseReader<E> {
+export class RingBufReader<E = Uint8Array, V extends RecordView<E> = RecordView<E>> extends BaseReader<E, V> {
   readonly #size: number;
   readonly #page: number;
   #consumerPtr: Pointer;
@@ -190,25 +274,36 @@ export class RingBufReader<E = Uint8Array> extends BaseReader<E> {
     return 0;
   }
 
-  readAvailable(max = 4096): E[] {
-    const out: E[] = [];
-    if (this.closedFlag) return out;
+  protected walk(fn: (event: V) => void, max: number): number {
     const prod = Number(Atomics.load(this.#producerPos, 0));
-    let cons = this.#cons;
     const size = this.#size;
-    while (cons < prod && out.length < max) {
-      const offset = cons % size;
-      const len = Atomics.load(this.#data32, offset >>> 2) >>> 0;
-      if (len & BUSY_BIT) break;
-      const length = len & ~(BUSY_BIT | DISCARD_BIT);
-      if (!(len & DISCARD_BIT)) out.push(this.decodeAt(this.#data8, offset + HDR_SIZE, length));
-      cons += (length + HDR_SIZE + 7) & ~7;
+    const data8 = this.#data8;
+    const data32 = this.#data32;
+    const view = this.view;
+    let cons = this.#cons;
+    let n = 0;
+    try {
+      while (cons < prod && n < max) {
+        const offset = cons % size;
+        const word = PLAIN_LOADS_ACQUIRE ? data32[offset >>> 2]! : Atomics.load(data32, offset >>> 2);
+        const len = word >>> 0;
+        if (len & BUSY_BIT) break;
+        const length = len & ~(BUSY_BIT | DISCARD_BIT);
+        // Past the record before the callback, so that one that throws is not delivered again.
+        cons += (length + HDR_SIZE + 7) & ~7;
+        if (len & DISCARD_BIT) continue;
+        this.checkLength(length);
+        fn(view.$at(data8, offset + HDR_SIZE, length));
+        n++;
+        if (this.closedFlag) break;
+      }
+    } finally {
+      if (cons !== this.#cons) {
+        this.#cons = cons;
+        Atomics.store(this.#consumerPos, 0, BigInt(cons));
+      }
     }
-    if (cons !== this.#cons) {
-      this.#cons = cons;
-      Atomics.store(this.#consumerPos, 0, BigInt(cons));
-    }
-    return out;
+    return n;
   }
 
   protected release(): void {
@@ -281,7 +376,7 @@ interface PerfRing {
  * in JavaScript straight from the mapped rings, so an event costs no FFI call. libbpf's consume and
  * its callbacks are never used: we pass none.
  */
-export class PerfReader<E = Uint8Array> extends BaseReader<E> {
+export class PerfReader<E = Uint8Array, V extends RecordView<E> = RecordView<E>> extends BaseReader<E, V> {
   #pb: Pointer;
   #lost = 0;
   #rings: PerfRing[] = [];
@@ -321,68 +416,68 @@ export class PerfReader<E = Uint8Array> extends BaseReader<E> {
     return this.#lost;
   }
 
-  readAvailable(max = 4096): E[] {
-    const out: E[] = [];
-    if (this.closedFlag) return out;
+  protected walk(fn: (event: V) => void, max: number): number {
     const rings = this.#rings;
-    const n = rings.length;
+    const count = rings.length;
     const first = this.#next;
-    for (let k = 0; k < n && out.length < max; k++) {
-      const i = (first + k) % n;
-      this.#drain(rings[i]!, out, max);
-      if (out.length >= max) this.#next = (i + 1) % n;
+    let n = 0;
+    for (let k = 0; k < count && n < max && !this.closedFlag; k++) {
+      const i = (first + k) % count;
+      n += this.#walkRing(rings[i]!, fn, max - n);
+      if (n >= max) this.#next = (i + 1) % count;
     }
-    return out;
+    return n;
   }
 
-  /** Reads the records between data_tail and data_head of one ring into out (at most max in all). */
-  #drain(ring: PerfRing, out: E[], max: number): void {
+  /** Calls fn for the samples between data_tail and data_head of one ring (at most max). */
+  #walkRing(ring: PerfRing, fn: (event: V) => void, max: number): number {
     // Atomics.load/store are sequentially consistent: the data_head load orders our reads of the
     // records after it (the kernel's smp_rmb pairing, perf_event.h's comment on data_head), and the
     // data_tail store comes after every read of the records it frees (the smp_mb before the store).
     const head = Number(Atomics.load(ring.control, PERF_DATA_HEAD / 8));
     let tail = ring.tail;
-    if (tail === head) return;
+    if (tail === head) return 0;
     const size = ring.size;
-    const data8 = ring.data8;
-    while (tail < head && out.length < max) {
-      const offset = tail % size;
-      // Records are 8-byte aligned and the ring a multiple of pages: the 8-byte header never wraps.
-      const type = ring.data32[offset >>> 2]!;
-      const length = ring.data16[(offset + 6) >>> 1]!;
-      if (length < PERF_HEADER_SIZE) {
-        throw new TsbpfError(`map ${this.map.name}: corrupt perf ring record (size ${length})`, {
-          hint: 'this is a bug in tsbpf or the kernel; please report it',
-        });
-      }
-      if (offset + length <= size) {
-        // The common case: the record is contiguous; every field read is an aligned typed-array load.
+    const view = this.view;
+    let n = 0;
+    try {
+      while (tail < head && n < max) {
+        const offset = tail % size;
+        // Records are 8-byte aligned and the ring a multiple of pages: the 8-byte header never wraps.
+        const type = ring.data32[offset >>> 2]!;
+        const length = ring.data16[(offset + 6) >>> 1]!;
+        if (length < PERF_HEADER_SIZE) {
+          throw new TsbpfError(`map ${this.map.name}: corrupt perf ring record (size ${length})`, {
+            hint: 'this is a bug in tsbpf or the kernel; please report it',
+          });
+        }
+        // Past the record before the callback, so that one that throws is not delivered again.
+        tail += length;
+        // The common case: the record is contiguous, read where it lies. One that wraps around the
+        // ring's end is copied into the scratch buffer first.
+        const contiguous = offset + length <= size;
+        const bytes = contiguous ? ring.data8 : this.#contiguous(ring.data8, offset, length, size);
+        const at = contiguous ? offset : 0;
         if (type === PERF_RECORD_SAMPLE) {
+          const data = contiguous ? ring.view : this.#scratchView;
           const raw = Math.min(
-            ring.data32[(offset + PERF_HEADER_SIZE) >>> 2]!,
+            data.getUint32(at + PERF_HEADER_SIZE, hostLittleEndian),
             length - PERF_HEADER_SIZE - 4,
           );
-          out.push(this.decodeAt(data8, offset + PERF_HEADER_SIZE + 4, raw));
+          this.checkLength(raw);
+          fn(view.$at(bytes, at + PERF_HEADER_SIZE + 4, raw));
+          n++;
+          if (this.closedFlag) break;
         } else if (type === PERF_RECORD_LOST) {
-          this.#lost += Number(ring.view.getBigUint64(offset + PERF_HEADER_SIZE + 8, hostLittleEndian));
-        }
-      } else {
-        const bytes = this.#contiguous(data8, offset, length, size);
-        const view = this.#scratchView;
-        if (type === PERF_RECORD_SAMPLE) {
-          const raw = Math.min(
-            view.getUint32(PERF_HEADER_SIZE, hostLittleEndian),
-            length - PERF_HEADER_SIZE - 4,
-          );
-          out.push(this.decodeAt(bytes, PERF_HEADER_SIZE + 4, raw));
-        } else if (type === PERF_RECORD_LOST) {
-          this.#lost += Number(view.getBigUint64(PERF_HEADER_SIZE + 8, hostLittleEndian));
+          const data = contiguous ? ring.view : this.#scratchView;
+          this.#lost += Number(data.getBigUint64(at + PERF_HEADER_SIZE + 8, hostLittleEndian));
         }
       }
-      tail += length;
+    } finally {
+      ring.tail = tail;
+      Atomics.store(ring.control, PERF_DATA_TAIL / 8, BigInt(tail));
     }
-    ring.tail = tail;
-    Atomics.store(ring.control, PERF_DATA_TAIL / 8, BigInt(tail));
+    return n;
   }
 
   /** Copies a record that wraps around the ring's end into the scratch buffer. */
@@ -439,42 +534,43 @@ function mapPerfRings(pb: Pointer, mapName: string): PerfRing[] {
   return rings;
 }
 
-/** A ring buffer map with its event codec (raw bytes without one). */
-export class RingBuf<E = Uint8Array> {
+/**
+ * A ring buffer map with its event codec (raw bytes without one). `V` is the codec's in-place view
+ * (`EventView` for a generated `Event` codec), the type `reader().consume()` calls back with.
+ */
+export class RingBuf<E = Uint8Array, V extends RecordView<E> = RecordView<E>> {
   readonly map: BpfMap;
   readonly codec: Codec<E> | undefined;
-  constructor(map: BpfMap, codec?: Codec<E>) {
+  constructor(map: BpfMap, codec?: RecordCodec<E, V> | Codec<E>) {
     if (map.type !== MapType.ringbuf)
       throw new UsageError(`map ${map.name} is a ${map.typeName}, not a ring buffer`);
     this.map = map;
     this.codec = codec;
   }
   /** A new reader; close it (or the collection) when done. */
-  reader(): RingBufReader<E>;
+  reader(): RingBufReader<E, V>;
+  reader<T, W extends RecordView<T>>(codec: RecordCodec<T, W>): RingBufReader<T, W>;
   reader<T>(codec: Codec<T>): RingBufReader<T>;
-  reader<T>(codec?: Codec<T>): RingBufReader<T | E> {
-    return new RingBufReader<T | E>(this.map, (codec ?? this.codec) as Codec<T | E> | undefined);
+  reader(codec?: Codec<unknown>): RingBufReader<unknown, RecordView<unknown>> {
+    return new RingBufReader(this.map, codec ?? this.codec);
   }
 }
 
-/** A perf event array map with its event codec (raw bytes without one). */
-export class PerfEventArray<E = Uint8Array> {
+/** A perf event array map with its event codec (raw bytes without one); `V` as for RingBuf. */
+export class PerfEventArray<E = Uint8Array, V extends RecordView<E> = RecordView<E>> {
   readonly map: BpfMap;
   readonly codec: Codec<E> | undefined;
-  constructor(map: BpfMap, codec?: Codec<E>) {
+  constructor(map: BpfMap, codec?: RecordCodec<E, V> | Codec<E>) {
     if (map.type !== MapType.perfEventArray) {
       throw new UsageError(`map ${map.name} is a ${map.typeName}, not a perf event array`);
     }
     this.map = map;
     this.codec = codec;
   }
-  reader(codec?: undefined, options?: PerfReaderOptions): PerfReader<E>;
+  reader(codec?: undefined, options?: PerfReaderOptions): PerfReader<E, V>;
+  reader<T, W extends RecordView<T>>(codec: RecordCodec<T, W>, options?: PerfReaderOptions): PerfReader<T, W>;
   reader<T>(codec: Codec<T>, options?: PerfReaderOptions): PerfReader<T>;
-  reader<T>(codec?: Codec<T>, options?: PerfReaderOptions): PerfReader<T | E> {
-    return new PerfReader<T | E>(this.map, (codec ?? this.codec) as Codec<T | E> | undefined, options);
+  reader(codec?: Codec<unknown>, options?: PerfReaderOptions): PerfReader<unknown, RecordView<unknown>> {
+    return new PerfReader(this.map, codec ?? this.codec, options);
   }
-}
-
-export function assertOpen(reader: EventReader<unknown>): void {
-  if (reader.closed) throw new TsbpfError('the reader is closed');
 }

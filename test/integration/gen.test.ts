@@ -150,7 +150,7 @@ describe('tsbpf gen: binding event types', () => {
     const source = join(repoRoot, 'test', 'fixtures', 'runtime', 'events.bpf.c');
     const result = await gen(dir, ['events', source, '--target', 'bpfel']);
     expect(result.stderr).toBe('');
-    expect(readFileSync(join(dir, 'events.ts'), 'utf8')).toContain('readonly events: RingBuf<Event>;');
+    expect(readFileSync(join(dir, 'events.ts'), 'utf8')).toContain('readonly events: RingBuf<Event, EventView>;');
   });
 
   it('emits types named with --type, also ones only used on the stack', async () => {

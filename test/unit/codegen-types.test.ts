@@ -168,6 +168,66 @@ describe('generated codecs', () => {
     expect(Varrec.decodeWithLength(shifted, 8).value).toEqual(Varrec.decode(full));
   });
 
+  it('read records in place through views: every field as decode reads it, byte arrays aliased', async () => {
+    const obj = readObject(layoutsObject('bpfel'), 'layouts.bpf.o');
+    const mod = (await importGenerated(generate(obj))) as Codecs;
+    const host = hostLayout();
+    for (const [name, global] of [
+      ['Tricky', 'g_tricky'],
+      ['Varrec', 'g_varrec'],
+      ['Packed', 'g_packed'],
+      ['Top', 'g_top'],
+    ] as const) {
+      const codec = mod[name]!;
+      const record = host.bytes.get(global)!;
+      // The record 5 bytes into a larger buffer, as in a ring: views read it where it lies.
+      const ring = new Uint8Array(record.length + 16).fill(0xee);
+      ring.set(record, 5);
+      const view = codec.createView!().$at(ring, 5, record.length) as unknown as Record<string, unknown>;
+      const value = codec.decode(record);
+      for (const key of Object.keys(value)) expect([name, key, view[key]]).toEqual([name, key, value[key]]);
+      const copy = (view as unknown as { $decode(): unknown }).$decode();
+      expect(copy).toEqual(value);
+      // $decode() copies; a byte-array getter is a window on the record itself.
+      if (name === 'Tricky') {
+        const ubytes = view.ubytes as Uint8Array;
+        expect(ubytes.buffer).toBe(ring.buffer);
+        ring[ubytes.byteOffset] = 99;
+        expect((view.ubytes as Uint8Array)[0]).toBe(99);
+        expect((copy as { ubytes: Uint8Array }).ubytes[0]).toBe(1);
+      }
+    }
+    // A variable-length record: the trailing array holds what the record's length allows.
+    const varrec = hostLayout().bytes.get('g_varrec')!;
+    const short = mod.Varrec!.createView!().$at(varrec, 0, 16 + 6) as unknown as Record<string, unknown>;
+    expect(short.data).toEqual(Uint16Array.from([10, 20, 30]));
+    expect((short as unknown as { $decode(): unknown }).$decode()).toEqual(
+      mod.Varrec!.decodeWithLength(varrec.subarray(0, 22)).value,
+    );
+    const flex = mod.Flexrec!.createView!().$at(Uint8Array.from([2, 0, 0, 0, 7, 0, 9, 0]), 0, 8);
+    expect((flex as unknown as { vals: Uint16Array }).vals).toEqual(Uint16Array.from([7, 9]));
+  });
+
+  it('names a view getter for a C field called constructor without declaring a constructor', async () => {
+    const w = new BtfWriter();
+    const u32 = w.add('unsigned int', BTF_KIND.int, 0, false, 4, [32]);
+    const odd = w.add('odd', BTF_KIND.struct, 2, false, 8, [
+      w.str('constructor'),
+      u32,
+      0,
+      w.str('x'),
+      u32,
+      32,
+    ]);
+    const code = emitTypesModule(parseBtf(w.build(), { file: 'hand.btf' }), [odd]);
+    expect(typeCheck(code)).toEqual([]);
+    const mod = (await importGenerated(code)) as Codecs;
+    const bytes = Uint8Array.from([1, 0, 0, 0, 2, 0, 0, 0]);
+    const view = mod.Odd!.createView!().$at(bytes, 0, 8) as unknown as Record<string, unknown>;
+    expect([view.constructor, view.x]).toEqual([1, 2]);
+    expect(mod.Odd!.decode(bytes)).toEqual({ constructor: 1, x: 2 });
+  });
+
   it('names types in PascalCase, resolves collisions deterministically and reports codecs', () => {
     const obj = readObject(layoutsObject('bpfel'), 'layouts.bpf.o');
     const btf = obj.btf;

@@ -103,7 +103,7 @@ describe('generateLoader', () => {
     expect(ts).toContain('readonly calls: Variable<bigint>;');
     expect(ts).toContain('/** `const volatile __u64 multiplier` in .rodata, offset 8 */');
     // struct event named by the ring buffer's declared value type
-    expect(ts).toContain('readonly events: RingBuf<Event>;');
+    expect(ts).toContain('readonly events: RingBuf<Event, EventView>;');
   });
 
   it('binds --event types and rejects unknown maps, wrong map types and unknown types', () => {
@@ -111,7 +111,7 @@ describe('generateLoader', () => {
     // settings is in the BTF (an array map's value), so it can name events of the ring buffer.
     expect(
       generateLoader(ring, { ident: 'r', objects: both('r'), events: { events: 'settings' } }),
-    ).toContain('readonly events: RingBuf<Settings>;');
+    ).toContain('readonly events: RingBuf<Settings, SettingsView>;');
     const fail = (events: Record<string, string>) => () =>
       generateLoader(ring, { ident: 'r', objects: both('r'), events });
     expect(fail({ nope: 'settings' })).toThrow(UsageError);
