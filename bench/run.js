@@ -32,9 +32,11 @@ const log = (line) => process.stderr.write(`${line}\n`);
 /** Every figure, the benchmark that produces it, and its target (for the table). */
 const figures = [
   ['ringbuf_ratio_vs_c', 'events', '>= 0.5'],
+  ['ringbuf_objects_ratio_vs_c', 'events', ''],
   ['ringbuf_stream_ratio_vs_c', 'events', ''],
   ['ringbuf_lost_events', 'events', 'report'],
   ['perf_ratio_vs_c', 'events', '>= 0.5'],
+  ['perf_objects_ratio_vs_c', 'events', ''],
   ['perf_stream_ratio_vs_c', 'events', ''],
   ['perf_lost_events', 'events', 'report'],
   ['map_batch_ratio_vs_c', 'maps', '>= 0.5'],
@@ -149,7 +151,12 @@ async function main() {
         yLabel: 'events per second',
         series: [
           { name: 'C libbpf', colour: '#1f77b4', points: sweep.map((p) => [p.size, p.c]) },
-          { name: 'tsbpf', colour: '#d62728', points: sweep.map((p) => [p.size, p.tsbpf]) },
+          { name: 'tsbpf consume()', colour: '#d62728', points: sweep.map((p) => [p.size, p.tsbpf]) },
+          {
+            name: 'tsbpf objects',
+            colour: '#ff9896',
+            points: sweep.map((p) => [p.size, p.tsbpf_objects]),
+          },
         ],
       }),
     );

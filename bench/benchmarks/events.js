@@ -1,14 +1,16 @@
 // ringbuf_ratio_vs_c and perf_ratio_vs_c, plus the events/s-against-size sweep for the plot.
 // Consumers: bench/c/consume.c (libbpf) and bench/lib/consume-ts.js (tsbpf), same object and
 // producer; see consume.c for the two modes (drain = reader capacity, stream = live producer).
+// The headline figures read events in place (reader.consume() with the generated view); the
+// *_objects_* figures take decoded objects (readAvailable()), what `for await` costs.
 import { join } from 'node:path';
 import { bpfObject, cBinary, outDir } from '../lib/build.js';
 import { generateCodec } from '../lib/codegen.js';
-import { median, runJson, sideBySide } from '../lib/harness.js';
+import { runJson, sideBySide } from '../lib/harness.js';
 
 const RING_BYTES = 1 << 24; // max_entries of rb in producer.bpf.c
 const BATCH = 64; // events per program run (producer.bpf.c)
-const PERF_PAGES = 1024; // per-CPU perf ring in drain mode: 4 MiB
+const PERF_PAGES = 4096; // per-CPU perf ring in drain mode: 16 MiB, as large as the ring buffer
 
 async function prepare(size) {
   const object = await bpfObject('producer', { outName: `producer${size}`, defines: [`EVENT_SIZE=${size}`] });
@@ -24,7 +26,10 @@ function drainRuns(kind, size) {
   return Math.max(1, Math.floor((0.7 * capacity) / record / BATCH));
 }
 
-async function drainPair(kind, size, rounds, reps, tools) {
+/** The environment of a tsbpf consumer using `api` (consume-ts.js). */
+const apiEnv = (api) => ({ env: { ...process.env, TSBPF_BENCH_API: api } });
+
+async function drainPair(kind, size, rounds, reps, tools, api = 'consume') {
   const { object, codec } = await prepare(size);
   const runs = String(drainRuns(kind, size));
   const pages = String(PERF_PAGES);
@@ -35,21 +40,16 @@ async function drainPair(kind, size, rounds, reps, tools) {
       sample(await runJson(tools.consume, [kind, object, 'drain', String(rounds), runs, pages])),
     tsbpf: async () =>
       sample(
-        await runJson(process.execPath, [
-          tools.consumeTs,
-          kind,
-          object,
-          codec,
-          'drain',
-          String(rounds),
-          runs,
-          pages,
-        ]),
+        await runJson(
+          process.execPath,
+          [tools.consumeTs, kind, object, codec, 'drain', String(rounds), runs, pages],
+          apiEnv(api),
+        ),
       ),
   });
 }
 
-async function streamPair(kind, size, seconds, reps, tools) {
+async function streamPair(kind, size, seconds, reps, tools, api = 'consume') {
   const { object, codec } = await prepare(size);
   const sample = (r) => ({ ...r, value: r.rate });
   return sideBySide({
@@ -58,31 +58,13 @@ async function streamPair(kind, size, seconds, reps, tools) {
       sample(await runJson(tools.consume, [kind, object, 'stream', String(seconds), tools.producer])),
     tsbpf: async () =>
       sample(
-        await runJson(process.execPath, [
-          tools.consumeTs,
-          kind,
-          object,
-          codec,
-          'stream',
-          String(seconds),
-          tools.producer,
-        ]),
+        await runJson(
+          process.execPath,
+          [tools.consumeTs, kind, object, codec, 'stream', String(seconds), tools.producer],
+          apiEnv(api),
+        ),
       ),
   });
-}
-
-/** bench/lib/proto-ring.js, decoding over one shared view and reading raw fields. */
-async function prototypes(reps) {
-  const { object, codec } = await prepare(32);
-  const script = new URL('../lib/proto-ring.js', import.meta.url).pathname;
-  const args = [script, object, codec, '4', String(drainRuns('ringbuf', 32))];
-  const decoded = [];
-  const raw = [];
-  for (let i = 0; i < reps; i++) {
-    decoded.push((await runJson(process.execPath, args)).rate);
-    raw.push((await runJson(process.execPath, [...args, 'raw'])).rate);
-  }
-  return { decoded: median(decoded), raw: median(raw) };
 }
 
 const sum = (samples, key) => samples.reduce((a, s) => a + (s[key] ?? 0), 0);
@@ -111,10 +93,14 @@ export async function measure({ quick, tools: baseTools }) {
   const reps = quick ? 2 : 3;
   const out = { figures: {}, details: {} };
 
-  const ringDrain = await drainPair('ringbuf', 32, 4, reps, tools);
+  // Rounds of draining a ~70% full buffer: enough that the first, run before the JIT has
+  // optimised the reader, does not dominate.
+  const rounds = quick ? 4 : 8;
+  const ringDrain = await drainPair('ringbuf', 32, rounds, reps, tools);
+  const ringObjects = await drainPair('ringbuf', 32, rounds, reps, tools, 'objects');
   const ringStream = await streamPair('ringbuf', 32, 1, reps, tools);
-  const proto = await prototypes(reps);
   out.figures.ringbuf_ratio_vs_c = ringDrain.ratio;
+  out.figures.ringbuf_objects_ratio_vs_c = ringObjects.ratio;
   out.figures.ringbuf_stream_ratio_vs_c = ringStream.ratio;
   out.figures.ringbuf_lost_events = {
     c: sum(ringStream.baseline, 'dropped'),
@@ -122,19 +108,15 @@ export async function measure({ quick, tools: baseTools }) {
   };
   out.details.ringbuf = {
     drain: summary(ringDrain),
+    drain_objects: summary(ringObjects),
     stream: summary(ringStream),
-    // Not tsbpf's API: what the reader could reach (docs/performance.md, suggestion 2).
-    prototype: {
-      shared_view_events_per_s: proto.decoded,
-      shared_view_ratio_vs_c: proto.decoded / ringDrain.baselineMedian,
-      raw_fields_events_per_s: proto.raw,
-      raw_fields_ratio_vs_c: proto.raw / ringDrain.baselineMedian,
-    },
   };
 
-  const perfDrain = await drainPair('perf', 32, 2, reps, tools);
+  const perfDrain = await drainPair('perf', 32, rounds, reps, tools);
+  const perfObjects = await drainPair('perf', 32, rounds, reps, tools, 'objects');
   const perfStream = await streamPair('perf', 32, 1, reps, tools);
   out.figures.perf_ratio_vs_c = perfDrain.ratio;
+  out.figures.perf_objects_ratio_vs_c = perfObjects.ratio;
   out.figures.perf_stream_ratio_vs_c = perfStream.ratio;
   // A full perf ring both fails bpf_perf_event_output (dropped, counted by the program) and bumps
   // the kernel's lost count the reader reports: the same events, so take the reader's count.
@@ -142,17 +124,24 @@ export async function measure({ quick, tools: baseTools }) {
     c: sum(perfStream.baseline, 'lost'),
     tsbpf: sum(perfStream.tsbpf, 'lost'),
   };
-  out.details.perf = { drain: summary(perfDrain), stream: summary(perfStream) };
+  out.details.perf = {
+    drain: summary(perfDrain),
+    drain_objects: summary(perfObjects),
+    stream: summary(perfStream),
+  };
 
   const sizes = quick ? [32, 128, 512] : [32, 64, 128, 256, 512, 1024];
   out.details.ringbuf_by_size = [];
   for (const size of sizes) {
-    const pair = size === 32 ? ringDrain : await drainPair('ringbuf', size, 2, 2, tools);
+    const pair = size === 32 ? ringDrain : await drainPair('ringbuf', size, 4, 2, tools);
+    const objects = size === 32 ? ringObjects : await drainPair('ringbuf', size, 4, 2, tools, 'objects');
     out.details.ringbuf_by_size.push({
       size,
       c: pair.baselineMedian,
       tsbpf: pair.tsbpfMedian,
       ratio: pair.ratio,
+      tsbpf_objects: objects.tsbpfMedian,
+      objects_ratio: objects.tsbpfMedian / pair.baselineMedian,
     });
   }
   return out;

@@ -41,12 +41,6 @@ export async function generateCodec(objectPath, typeName, outPath) {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023 },
   }).outputText;
   writeFileSync(outPath.replace(/\.js$/, '.ts'), source);
-  // The generated file's internal decodeX(view, bytes, offset), for the prototype reader
-  // (bench/lib/proto-ring.js) that shows what decoding without per-event allocations gains.
-  const decodeAt = new RegExp(`function (decode${codecName})\\(v: DataView, b: Uint8Array, o: number`).exec(
-    source,
-  )?.[1];
-  const extra = decodeAt ? `export { ${decodeAt} as benchDecodeAt };\n` : '';
-  writeFileSync(outPath, `${js}\nexport { ${codecName} as BenchCodec };\n${extra}`);
+  writeFileSync(outPath, `${js}\nexport { ${codecName} as BenchCodec };\n`);
   return source;
 }

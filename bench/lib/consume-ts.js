@@ -1,6 +1,8 @@
 // The tsbpf side of the ring buffer and perf buffer benchmarks, run as its own process like the C
 // consumer (bench/c/consume.c, which describes the two modes) and printing the same JSON line.
-// Events are decoded by the codec tsbpf's codegen generated for `struct event`.
+// Events are read with the codec tsbpf's codegen generated for `struct event`, through one of the
+// readers' two APIs (TSBPF_BENCH_API): `consume` (the default) reads each event in place through
+// the generated EventView, `objects` takes decoded Event objects from readAvailable()/batches().
 // Usage: node consume-ts.js ringbuf|perf <object.o> <codec-module> stream <seconds> <producer> [pages]
 //        node consume-ts.js ringbuf|perf <object.o> <codec-module> drain <rounds> <runs> [pages]
 import { spawn } from 'node:child_process';
@@ -12,6 +14,7 @@ import { startProfile, stopProfile } from './profile.js';
 const [kind, objectPath, codecModule, mode, a, b, pagesArg] = process.argv.slice(2);
 const ring = kind === 'ringbuf';
 const pageCount = Number(pagesArg ?? 64);
+const inPlace = (process.env.TSBPF_BENCH_API ?? 'consume') === 'consume';
 const { BenchCodec: Event } = await import(pathToFileURL(codecModule).href);
 
 const spec = CollectionSpec.fromBytes(new Uint8Array(readFileSync(objectPath)), { name: 'producer' });
@@ -30,23 +33,39 @@ function take(batch) {
   for (const e of batch) checksum += e.seq + e.flags;
   events += batch.length;
 }
+const onEvent = (e) => {
+  checksum += e.seq + e.flags;
+};
+
+/** Reads what is there now; the number of events. */
+function readNow() {
+  if (inPlace) {
+    const n = reader.consume(onEvent);
+    events += n;
+    return n;
+  }
+  const batch = reader.readAvailable(4096);
+  take(batch);
+  return batch.length;
+}
 
 const result = mode === 'drain' ? await drain(Number(a), Number(b)) : await stream(a, b);
 
 async function drain(rounds, runs) {
   const data = new Uint8Array(64);
   let total = 0;
-  for (let r = 0; r < rounds; r++) {
+  // Round 0 warms up, as on the C side, and is not counted.
+  for (let r = 0; r <= rounds; r++) {
     prog.testRun({ data, repeat: runs });
-    // Profile the reading only: SIGPROF ticks would interrupt test runs and program loads.
-    if (r === 0) await startProfile();
+    // Profile the last round's reading only: SIGPROF ticks would interrupt test runs and program
+    // loads, and the rounds before it warm the JIT up.
+    if (r === rounds) await startProfile();
     const t0 = performance.now();
-    for (;;) {
-      const batch = reader.readAvailable(4096);
-      if (batch.length === 0) break;
-      take(batch);
-    }
-    total += performance.now() - t0;
+    while (readNow() > 0);
+    if (r === 0) {
+      events = 0;
+      checksum = 0;
+    } else total += performance.now() - t0;
   }
   await stopProfile();
   return { seconds: total / 1000 };
@@ -61,21 +80,30 @@ async function stream(seconds, producer) {
     producerOk = code === 0;
     // The producer is done: take what is left, then end the iteration below.
     const t0 = performance.now();
-    for (;;) {
-      const rest = reader.readAvailable(4096);
-      if (rest.length === 0) break;
-      take(rest);
+    while (readNow() > 0) {
       last = performance.now();
       if (first === 0) first = t0;
     }
     reader.close();
   });
   let t0 = performance.now();
-  for await (const batch of reader.batches()) {
-    take(batch);
+  const arrived = () => {
     last = performance.now();
     if (first === 0) first = t0;
     t0 = last;
+  };
+  if (inPlace) {
+    for (;;) {
+      const n = await reader.poll(onEvent);
+      if (n === 0) break;
+      events += n;
+      arrived();
+    }
+  } else {
+    for await (const batch of reader.batches()) {
+      take(batch);
+      arrived();
+    }
   }
   return { seconds: (last - first) / 1000, producer_ok: producerOk };
 }

@@ -280,20 +280,25 @@ export class RingBufReader<E = Uint8Array, V extends RecordView<E> = RecordView<
     const data8 = this.#data8;
     const data32 = this.#data32;
     const view = this.view;
+    const minSize = this.minSize;
     let cons = this.#cons;
     let n = 0;
+    // The ring's size is a power of two: & finds the offset, exactly, even once cons is past 2^32.
+    const mask = size - 1;
     try {
       while (cons < prod && n < max) {
-        const offset = cons % size;
+        const offset = cons & mask;
         const word = PLAIN_LOADS_ACQUIRE ? data32[offset >>> 2]! : Atomics.load(data32, offset >>> 2);
         const len = word >>> 0;
         if (len & BUSY_BIT) break;
         const length = len & ~(BUSY_BIT | DISCARD_BIT);
         // Past the record before the callback, so that one that throws is not delivered again.
-        cons += (length + HDR_SIZE + 7) & ~7;
+        const at = offset + HDR_SIZE;
+        const step = (length + HDR_SIZE + 7) & ~7;
+        cons += step;
         if (len & DISCARD_BIT) continue;
-        this.checkLength(length);
-        fn(view.$at(data8, offset + HDR_SIZE, length));
+        if (length < minSize) this.checkLength(length);
+        fn(view.$at(data8, at, length));
         n++;
         if (this.closedFlag) break;
       }
@@ -437,15 +442,20 @@ export class PerfReader<E = Uint8Array, V extends RecordView<E> = RecordView<E>>
     const head = Number(Atomics.load(ring.control, PERF_DATA_HEAD / 8));
     let tail = ring.tail;
     if (tail === head) return 0;
-    const size = ring.size;
+    // The ring's arrays in locals: the callback could change any object, so loads through `ring`
+    // would be repeated for every record.
+    const { size, data8, data16, data32 } = ring;
     const view = this.view;
+    const minSize = this.minSize;
     let n = 0;
+    // The ring's size is a power of two: & finds the offset, exactly, even once tail is past 2^32.
+    const mask = size - 1;
     try {
       while (tail < head && n < max) {
-        const offset = tail % size;
+        const offset = tail & mask;
         // Records are 8-byte aligned and the ring a multiple of pages: the 8-byte header never wraps.
-        const type = ring.data32[offset >>> 2]!;
-        const length = ring.data16[(offset + 6) >>> 1]!;
+        const type = data32[offset >>> 2]!;
+        const length = data16[(offset + 6) >>> 1]!;
         if (length < PERF_HEADER_SIZE) {
           throw new TsbpfError(`map ${this.map.name}: corrupt perf ring record (size ${length})`, {
             hint: 'this is a bug in tsbpf or the kernel; please report it',
@@ -453,24 +463,33 @@ export class PerfReader<E = Uint8Array, V extends RecordView<E> = RecordView<E>>
         }
         // Past the record before the callback, so that one that throws is not delivered again.
         tail += length;
-        // The common case: the record is contiguous, read where it lies. One that wraps around the
-        // ring's end is copied into the scratch buffer first.
-        const contiguous = offset + length <= size;
-        const bytes = contiguous ? ring.data8 : this.#contiguous(ring.data8, offset, length, size);
-        const at = contiguous ? offset : 0;
-        if (type === PERF_RECORD_SAMPLE) {
-          const data = contiguous ? ring.view : this.#scratchView;
-          const raw = Math.min(
-            data.getUint32(at + PERF_HEADER_SIZE, hostLittleEndian),
-            length - PERF_HEADER_SIZE - 4,
-          );
-          this.checkLength(raw);
-          fn(view.$at(bytes, at + PERF_HEADER_SIZE + 4, raw));
-          n++;
-          if (this.closedFlag) break;
-        } else if (type === PERF_RECORD_LOST) {
-          const data = contiguous ? ring.view : this.#scratchView;
-          this.#lost += Number(data.getBigUint64(at + PERF_HEADER_SIZE + 8, hostLittleEndian));
+        if (offset + length <= size) {
+          // The common case: the record is contiguous and read where it lies.
+          if (type === PERF_RECORD_SAMPLE) {
+            const raw = Math.min(data32[(offset + PERF_HEADER_SIZE) >>> 2]!, length - PERF_HEADER_SIZE - 4);
+            if (raw < minSize) this.checkLength(raw);
+            fn(view.$at(data8, offset + PERF_HEADER_SIZE + 4, raw));
+            n++;
+            if (this.closedFlag) break;
+          } else if (type === PERF_RECORD_LOST) {
+            this.#lost += Number(ring.view.getBigUint64(offset + PERF_HEADER_SIZE + 8, hostLittleEndian));
+          }
+        } else {
+          // It wraps around the ring's end: copied into the scratch buffer first.
+          const bytes = this.#contiguous(data8, offset, length, size);
+          const scratch = this.#scratchView;
+          if (type === PERF_RECORD_SAMPLE) {
+            const raw = Math.min(
+              scratch.getUint32(PERF_HEADER_SIZE, hostLittleEndian),
+              length - PERF_HEADER_SIZE - 4,
+            );
+            this.checkLength(raw);
+            fn(view.$at(bytes, PERF_HEADER_SIZE + 4, raw));
+            n++;
+            if (this.closedFlag) break;
+          } else if (type === PERF_RECORD_LOST) {
+            this.#lost += Number(scratch.getBigUint64(PERF_HEADER_SIZE + 8, hostLittleEndian));
+          }
         }
       }
     } finally {
