@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `tsbpf` command line. Only the command being run is imported, so `tsbpf --help`
 // stays fast; each command module parses its options and calls into a library module.
+// The bin runs this bundled (scripts/bundle.mjs: one file per command, dependencies included).
 
 import type { Argv, CommandModule } from 'yargs';
 import { baseParser } from './cli-base.js';

@@ -42,7 +42,7 @@ function bareCommands(verbose, into) {
 }
 
 export async function measure({ quick }) {
-  if (!existsSync(cli)) throw new Error('dist/cli.js is missing (run npx tsc -p tsconfig.build.json)');
+  if (!existsSync(cli)) throw new Error('dist/cli.js is missing (run npm run build)');
   const vmlinux = await vmlinuxDir();
   // One untimed verbose build: the exact commands tsbpf runs, and a warm page cache for both sides.
   const probe = await freshProject(vmlinux, 'probe');

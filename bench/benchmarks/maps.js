@@ -21,7 +21,7 @@ export async function measure({ quick }) {
         return { ...r, value: r.rate };
       },
     });
-  const batch = await pair('batch', '10');
+  const batch = await pair('batch', '20');
   const single = await pair('single', '3');
   const d = (p) => ({ ratio: p.ratio, c_ops_per_s: p.baselineMedian, tsbpf_ops_per_s: p.tsbpfMedian });
   return {

@@ -152,7 +152,8 @@ export async function prepare(options: GenerateOptions): Promise<Prepared> {
       sources.length > 0
         ? compileSources(ident, sources, options, cwd, scratch, later)
         : readObjfiles(ident, objfiles, options, later);
-    // compileSources has started clang by now (or is finding it): load the rest meanwhile.
+    // compileSources has returned at its first await, with clang about to start (or the tools
+    // being found): the rest loads meanwhile.
     const loading = later();
     // Awaited below; this only keeps a failed compile from leaving the load's rejection unhandled.
     loading.catch(() => undefined);

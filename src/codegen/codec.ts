@@ -82,7 +82,7 @@ export function tooShort(name: string, need: number, have: number, offset: numbe
   );
 }
 
-// viewOf's cache: the last two arrays it was asked about and their views. Hot loops decode many
+// viewOf's cache: the last two arrays it made views of (first in, first out). Hot loops decode many
 // values from one buffer (a mapped ring, a batch buffer, a map's scratch key and value), so two
 // entries catch nearly every call without a WeakMap lookup. The byte length is compared too, so a
 // length-tracking array over a resized (or detached) buffer gets a fresh view. The cost: the last
@@ -98,16 +98,9 @@ let prevView: DataView | undefined;
 export function viewOf(bytes: Uint8Array): DataView {
   const length = bytes.byteLength;
   if (bytes === lastBytes && length === lastLength) return lastView!;
-  if (bytes === prevBytes && length === prevLength) {
-    const view = prevView!;
-    prevBytes = lastBytes;
-    prevLength = lastLength;
-    prevView = lastView;
-    lastBytes = bytes;
-    lastLength = length;
-    lastView = view;
-    return view;
-  }
+  // A hit on the older entry changes nothing: loops that alternate between two arrays (keys and
+  // values of a batch) then hit every time without writing the cache.
+  if (bytes === prevBytes && length === prevLength) return prevView!;
   const view = new DataView(bytes.buffer, bytes.byteOffset, length);
   prevBytes = lastBytes;
   prevLength = lastLength;

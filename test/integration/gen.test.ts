@@ -46,7 +46,7 @@ describe('tsbpf gen from C', () => {
     );
     // struct event is absent from the object's BTF; the types-only compile found it.
     expect(ts).toContain('export interface Event {');
-    expect(ts).toContain('readonly events: PerfEventArray<Event>;');
+    expect(ts).toContain('readonly events: PerfEventArray<Event, EventView>;');
     expect(ts).toContain('readonly counts: HashMap<number, bigint>;');
     expect(ts).toContain('readonly minLength: Variable<number>;');
     expect(ts).toContain("new URL('./probe_bpfel.o', import.meta.url)");
@@ -150,7 +150,9 @@ describe('tsbpf gen: binding event types', () => {
     const source = join(repoRoot, 'test', 'fixtures', 'runtime', 'events.bpf.c');
     const result = await gen(dir, ['events', source, '--target', 'bpfel']);
     expect(result.stderr).toBe('');
-    expect(readFileSync(join(dir, 'events.ts'), 'utf8')).toContain('readonly events: RingBuf<Event, EventView>;');
+    expect(readFileSync(join(dir, 'events.ts'), 'utf8')).toContain(
+      'readonly events: RingBuf<Event, EventView>;',
+    );
   });
 
   it('emits types named with --type, also ones only used on the stack', async () => {
