@@ -34,6 +34,16 @@ export interface CompileFixtureOptions {
   keepDebug?: boolean;
 }
 
+/** Compiles C source text (a test's inline program, saved as `<name>.bpf.c`) to an object's bytes. */
+export function compileSource(name: string, text: string, options: CompileFixtureOptions = {}): Uint8Array {
+  const dir = join(cacheDir, 'sources');
+  mkdirSync(dir, { recursive: true });
+  const source = join(dir, `${name}.bpf.c`);
+  writeFileSync(`${source}.tmp${process.pid}`, text);
+  renameSync(`${source}.tmp${process.pid}`, source);
+  return compileFixture(source, options);
+}
+
 /** Compiles a C fixture (path) to a BPF object and returns the object's bytes. */
 export function compileFixture(source: string, options: CompileFixtureOptions = {}): Uint8Array {
   const target = options.target ?? 'bpfel';

@@ -1,8 +1,6 @@
 // reader.consume(): events read in place through the generated view, from a ring buffer and a perf
 // event array filled by a real program (BPF_PROG_TEST_RUN). The view class comes from tsbpf's own
 // codegen for the program's BTF, as in a generated loader.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readObject } from '../../src/btf/index.js';
 import { emitTypesModule } from '../../src/codegen/types.js';
@@ -17,8 +15,7 @@ import {
   UsageError,
 } from '../../src/runtime/index.js';
 import { importGenerated } from '../fixtures/btf/helpers.js';
-import { compileFixture } from '../helpers/bpf.js';
-import { tempDir } from '../helpers/paths.js';
+import { compileSource } from '../helpers/bpf.js';
 
 // struct event has a variable-length tail: the program sends 16 + len bytes (len = seq % 9).
 const SOURCE = `
@@ -94,11 +91,7 @@ let object: Uint8Array;
 let EventCodec: RecordCodec<Event, EventView>;
 
 beforeAll(async () => {
-  const dir = tempDir();
-  mkdirSync(dir, { recursive: true });
-  const source = join(dir, 'consume.bpf.c');
-  writeFileSync(source, SOURCE);
-  object = compileFixture(source);
+  object = compileSource('consume', SOURCE);
   const { btf } = readObject(object, 'consume.bpf.o');
   const mod = await importGenerated(emitTypesModule(btf, [btf.get('event', 'struct').id]));
   EventCodec = mod.Event as RecordCodec<Event, EventView>;

@@ -1,13 +1,10 @@
 // The perf event array reader walks the per-CPU perf rings in JavaScript. These tests overflow a
 // one-page ring on purpose and check that every sample the program tried to send is accounted
 // for: received, or counted as lost from the kernel's PERF_RECORD_LOST records.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import koffi from 'koffi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Codec, CollectionSpec, PerfEventArray, u32, u64 } from '../../src/runtime/index.js';
-import { compileFixture } from '../helpers/bpf.js';
-import { tempDir } from '../helpers/paths.js';
+import { compileSource } from '../helpers/bpf.js';
 
 // A 40-byte event: with the 8-byte perf_event_header and the u32 raw size the record is 52 bytes,
 // padded to 56, which does not divide a 4 KiB ring: records keep wrapping around its end.
@@ -92,11 +89,7 @@ function firstCpu(mask: Uint8Array): number {
 let object: Uint8Array;
 
 beforeAll(() => {
-  const dir = tempDir();
-  mkdirSync(dir, { recursive: true });
-  const source = join(dir, 'perf_burst.bpf.c');
-  writeFileSync(source, SOURCE);
-  object = compileFixture(source);
+  object = compileSource('perf_burst', SOURCE);
   expect(sched_getaffinity(0, savedMask.length, savedMask)).toBe(0);
   const mask = new Uint8Array(128);
   const cpu = firstCpu(savedMask);
