@@ -55,6 +55,7 @@ const errnoNames: Record<number, string> = {
   1: 'EPERM',
   2: 'ENOENT',
   3: 'ESRCH',
+  4: 'EINTR',
   7: 'E2BIG',
   9: 'EBADF',
   11: 'EAGAIN',

@@ -385,7 +385,11 @@ export class Program {
       throw callError(
         `program ${this.name}: test run`,
         -err,
-        -err === 524 ? ['this program type has no test run in this kernel'] : [],
+        -err === 524
+          ? ['this program type has no test run in this kernel']
+          : -err === 4
+            ? ['a signal arrived during the runs (the kernel stops a repeated run then); run it again']
+            : [],
       );
     }
     const result: TestRunResult = {

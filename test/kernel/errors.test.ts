@@ -1,5 +1,6 @@
 // What users see when things go wrong, optional programs, and lifetime: verifier rejections,
 // kernels without kprobes, unknown attach targets, skipped programs, fd hygiene, signals.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -106,6 +107,35 @@ describe('errors', () => {
     })();
     expect(unknown?.message).toBe('no program nope in this collection');
     expect(unknown?.hint).toContain('on_getppid');
+  });
+});
+
+describe('test runs', () => {
+  it('says a signal interrupted a long repeated test run, and that it can run again', async () => {
+    await using coll = await CollectionSpec.fromBytes(fixture('net')).load();
+    const program = coll.program('xdp_verdict');
+    // A handled signal, sent by another process while this thread is inside BPF_PROG_TEST_RUN.
+    const onSignal = () => {};
+    process.on('SIGUSR2', onSignal);
+    const killer = spawn('sh', ['-c', `sleep 0.3; kill -USR2 ${process.pid}`], { stdio: 'ignore' });
+    try {
+      // Tens of seconds of runs: the signal arrives long before they end.
+      const error = (() => {
+        try {
+          program.testRun({ data: new Uint8Array(64), repeat: 200_000_000 });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(TsbpfError);
+      expect((error as TsbpfError).message).toBe(
+        'program xdp_verdict: test run: EINTR: a signal arrived during the runs (the kernel stops a repeated run then); run it again',
+      );
+    } finally {
+      killer.kill();
+      process.off('SIGUSR2', onSignal);
+    }
+    expect(program.testRun({ data: new Uint8Array(64) }).retval).toBe(2);
   });
 });
 
