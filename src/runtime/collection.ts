@@ -11,7 +11,17 @@ import { parseElf } from '../elf/elf.js';
 import { FormatError, NotSupportedError, TsbpfError, UsageError } from '../errors.js';
 import { debug } from '../output.js';
 import { MapType, mapTypeName } from './constants.js';
-import { callError, capabilitiesFor, E2BIG, ENOSPC, EPERM, errnoName, VerifierError } from './errors.js';
+import {
+  callError,
+  capabilitiesFor,
+  E2BIG,
+  EAGAIN,
+  ENOSPC,
+  EPERM,
+  errnoName,
+  SystemCallError,
+  VerifierError,
+} from './errors.js';
 import { koffi, libbpf, OpenOpts, type Pointer } from './ffi/libbpf.js';
 import { libc, MAP_SHARED, PROT_READ, PROT_WRITE } from './ffi/libc.js';
 import { captureLibbpf, type LibbpfMessage } from './ffi/print.js';
@@ -417,6 +427,19 @@ function describeLoadFailure(
     );
   const program = logMatch?.[1] ?? progMatch?.[1];
   const log = logMatch?.[2] ?? '';
+  if (errno === EAGAIN) {
+    // The verifier gives up with EAGAIN when a signal is pending, and libbpf retries only a few
+    // times: the log then ends mid-program, with nothing wrong in it.
+    const what = program ? `load program ${program}` : 'load BPF object';
+    const error = new SystemCallError(
+      `${what}: signals kept interrupting the verifier (EAGAIN), so the program was not checked to the end`,
+      EAGAIN,
+      {
+        hint: 'load again; if this process receives signals often (a profiler, an interval timer, another process), pause them during load()',
+      },
+    );
+    return program ? { program, error } : { error };
+  }
   if (program && log.trim() && errno !== EPERM) {
     const summary = summarizeVerifierLog(log);
     const message = verifierMessage(program, summary);

@@ -7,10 +7,12 @@ import {
   CollectionSpec,
   NotSupportedError,
   RingBuf,
+  SystemCallError,
   TsbpfError,
   VerifierError,
 } from '../../src/runtime/index.js';
 import { liveLinkCount } from '../../src/runtime/lifetime.js';
+import { compileSource } from '../helpers/bpf.js';
 import { fixture, getppid, openFds, setU32 } from './helpers.js';
 
 const hasKprobes = existsSync('/sys/bus/event_source/devices/kprobe');
@@ -110,7 +112,59 @@ describe('errors', () => {
   });
 });
 
-describe('test runs', () => {
+// A program the verifier takes a while over (it walks the loop's 20 000 iterations).
+const SLOW_TO_VERIFY = `
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u64);
+} m SEC(".maps");
+SEC("xdp")
+int slow(struct xdp_md *ctx) {
+  __u64 acc = 0;
+  __u32 k = 0;
+  for (int i = 0; i < 20000; i++) {
+    __u64 *v = bpf_map_lookup_elem(&m, &k);
+    if (v) acc += *v ^ i;
+  }
+  return acc & 1 ? XDP_PASS : XDP_DROP;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+
+describe('signals', () => {
+  it('says that signals interrupted verification, not that the verifier rejected the program', async () => {
+    const object = compileSource('slow_to_verify', SLOW_TO_VERIFY);
+    const onSignal = () => {};
+    process.on('SIGUSR2', onSignal);
+    // Another process sends signals as fast as it can while this one loads.
+    const flood = spawn('sh', ['-c', `while kill -USR2 ${process.pid} 2>/dev/null; do :; done`], {
+      stdio: 'ignore',
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const error = await CollectionSpec.fromBytes(object)
+        .load()
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SystemCallError);
+      expect(error).not.toBeInstanceOf(VerifierError);
+      expect((error as SystemCallError).errno).toBe(11);
+      expect((error as TsbpfError).message).toBe(
+        'load program slow: signals kept interrupting the verifier (EAGAIN), so the program was not checked to the end',
+      );
+      expect((error as TsbpfError).hint).toMatch(/^load again/);
+    } finally {
+      flood.kill();
+      await new Promise((r) => flood.once('exit', r));
+      process.off('SIGUSR2', onSignal);
+    }
+    // Without the signals the same object loads.
+    (await CollectionSpec.fromBytes(object).load()).close();
+  });
+
   it('says a signal interrupted a long repeated test run, and that it can run again', async () => {
     await using coll = await CollectionSpec.fromBytes(fixture('net')).load();
     const program = coll.program('xdp_verdict');
