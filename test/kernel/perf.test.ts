@@ -38,13 +38,18 @@ describe('uretprobe + perf event array', () => {
     await using coll = await CollectionSpec.fromBytes(fixture('perf')).load();
     coll.program('bash_readline').attachUprobe({ binary: 'bash', symbol: 'readline', retprobe: true });
     const reader = new PerfEventArray(coll.map('lines'), LineEvent).reader();
-    const bash = spawn('script', ['-qfc', 'bash --norc -i', '/dev/null'], {
-      stdio: ['pipe', 'ignore', 'ignore'],
+    const bash = spawn('script', ['-qfc', 'bash --norc --noprofile -i', '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'ignore'],
     });
     const wanted = ['echo tsbpf-one', 'echo tsbpf-two', 'true tsbpf-three'];
-    setTimeout(() => {
+    // Type only once bash has printed its prompt (its first output): a slow machine (the qemu
+    // kernel matrix) may take seconds to start it.
+    bash.stdout.once('data', () => {
       for (const line of wanted) bash.stdin.write(`${line}\n`);
-    }, 300);
+    });
+    bash.stdout.resume();
+    // If the lines never come, end the loop so the assertions below say what was seen.
+    const giveUp = setTimeout(() => reader.close(), 90_000);
     const seen: string[] = [];
     try {
       for await (const e of reader) {
@@ -53,6 +58,7 @@ describe('uretprobe + perf event array', () => {
         if (seen.length === wanted.length) break;
       }
     } finally {
+      clearTimeout(giveUp);
       bash.stdin.end('exit\n');
       bash.kill();
     }
