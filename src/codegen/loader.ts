@@ -404,7 +404,7 @@ class LoaderEmitter {
         const view = this.types.viewOf(event);
         doc.push('', `\`reader()\` decodes each event as \`${this.btf.describe(event)}\` (${ts}).`);
         if (view !== undefined) {
-          doc.push(`\`reader().consume(fn)\` reads each in place as a ${view}, without copying.`);
+          doc.push(`\`reader().consume(fn)\` reads each in place through ${view}, without copying.`);
         }
         const type = view === undefined ? `${cls}<${ts}>` : `${cls}<${ts}, ${view}>`;
         return { ...base, type, build: (r) => `new ${cls}(${r}, ${codec})` };
