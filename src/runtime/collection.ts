@@ -413,7 +413,8 @@ function loadOnce(opened: Opened): { error: TsbpfError; program?: string } | und
   return describeLoadFailure(-(result ?? 0), messages, opened);
 }
 
-function describeLoadFailure(
+/** The error for a failed bpf_object__load from its errno and libbpf's messages (exported for tests). */
+export function describeLoadFailure(
   errno: number,
   messages: LibbpfMessage[],
   opened?: Opened,
@@ -428,11 +429,11 @@ function describeLoadFailure(
   const program = logMatch?.[1] ?? progMatch?.[1];
   const log = logMatch?.[2] ?? '';
   if (errno === EAGAIN) {
-    // The verifier gives up with EAGAIN when a signal is pending, and libbpf retries only a few
-    // times: the log then ends mid-program, with nothing wrong in it.
+    // The verifier (and the BTF checks before it) give up with EAGAIN when a signal is pending,
+    // and libbpf retries only a few times: a log then ends mid-program, with nothing wrong in it.
     const what = program ? `load program ${program}` : 'load BPF object';
     const error = new SystemCallError(
-      `${what}: signals kept interrupting the verifier (EAGAIN), so the program was not checked to the end`,
+      `${what}: signals kept interrupting the kernel's checks (EAGAIN), so the load did not finish`,
       EAGAIN,
       {
         hint: 'load again; if this process receives signals often (a profiler, an interval timer, another process), pause them during load()',

@@ -3,6 +3,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { describeLoadFailure } from '../../src/runtime/collection.js';
+import { EACCES, EAGAIN } from '../../src/runtime/errors.js';
 import {
   CollectionSpec,
   NotSupportedError,
@@ -12,7 +14,6 @@ import {
   VerifierError,
 } from '../../src/runtime/index.js';
 import { liveLinkCount } from '../../src/runtime/lifetime.js';
-import { compileSource } from '../helpers/bpf.js';
 import { fixture, getppid, openFds, setU32 } from './helpers.js';
 
 const hasKprobes = existsSync('/sys/bus/event_source/devices/kprobe');
@@ -112,57 +113,33 @@ describe('errors', () => {
   });
 });
 
-// A program the verifier takes a while over (it walks the loop's 20 000 iterations).
-const SLOW_TO_VERIFY = `
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, __u64);
-} m SEC(".maps");
-SEC("xdp")
-int slow(struct xdp_md *ctx) {
-  __u64 acc = 0;
-  __u32 k = 0;
-  for (int i = 0; i < 20000; i++) {
-    __u64 *v = bpf_map_lookup_elem(&m, &k);
-    if (v) acc += *v ^ i;
-  }
-  return acc & 1 ? XDP_PASS : XDP_DROP;
-}
-char LICENSE[] SEC("license") = "GPL";
-`;
-
 describe('signals', () => {
-  it('says that signals interrupted verification, not that the verifier rejected the program', async () => {
-    const object = compileSource('slow_to_verify', SLOW_TO_VERIFY);
-    const onSignal = () => {};
-    process.on('SIGUSR2', onSignal);
-    // Another process sends signals as fast as it can while this one loads.
-    const flood = spawn('sh', ['-c', `while kill -USR2 ${process.pid} 2>/dev/null; do :; done`], {
-      stdio: 'ignore',
-    });
-    try {
-      await new Promise((r) => setTimeout(r, 100));
-      const error = await CollectionSpec.fromBytes(object)
-        .load()
-        .catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(SystemCallError);
-      expect(error).not.toBeInstanceOf(VerifierError);
-      expect((error as SystemCallError).errno).toBe(11);
-      expect((error as TsbpfError).message).toBe(
-        'load program slow: signals kept interrupting the verifier (EAGAIN), so the program was not checked to the end',
-      );
-      expect((error as TsbpfError).hint).toMatch(/^load again/);
-    } finally {
-      flood.kill();
-      await new Promise((r) => flood.once('exit', r));
-      process.off('SIGUSR2', onSignal);
-    }
-    // Without the signals the same object loads.
-    (await CollectionSpec.fromBytes(object).load()).close();
+  // A load that signals keep interrupting: the verifier returns EAGAIN when a signal is pending,
+  // libbpf retries a few times, and the log it prints ends wherever the last attempt stopped.
+  // (Seen for real with another process sending SIGUSR2 in a loop during load(); which step it
+  // stops at varies with timing, and an old kernel rejects a program slow enough to catch it
+  // reliably as too complex, so the messages libbpf printed then are replayed here.)
+  it('says that signals interrupted the load, not that the verifier rejected the program', () => {
+    const log = [
+      "libbpf: prog 'slow': BPF program load failed: Resource temporarily unavailable\n",
+      "libbpf: prog 'slow': -- BEGIN PROG LOAD LOG --\n0: R1=ctx() R10=fp0\n; int slow(struct xdp_md *ctx) @ slow.bpf.c:10\n0: (b7) r6 = 0\n-- END PROG LOAD LOG --\n",
+      "libbpf: prog 'slow': failed to load: -11\n",
+    ].map((text) => ({ level: 'warn' as const, text }));
+    const { error, program } = describeLoadFailure(EAGAIN, log);
+    expect(program).toBe('slow');
+    expect(error).toBeInstanceOf(SystemCallError);
+    expect(error).not.toBeInstanceOf(VerifierError);
+    expect((error as SystemCallError).errno).toBe(EAGAIN);
+    expect(error.message).toBe(
+      "load program slow: signals kept interrupting the kernel's checks (EAGAIN), so the load did not finish",
+    );
+    expect(error.hint).toMatch(/^load again/);
+    // Stopped before any program (the object's BTF, say): the object is named instead.
+    expect(describeLoadFailure(EAGAIN, []).error.message).toMatch(
+      /^load BPF object: signals kept interrupting/,
+    );
+    // The same log with another errno is a verifier rejection, as before.
+    expect(describeLoadFailure(EACCES, log).error).toBeInstanceOf(VerifierError);
   });
 
   it('says a signal interrupted a long repeated test run, and that it can run again', async () => {
