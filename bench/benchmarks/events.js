@@ -96,45 +96,34 @@ export async function measure({ quick, tools: baseTools }) {
   // Rounds of draining a ~70% full buffer: enough that the first, run before the JIT has
   // optimised the reader, does not dominate.
   const rounds = quick ? 4 : 8;
-  const ringDrain = await drainPair('ringbuf', 32, rounds, reps, tools);
-  const ringObjects = await drainPair('ringbuf', 32, rounds, reps, tools, 'objects');
-  const ringStream = await streamPair('ringbuf', 32, 1, reps, tools);
-  out.figures.ringbuf_ratio_vs_c = ringDrain.ratio;
-  out.figures.ringbuf_objects_ratio_vs_c = ringObjects.ratio;
-  out.figures.ringbuf_stream_ratio_vs_c = ringStream.ratio;
-  out.figures.ringbuf_lost_events = {
-    c: sum(ringStream.baseline, 'dropped'),
-    tsbpf: sum(ringStream.tsbpf, 'dropped'),
-  };
-  out.details.ringbuf = {
-    drain: summary(ringDrain),
-    drain_objects: summary(ringObjects),
-    stream: summary(ringStream),
-  };
-
-  const perfDrain = await drainPair('perf', 32, rounds, reps, tools);
-  const perfObjects = await drainPair('perf', 32, rounds, reps, tools, 'objects');
-  const perfStream = await streamPair('perf', 32, 1, reps, tools);
-  out.figures.perf_ratio_vs_c = perfDrain.ratio;
-  out.figures.perf_objects_ratio_vs_c = perfObjects.ratio;
-  out.figures.perf_stream_ratio_vs_c = perfStream.ratio;
-  // A full perf ring both fails bpf_perf_event_output (dropped, counted by the program) and bumps
-  // the kernel's lost count the reader reports: the same events, so take the reader's count.
-  out.figures.perf_lost_events = {
-    c: sum(perfStream.baseline, 'lost'),
-    tsbpf: sum(perfStream.tsbpf, 'lost'),
-  };
-  out.details.perf = {
-    drain: summary(perfDrain),
-    drain_objects: summary(perfObjects),
-    stream: summary(perfStream),
-  };
+  // One set of figures per buffer kind. A full ring buffer only makes bpf_ringbuf_output fail
+  // (dropped, counted by the program); a full perf ring also bumps the kernel's lost count the
+  // reader reports, for the same events, so perf takes the reader's count.
+  const pairs = {};
+  for (const [kind, lostKey] of [
+    ['ringbuf', 'dropped'],
+    ['perf', 'lost'],
+  ]) {
+    const drain = await drainPair(kind, 32, rounds, reps, tools);
+    const objects = await drainPair(kind, 32, rounds, reps, tools, 'objects');
+    const stream = await streamPair(kind, 32, 1, reps, tools);
+    pairs[kind] = { drain, objects };
+    out.figures[`${kind}_ratio_vs_c`] = drain.ratio;
+    out.figures[`${kind}_objects_ratio_vs_c`] = objects.ratio;
+    out.figures[`${kind}_stream_ratio_vs_c`] = stream.ratio;
+    out.figures[`${kind}_lost_events`] = {
+      c: sum(stream.baseline, lostKey),
+      tsbpf: sum(stream.tsbpf, lostKey),
+    };
+    out.details[kind] = { drain: summary(drain), drain_objects: summary(objects), stream: summary(stream) };
+  }
 
   const sizes = quick ? [32, 128, 512] : [32, 64, 128, 256, 512, 1024];
   out.details.ringbuf_by_size = [];
   for (const size of sizes) {
-    const pair = size === 32 ? ringDrain : await drainPair('ringbuf', size, 4, 2, tools);
-    const objects = size === 32 ? ringObjects : await drainPair('ringbuf', size, 4, 2, tools, 'objects');
+    const pair = size === 32 ? pairs.ringbuf.drain : await drainPair('ringbuf', size, 4, 2, tools);
+    const objects =
+      size === 32 ? pairs.ringbuf.objects : await drainPair('ringbuf', size, 4, 2, tools, 'objects');
     out.details.ringbuf_by_size.push({
       size,
       c: pair.baselineMedian,

@@ -84,6 +84,17 @@ export function readMaps(btf: Btf): MapInfo[] {
   return maps;
 }
 
+/** The `__uint(name, N)` members of a map definition, and the MapInfo field each sets. */
+const UINT_MEMBERS = {
+  max_entries: 'maxEntries',
+  map_flags: 'flags',
+  pinning: 'pinning',
+  numa_node: 'numaNode',
+  map_extra: 'mapExtra',
+  key_size: 'keySize',
+  value_size: 'valueSize',
+} as const;
+
 function parseMapDef(btf: Btf, name: string, defType: number, depth: number): MapInfo {
   const def = btf.resolve(defType);
   if (def.kind !== 'struct') throw bad(btf, `map '${name}' is a ${def.kind}, not a struct definition`);
@@ -94,27 +105,6 @@ function parseMapDef(btf: Btf, name: string, defType: number, depth: number): Ma
       case 'type':
         map.type = uintValue(btf, m.type, where);
         map.typeName = MAP_TYPE_NAMES[map.type] ?? `type ${map.type}`;
-        break;
-      case 'max_entries':
-        map.maxEntries = uintValue(btf, m.type, where);
-        break;
-      case 'map_flags':
-        map.flags = uintValue(btf, m.type, where);
-        break;
-      case 'pinning':
-        map.pinning = uintValue(btf, m.type, where);
-        break;
-      case 'numa_node':
-        map.numaNode = uintValue(btf, m.type, where);
-        break;
-      case 'map_extra':
-        map.mapExtra = uintValue(btf, m.type, where);
-        break;
-      case 'key_size':
-        map.keySize = uintValue(btf, m.type, where);
-        break;
-      case 'value_size':
-        map.valueSize = uintValue(btf, m.type, where);
         break;
       case 'key':
       case 'value': {
@@ -144,6 +134,9 @@ function parseMapDef(btf: Btf, name: string, defType: number, depth: number): Ma
         break;
       }
       default:
+        if (m.name in UINT_MEMBERS) {
+          map[UINT_MEMBERS[m.name as keyof typeof UINT_MEMBERS]] = uintValue(btf, m.type, where);
+        }
         // Unknown members are ignored, as libbpf does for forward compatibility with a warning.
         break;
     }

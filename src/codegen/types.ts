@@ -376,10 +376,7 @@ class Emitter {
         }
         const inner = this.shapeOf(t.type, depth + 1);
         if (inner.k === 'prim') {
-          const ctor =
-            inner.accessor === 'BigUint64' || inner.accessor === 'BigInt64'
-              ? `${inner.accessor}Array`
-              : `${inner.accessor}Array`;
+          const ctor = `${inner.accessor}Array`;
           return { k: 'typed', ctor, accessor: inner.accessor, size: inner.size, n: t.nelems };
         }
         return { k: 'array', elem: inner, elemSize: this.btf.sizeof(t.type), n: t.nelems };
@@ -391,42 +388,17 @@ class Emitter {
   }
 
   private intShape(size: number, signed: boolean): Shape {
-    switch (size) {
-      case 1:
-        return {
-          k: 'prim',
-          ts: 'number',
-          accessor: signed ? 'Int8' : 'Uint8',
-          size,
-          codec: signed ? 's8' : 'u8',
-        };
-      case 2:
-        return {
-          k: 'prim',
-          ts: 'number',
-          accessor: signed ? 'Int16' : 'Uint16',
-          size,
-          codec: signed ? 's16' : 'u16',
-        };
-      case 4:
-        return {
-          k: 'prim',
-          ts: 'number',
-          accessor: signed ? 'Int32' : 'Uint32',
-          size,
-          codec: signed ? 's32' : 'u32',
-        };
-      case 8:
-        return {
-          k: 'prim',
-          ts: 'bigint',
-          accessor: signed ? 'BigInt64' : 'BigUint64',
-          size,
-          codec: signed ? 's64' : 'u64',
-        };
-      default:
-        return { k: 'bytes', n: size };
-    }
+    if (size !== 1 && size !== 2 && size !== 4 && size !== 8) return { k: 'bytes', n: size };
+    const bits = size * 8;
+    const big = size === 8;
+    return {
+      k: 'prim',
+      ts: big ? 'bigint' : 'number',
+      // DataView's accessor names: Uint8 ... Int32, BigUint64, BigInt64.
+      accessor: `${big ? 'Big' : ''}${signed ? 'Int' : 'Uint'}${bits}`,
+      size,
+      codec: `${signed ? 's' : 'u'}${bits}`,
+    };
   }
 
   private sizeOfShape(shape: Shape | undefined): number {

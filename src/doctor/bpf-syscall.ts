@@ -3,7 +3,10 @@
 
 import { constants, endianness } from 'node:os';
 import koffi from 'koffi';
+import { errnoName } from '../linux.js';
 import { type CheckResult, check } from './types.js';
+
+export { errnoName };
 
 /** __NR_bpf per architecture (arch/<arch>/entry/syscalls and include/uapi/asm-generic/unistd.h). */
 const bpfSyscallNumbers: Record<string, number> = {
@@ -42,11 +45,6 @@ function loadLibc(): Libc {
     };
   }
   return libc;
-}
-
-export function errnoName(errno: number): string {
-  const entry = Object.entries(constants.errno).find(([, value]) => value === errno);
-  return entry ? entry[0] : `errno ${errno}`;
 }
 
 /** Creates and closes a map; returns 0 on success, else the errno. */

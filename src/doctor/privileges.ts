@@ -2,18 +2,10 @@
 // and the kernel.unprivileged_bpf_disabled sysctl.
 
 import { readFileSync } from 'node:fs';
+import { type CapabilityName, capabilities, hasCapability, parseCapEff } from '../linux.js';
 import { type CheckResult, check } from './types.js';
 
-/** Capability numbers, from include/uapi/linux/capability.h. */
-export const capabilities = {
-  CAP_NET_ADMIN: 12,
-  CAP_SYS_ADMIN: 21,
-  CAP_SYS_RESOURCE: 24,
-  CAP_PERFMON: 38,
-  CAP_BPF: 39,
-} as const;
-
-export type CapabilityName = keyof typeof capabilities;
+export { type CapabilityName, capabilities, hasCapability, parseCapEff };
 
 function readText(path: string): string | undefined {
   try {
@@ -21,16 +13,6 @@ function readText(path: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The effective capability mask from /proc/<pid>/status text (0n when absent). */
-export function parseCapEff(status: string): bigint {
-  const hex = /^CapEff:\s*([0-9a-fA-F]+)/m.exec(status)?.[1];
-  return hex ? BigInt(`0x${hex}`) : 0n;
-}
-
-export function hasCapability(mask: bigint, name: CapabilityName): boolean {
-  return ((mask >> BigInt(capabilities[name])) & 1n) === 1n;
 }
 
 /** Loading tracing programs needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN which implies both. */

@@ -1,7 +1,9 @@
 // Runtime errors: the verifier's rejection, and the mapping from a failed libbpf/kernel call
 // (errno plus what libbpf printed) to the TsbpfError a user can act on.
-import { readFileSync } from 'node:fs';
 import { NotSupportedError, PermissionError, TsbpfError, type TsbpfErrorOptions } from '../errors.js';
+import { type CapabilityName, effectiveCapabilities, errnoName, hasCapability } from '../linux.js';
+
+export { errnoName };
 
 /** The kernel verifier refused a program. `log` is the verifier's full log. */
 export class VerifierError extends TsbpfError {
@@ -51,66 +53,12 @@ export const ENOSYS = 38;
 export const EOPNOTSUPP = 95;
 export const ENOTSUPP = 524;
 
-const errnoNames: Record<number, string> = {
-  1: 'EPERM',
-  2: 'ENOENT',
-  3: 'ESRCH',
-  4: 'EINTR',
-  7: 'E2BIG',
-  9: 'EBADF',
-  11: 'EAGAIN',
-  12: 'ENOMEM',
-  13: 'EACCES',
-  16: 'EBUSY',
-  17: 'EEXIST',
-  19: 'ENODEV',
-  22: 'EINVAL',
-  28: 'ENOSPC',
-  38: 'ENOSYS',
-  95: 'EOPNOTSUPP',
-  524: 'ENOTSUPP',
-  4001: 'LIBBPF_ERRNO__FORMAT',
-  4002: 'LIBBPF_ERRNO__KVERSION',
-  4003: 'LIBBPF_ERRNO__ENDIAN',
-  4004: 'LIBBPF_ERRNO__INTERNAL',
-  4005: 'LIBBPF_ERRNO__RELOC',
-  4006: 'LIBBPF_ERRNO__LOAD',
-  4007: 'LIBBPF_ERRNO__VERIFY',
-  4008: 'LIBBPF_ERRNO__PROG2BIG',
-  4009: 'LIBBPF_ERRNO__KVER',
-  4010: 'LIBBPF_ERRNO__PROGTYPE',
-  4011: 'LIBBPF_ERRNO__WRNGPID',
-  4012: 'LIBBPF_ERRNO__INVSEQ',
-  4013: 'LIBBPF_ERRNO__NLPARSE',
-};
-
-export function errnoName(errno: number): string {
-  return errnoNames[errno] ?? `errno ${errno}`;
-}
-
 export const privilegeHint =
   'run as root, or grant CAP_BPF and CAP_PERFMON (plus CAP_NET_ADMIN for XDP/tc/sockets); ' +
   'unprivileged users also need /proc/sys/kernel/unprivileged_bpf_disabled = 0';
 
-export type Capability = 'CAP_NET_ADMIN' | 'CAP_SYS_ADMIN' | 'CAP_PERFMON' | 'CAP_BPF';
-
-// Bit numbers from include/uapi/linux/capability.h.
-const capabilityBits: Record<Capability, number> = {
-  CAP_NET_ADMIN: 12,
-  CAP_SYS_ADMIN: 21,
-  CAP_PERFMON: 38,
-  CAP_BPF: 39,
-};
-
-/** The process's effective capability set (CapEff in /proc/self/status); undefined when unreadable. */
-function effectiveCapabilities(): bigint | undefined {
-  try {
-    const match = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    return match?.[1] ? BigInt(`0x${match[1]}`) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** The capabilities bpf() asks for (CAP_SYS_RESOURCE is doctor's alone). */
+export type Capability = Exclude<CapabilityName, 'CAP_SYS_RESOURCE'>;
 
 /**
  * Which of `needed` the process lacks. CAP_SYS_ADMIN still stands in for CAP_BPF and CAP_PERFMON
@@ -119,7 +67,7 @@ function effectiveCapabilities(): bigint | undefined {
 export function missingCapabilities(needed: readonly Capability[]): Capability[] {
   const caps = effectiveCapabilities();
   if (caps === undefined) return [];
-  const has = (c: Capability): boolean => (caps & (1n << BigInt(capabilityBits[c]))) !== 0n;
+  const has = (c: Capability): boolean => hasCapability(caps, c);
   return needed.filter((c) => !has(c) && !((c === 'CAP_BPF' || c === 'CAP_PERFMON') && has('CAP_SYS_ADMIN')));
 }
 
