@@ -58,7 +58,9 @@ export class RecordView<T = Uint8Array> {
   $at(bytes: Uint8Array, offset: number, length: number): this {
     if (bytes !== this.$bytes) {
       this.$bytes = bytes;
-      this.$view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      // Readers point the view at an empty array after every callback: no DataView for that.
+      this.$view =
+        bytes.byteLength === 0 ? EMPTY_VIEW : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     }
     this.$offset = offset;
     this.$length = length;

@@ -168,13 +168,11 @@ abstract class BaseReader<E, V extends RecordView<E>> implements EventReader<E, 
 
   /** The next non-empty batch, or undefined once closed. */
   async nextBatch(max = 4096): Promise<E[] | undefined> {
-    const poller = sharedPoller();
-    for (;;) {
-      if (this.closedFlag) return undefined;
-      const batch = this.readAvailable(max);
-      if (batch.length > 0) return batch;
-      await poller.wait(this.pollId);
-    }
+    const batch: E[] = [];
+    const n = await this.poll((event) => {
+      batch.push(event.$decode());
+    }, max);
+    return n > 0 ? batch : undefined;
   }
 
   async *batches(): AsyncGenerator<E[]> {
