@@ -43,6 +43,8 @@ const figures = [
   ['map_single_ratio_vs_c', 'maps', ''],
   ['load_attach_ratio_vs_c', 'load', '<= 1.5'],
   ['build_overhead_ratio', 'build', '<= 1.15'],
+  ['build_same_commands_ratio', 'build', ''],
+  ['build_fixed_ms', 'build', ''],
   ['noop_build_ms', 'build', ''],
   ['cli_start_ms', 'cli', '< 150'],
   ['vmlinux_btf_parse_ms', 'btf', '< 300'],

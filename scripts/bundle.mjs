@@ -77,6 +77,11 @@ const result = await build({
   target: 'node20',
   // koffi is a native addon: it stays a package import, found in node_modules as before.
   external: ['koffi'],
+  // yargs, cliui and wrap-ansi each bring a string-width whose module body builds an
+  // Intl.Segmenter and Unicode property regexes (~25 ms at every start, for help text that is
+  // ASCII); fast-string-width (already here for @clack/prompts) measures the same widths and
+  // builds nothing until asked.
+  alias: { 'string-width': 'fast-string-width' },
   // Bundled CommonJS dependencies (handlebars) require Node's built-in modules.
   banner: {
     js: "import { createRequire as __tsbpfRequire } from 'node:module';\nconst require = __tsbpfRequire(import.meta.url);",

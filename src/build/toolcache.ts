@@ -8,6 +8,7 @@
 
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
+import { userCacheDir } from '../toolchain/cache-dir.js';
 import type { Toolchain } from '../toolchain/discover.js';
 import { settingsKey } from './stamp.js';
 
@@ -49,8 +50,8 @@ export function reuseToolchain(
 
 /** The per-user copy: $XDG_CACHE_HOME/tsbpf/toolchain.json or ~/.cache/tsbpf/toolchain.json. */
 export function userToolchainFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const base = env.XDG_CACHE_HOME || (env.HOME ? join(env.HOME, '.cache') : undefined);
-  return base ? join(base, 'tsbpf', 'toolchain.json') : undefined;
+  const dir = userCacheDir(env);
+  return dir ? join(dir, 'toolchain.json') : undefined;
 }
 
 /** The per-user remembered tools, or undefined (missing, unreadable or malformed: rediscover). */

@@ -65,14 +65,20 @@ export function defaultIncludeDirs(options: IncludeDirOptions = {}): string[] {
   return [...new Set(dirs.map((d) => resolve(d)))];
 }
 
-export interface ClangArgsOptions {
+/** What decides how clang reads C: target, arch macro, include dirs and the user's flags. */
+export interface LanguageOptions {
   target: Target;
-  source: string;
-  output: string;
   /** -I dirs, already in search order (see defaultIncludeDirs). */
   includeDirs?: readonly string[];
   /** The user's flags, placed after tsbpf's so they win. */
   cflags?: readonly string[];
+  /** Override for tests; default: multiarchIncludeDir(). */
+  systemDirsAfter?: readonly string[];
+}
+
+export interface ClangArgsOptions extends LanguageOptions {
+  source: string;
+  output: string;
   /** Write a make-style depfile naming every header read. */
   depfile?: string;
   /** The name the depfile gives the output (default: output). */
@@ -80,33 +86,64 @@ export interface ClangArgsOptions {
   /** Folder clang runs in; its path is mapped away from the object (default: process.cwd()). */
   cwd?: string;
   color?: boolean;
-  /** Override for tests; default: multiarchIncludeDir(). */
-  systemDirsAfter?: readonly string[];
+  /** A header precompiled by precompiledHeaderArgs with the same LanguageOptions (see pch.ts). */
+  precompiledHeader?: string;
 }
 
-/** The full argument list for one clang invocation (without the clang path). */
-export function clangArgs(options: ClangArgsOptions): string[] {
-  const cwd = resolve(options.cwd ?? process.cwd());
+/** Where the arguments go: the language flags, then `middle`, then include dirs and the user's flags. */
+function languageArgs(options: LanguageOptions, middle: readonly string[]): string[] {
   const cflags = options.cflags ?? [];
   const args = ['-g', '-O2', '-target', options.target.clangTarget];
   // A user who names an arch in cflags means it; two arch macros would confuse bpf_tracing.h.
   if (options.target.arch && !cflags.some((f) => f.startsWith('-D__TARGET_ARCH_'))) {
     args.push(`-D__TARGET_ARCH_${options.target.arch}`);
   }
-  // Same input, same bytes: no compiler ident string, and no absolute paths in BTF line info
-  // or __FILE__ (the source's folder becomes relative to cwd).
-  args.push('-fno-ident', '-fdebug-compilation-dir=.', `-ffile-prefix-map=${cwd}/=`);
-  const sourceDir = resolve(cwd, options.source, '..');
-  if (relative(cwd, sourceDir).startsWith('..') || isAbsolute(relative(cwd, sourceDir))) {
-    args.push(`-ffile-prefix-map=${sourceDir}/=`);
-  }
-  args.push(options.color ? '-fcolor-diagnostics' : '-fno-color-diagnostics');
+  args.push('-fno-ident', ...middle);
   for (const dir of options.includeDirs ?? []) args.push('-I', dir);
   const after =
     options.systemDirsAfter ?? [multiarchIncludeDir()].filter((d): d is string => d !== undefined);
   for (const dir of after) args.push('-idirafter', dir);
   args.push(...cflags);
+  return args;
+}
+
+/** The full argument list for one clang invocation (without the clang path). */
+export function clangArgs(options: ClangArgsOptions): string[] {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  // Same input, same bytes: no compiler ident string, and no absolute paths in BTF line info
+  // or __FILE__ (the source's folder becomes relative to cwd).
+  const paths = ['-fdebug-compilation-dir=.', `-ffile-prefix-map=${cwd}/=`];
+  const sourceDir = resolve(cwd, options.source, '..');
+  if (relative(cwd, sourceDir).startsWith('..') || isAbsolute(relative(cwd, sourceDir))) {
+    paths.push(`-ffile-prefix-map=${sourceDir}/=`);
+  }
+  const args = languageArgs(options, [
+    ...paths,
+    options.color ? '-fcolor-diagnostics' : '-fno-color-diagnostics',
+  ]);
+  if (options.precompiledHeader) args.push('-include-pch', options.precompiledHeader);
   if (options.depfile) args.push('-MD', '-MF', options.depfile, '-MT', options.depTarget ?? options.output);
   args.push('-c', options.source, '-o', options.output);
   return args;
+}
+
+/**
+ * The arguments that precompile `header` into `output` for compiles with the same
+ * LanguageOptions. Path maps and colours are left out: clang applies them when it compiles the
+ * source, so one precompiled header serves every project. No timestamp: the header's bytes,
+ * hashed into the file's name, are what decides whether it is still valid.
+ */
+export function precompiledHeaderArgs(
+  options: LanguageOptions & { header: string; output: string },
+): string[] {
+  return [
+    ...languageArgs(options, ['-fno-color-diagnostics']),
+    '-Xclang',
+    '-fno-pch-timestamp',
+    '-x',
+    'c-header',
+    options.header,
+    '-o',
+    options.output,
+  ];
 }
