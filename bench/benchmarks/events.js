@@ -26,6 +26,12 @@ function drainRuns(kind, size) {
   return Math.max(1, Math.floor((0.7 * capacity) / record / BATCH));
 }
 
+/**
+ * Rounds at `size` that read as many events as `rounds` at 32 bytes: at 1 KiB a full buffer holds
+ * 26 times fewer events, and a few rounds would time mostly the JIT's warm-up.
+ */
+const roundsFor = (kind, size, rounds) => Math.ceil((rounds * drainRuns(kind, 32)) / drainRuns(kind, size));
+
 /** The environment of a tsbpf consumer using `api` (consume-ts.js). */
 const apiEnv = (api) => ({ env: { ...process.env, TSBPF_BENCH_API: api } });
 
@@ -121,9 +127,10 @@ export async function measure({ quick, tools: baseTools }) {
   const sizes = quick ? [32, 128, 512] : [32, 64, 128, 256, 512, 1024];
   out.details.ringbuf_by_size = [];
   for (const size of sizes) {
-    const pair = size === 32 ? pairs.ringbuf.drain : await drainPair('ringbuf', size, 4, 2, tools);
+    const sized = roundsFor('ringbuf', size, 4);
+    const pair = size === 32 ? pairs.ringbuf.drain : await drainPair('ringbuf', size, sized, 2, tools);
     const objects =
-      size === 32 ? pairs.ringbuf.objects : await drainPair('ringbuf', size, 4, 2, tools, 'objects');
+      size === 32 ? pairs.ringbuf.objects : await drainPair('ringbuf', size, sized, 2, tools, 'objects');
     out.details.ringbuf_by_size.push({
       size,
       c: pair.baselineMedian,

@@ -672,9 +672,14 @@ class Emitter {
   /** A decode expression for `shape` at offset expression `off`; loops go into `lines`. */
   private decodeShape(shape: Shape, off: string, lines: string[], indent: string, count?: string): string {
     const { v, b, inPlace } = this.io;
-    // In a view, byte arrays are subarrays of the ring (valid while the record is); elsewhere copies.
-    const bytesOf = (end: string) =>
-      inPlace ? `${b}.subarray(${off}, ${end})` : `${b}.slice(${off}, ${end})`;
+    // In a view, byte arrays are subarrays of the ring (valid while the record is); elsewhere
+    // copies: slice() up to 64 bytes (on V8's heap), else copyBytes() (from a shared slab).
+    const bytesOf = (end: string, n?: number) => {
+      if (inPlace) return `${b}.subarray(${off}, ${end})`;
+      if (n !== undefined && n <= 64) return `${b}.slice(${off}, ${end})`;
+      this.imports.add('copyBytes');
+      return `copyBytes(${b}, ${off}, ${end})`;
+    };
     switch (shape.k) {
       case 'prim':
         return shape.size === 1
@@ -683,13 +688,14 @@ class Emitter {
       case 'bool':
         return `${v}.getUint8(${off}) !== 0`;
       case 'bytes':
-        return bytesOf(`${off} + ${shape.n}`);
+        return bytesOf(`${off} + ${shape.n}`, shape.n);
       case 'string':
         this.imports.add('readCString');
         return `readCString(${b}, ${off}, ${count ?? shape.n})`;
       case 'typed': {
         const n = count ?? String(shape.n);
-        if (shape.ctor === 'Uint8Array') return bytesOf(`${off} + ${n}`);
+        if (shape.ctor === 'Uint8Array')
+          return bytesOf(`${off} + ${n}`, count === undefined ? shape.n : undefined);
         if (shape.ctor === 'Int8Array') return `new Int8Array(${b}.slice(${off}, ${off} + ${n}).buffer)`;
         const a = `a${this.temp}`;
         const i = `i${this.temp++}`;

@@ -51,7 +51,6 @@ export interface EventReader<E, V extends RecordView<E> = RecordView<E>>
 const BUSY_BIT = 0x80000000;
 const DISCARD_BIT = 0x40000000;
 const HDR_SIZE = 8;
-const EMPTY = new Uint8Array(0);
 
 // The ring buffer's record header must be read with acquire semantics (the kernel's reader uses
 // smp_load_acquire) so that the record's bytes are read after it. x86 keeps loads in order, so a
@@ -128,7 +127,7 @@ abstract class BaseReader<E, V extends RecordView<E>> implements EventReader<E, 
     } finally {
       this.#consuming = false;
       // A view kept past its callback must not read memory that close() unmaps: point it at nothing.
-      this.view.$at(EMPTY, 0, 0);
+      this.view.$clear();
       if (this.#releasePending) {
         this.#releasePending = false;
         this.release();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { BTF_KIND, type ObjectInfo, parseBtf, readKernelBtf, readObject } from '../../src/btf/index.js';
-import type { RecordCodec } from '../../src/codegen/codec.js';
+import { copyBytes, type RecordCodec } from '../../src/codegen/codec.js';
 import { emitTypes, emitTypesModule } from '../../src/codegen/types.js';
 import { TsbpfError } from '../../src/errors.js';
 import {
@@ -226,6 +226,61 @@ describe('generated codecs', () => {
     const view = mod.Odd!.createView!().$at(bytes, 0, 8) as unknown as Record<string, unknown>;
     expect([view.constructor, view.x]).toEqual([1, 2]);
     expect(mod.Odd!.decode(bytes)).toEqual({ constructor: 1, x: 2 });
+  });
+
+  it('copies byte arrays out: longer than 64 bytes from a shared slab, each with bytes of its own', async () => {
+    const w = new BtfWriter();
+    const u8 = w.add('unsigned char', BTF_KIND.int, 0, false, 1, [8]); // 1
+    const u32 = w.add('unsigned int', BTF_KIND.int, 0, false, 4, [32]); // 2
+    const arr = (n: number) => w.add('', BTF_KIND.array, 0, false, 0, [u8, u32, n]);
+    const [small, big, rest] = [arr(64), arr(100), arr(200)]; // 3, 4, 5
+    // struct blobs { u32 len; u8 small[64]; u8 big[100]; u8 rest[200]; } (368 bytes)
+    const blobs = w.add('blobs', BTF_KIND.struct, 4, false, 368, [
+      ...[w.str('len'), u32, 0],
+      ...[w.str('small'), small, 32],
+      ...[w.str('big'), big, 32 + 64 * 8],
+      ...[w.str('rest'), rest, 32 + 164 * 8],
+    ]);
+    const code = emitTypesModule(parseBtf(w.build(), { file: 'hand.btf' }), [blobs]);
+    expect(typeCheck(code)).toEqual([]);
+    expect(code).toContain('copyBytes(b, o + 68, o + 68 + 100)');
+    const mod = (await importGenerated(code)) as Codecs;
+    const Blobs = mod.Blobs as RecordCodec<{
+      len: number;
+      small: Uint8Array;
+      big: Uint8Array;
+      rest: Uint8Array;
+    }>;
+    const bytes = Uint8Array.from({ length: 368 }, (_, i) => (i * 7) & 0xff);
+    const a = Blobs.decode(bytes);
+    const b = Blobs.decode(bytes);
+    expect([a.small, a.big, a.rest]).toEqual([bytes.slice(4, 68), bytes.slice(68, 168), bytes.slice(168)]);
+    expect(a.small.buffer.byteLength).toBe(64); // up to 64 bytes: an array of its own
+    expect(a.big.buffer.byteLength).toBe(65536); // a slab
+    // Nothing is shared with the input or between values.
+    a.big.fill(1);
+    a.rest.fill(2);
+    expect([b.big, b.rest]).toEqual([bytes.slice(68, 168), bytes.slice(168)]);
+    expect(bytes.slice(68, 168)).not.toEqual(a.big);
+    // A short record: the trailing array as far as the bytes go.
+    const short = Blobs.decodeWithLength(bytes.subarray(0, 168 + 70));
+    expect(short.value.rest).toEqual(bytes.slice(168, 238));
+    expect(Blobs.encode(b)).toEqual(bytes);
+  });
+
+  it('carves copies from a new slab once one is full, and leaves odd requests to slice()', () => {
+    const source = Uint8Array.from({ length: 8192 }, (_, i) => i & 0xff);
+    const copies = Array.from({ length: 100 }, (_, i) => copyBytes(source, i, i + 1000)); // 100 KB
+    copies.forEach((c, i) => {
+      expect(c).toEqual(source.slice(i, i + 1000));
+    });
+    // 100 KB spans two or three 64 KiB slabs, depending on how full the current one was.
+    const slabs = new Set(copies.map((c) => c.buffer)).size;
+    expect(slabs).toBeGreaterThanOrEqual(2);
+    expect(slabs).toBeLessThanOrEqual(3);
+    expect(copyBytes(source, 0, 5000).buffer.byteLength).toBe(5000); // past 4 KiB: its own
+    expect(copyBytes(source, 8100, 8300)).toEqual(source.slice(8100, 8300)); // clipped, as slice
+    expect(copyBytes(source, 10, 10)).toEqual(new Uint8Array(0));
   });
 
   it('names types in PascalCase, resolves collisions deterministically and reports codecs', () => {
