@@ -676,7 +676,7 @@ class Emitter {
     // copies: slice() up to 64 bytes (on V8's heap), else copyBytes() (from a shared slab).
     const bytesOf = (end: string, n?: number) => {
       if (inPlace) return `${b}.subarray(${off}, ${end})`;
-      if (n !== undefined && n <= 64) return `${b}.slice(${off}, ${end})`;
+      if (n !== undefined && n <= 64) return `${b}.slice(${off}, ${end})`; // ON_HEAP_MAX in codec.ts
       this.imports.add('copyBytes');
       return `copyBytes(${b}, ${off}, ${end})`;
     };

@@ -2,8 +2,8 @@
 // compile. A source whose first directive includes it is compiled against a precompiled copy
 // instead, made once per (header bytes and path, clang, target, flags) and kept in the user's
 // cache (pch/ under userCacheDir()). The object is byte for byte the same (tested); the compile
-// takes a fifth of the time. Anything unusual (a flag that could change how includes resolve,
-// the header found somewhere else, no writable cache) compiles the plain way.
+// takes a fifth of the time. Anything unusual (a #define before the include, a flag that could
+// change how includes resolve, no writable cache) compiles the plain way.
 
 import { createHash } from 'node:crypto';
 import {
@@ -142,6 +142,7 @@ const asked = new Set<string>();
 
 /** Makes the next request check the file again (clang could not use it: removed or corrupt). */
 export function forgetPrecompiledHeader(file: string): void {
+  debug(`clang could not use ${file}; removed it, compiling without`);
   inFlight.delete(file);
   rmSync(file, { force: true });
 }
