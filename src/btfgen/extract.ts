@@ -3,8 +3,9 @@
 // compression magic, as the kernel's scripts/extract-vmlinux does, and unpacked by the
 // matching command-line tool (xz, zstd, gzip), since Node's zlib reads neither xz nor (on 20) zstd.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
+import { writeFileAtomic } from '../build/atomic.js';
 import { FormatError, ToolchainError } from '../errors.js';
 
 export interface ExtractedBtf {
@@ -79,7 +80,7 @@ export async function extractKernelBtf(kernel: string, out: string): Promise<Ext
       throw new FormatError(`${kernel}: no .BTF section`, {
         hint: 'the kernel was built without CONFIG_DEBUG_INFO_BTF',
       });
-    await writeFile(out, btf);
+    writeFileAtomic(out, btf);
     return { path: out, size: btf.length, from: 'elf' };
   }
   // A magic can also occur by chance inside the bzImage: try each hit until one unpacks to an ELF.
@@ -108,7 +109,7 @@ export async function extractKernelBtf(kernel: string, out: string): Promise<Ext
           hint: 'the kernel was built without CONFIG_DEBUG_INFO_BTF; use BTF from btfhub or the debug package',
         });
       }
-      await writeFile(out, btf);
+      writeFileAtomic(out, btf);
       return { path: out, size: btf.length, from: payload.from };
     }
   }

@@ -1,7 +1,7 @@
 // `bpftool gen min_core_btf INPUT OUTPUT OBJECT...` once per kernel: INPUT is that kernel's full
 // BTF (raw or an ELF with .BTF), OUTPUT keeps only what the objects' CO-RE relocations need.
 
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { ToolchainError, UsageError } from '../errors.js';
@@ -56,10 +56,15 @@ export async function generateMinimalBtf(options: MinimalBtfOptions): Promise<Mi
   for (const [i, kernel] of options.kernels.entries()) {
     const inputSize = await size(kernel, 'kernel BTF');
     const output = resolve(join(options.outDir, names[i]!));
-    const run = await execa(bpftool.path, ['gen', 'min_core_btf', kernel, output, ...options.objects], {
+    // bpftool writes beside the output and the result is renamed into place only when it succeeded,
+    // so a failed or interrupted run never leaves a truncated file under the output's name.
+    const temp = `${output}.tmp-${process.pid}`;
+    const run = await execa(bpftool.path, ['gen', 'min_core_btf', kernel, temp, ...options.objects], {
       reject: false,
       stdin: 'ignore',
     });
+    if (run.exitCode === 0) await rename(temp, output);
+    else await rm(temp, { force: true });
     if (run.exitCode !== 0) {
       throw new ToolchainError(
         `bpftool gen min_core_btf failed for ${kernel}: ${String(run.stderr).trim()}`,

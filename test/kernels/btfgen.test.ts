@@ -3,7 +3,7 @@
 // the host (TSBPF_KERNELS_BTF), and the guest also hides /sys/kernel/btf to prove the load then
 // depends on the minimal file alone.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import koffi from 'koffi';
 import { describe, expect, it } from 'vitest';
@@ -77,6 +77,22 @@ describe('minimal BTF (btfgen)', () => {
 
   it('loads with it as kernelBtf and reads the right fields', async () => {
     await expectCoreReads(await minimalBtf());
+  });
+
+  it('leaves an earlier output whole, and no temporary, when bpftool fails', async () => {
+    const dir = tempDir('tsbpf-btfgen-bad-');
+    const objectPath = join(dir, 'probes.bpf.o');
+    writeFileSync(objectPath, objectBytes);
+    const kernel = join(dir, 'garbage.btf');
+    writeFileSync(kernel, 'not BTF at all');
+    const out = join(dir, 'out');
+    mkdirSync(out);
+    writeFileSync(join(out, 'garbage.btf'), 'an earlier minimal BTF');
+    await expect(
+      generateMinimalBtf({ objects: [objectPath], kernels: [kernel], outDir: out }),
+    ).rejects.toThrow(/bpftool gen min_core_btf failed for .*garbage\.btf/);
+    expect(readdirSync(out)).toEqual(['garbage.btf']);
+    expect(readFileSync(join(out, 'garbage.btf'), 'utf8')).toBe('an earlier minimal BTF');
   });
 });
 
