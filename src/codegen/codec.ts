@@ -59,7 +59,7 @@ export class RecordView<T = Uint8Array> {
     // Called for every record: kept this small so that V8 inlines it into the readers' loops.
     if (bytes !== this.$bytes) {
       this.$bytes = bytes;
-      this.$view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.$view = viewOf(bytes);
     }
     this.$offset = offset;
     this.$length = length;

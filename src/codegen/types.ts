@@ -613,18 +613,9 @@ class Emitter {
     this.io = { v: 'this.$view', b: 'this.$bytes', inPlace: true };
     try {
       for (const f of c.fields) {
-        const off = this.at('this.$offset', f.offset);
-        const lines: string[] = [];
-        let expr: string;
-        if (f.bits) {
-          const fn = f.bits.big ? 'readBitsBig' : 'readBits';
-          this.imports.add(fn);
-          expr = `${fn}(this.$bytes, ${off}, ${f.bits.bit}, ${f.bits.width}, ${f.bits.signed}, ${this.le})`;
-        } else {
-          const isTail = tail !== undefined && f === tail.field;
-          if (isTail) lines.push(tailLine('    '));
-          expr = this.decodeShape(f.shape!, off, lines, '    ', isTail ? 'tail' : undefined);
-        }
+        const isTail = tail !== undefined && f === tail.field;
+        const lines = isTail ? [tailLine('    ')] : [];
+        const expr = this.fieldExpr(f, this.at('this.$offset', f.offset), lines, '    ', isTail);
         // A getter named constructor must be computed: a plain one would declare the constructor.
         const name = f.key === 'constructor' ? '["constructor"]' : f.key;
         out.push(`  /** ${f.doc} */`);
@@ -655,18 +646,20 @@ class Emitter {
   ): string {
     if (fields.length === 0) return '{}';
     const entries = fields.map((f) => {
-      const off = this.at(o, f.offset);
-      let expr: string;
-      if (f.bits) {
-        const fn = f.bits.big ? 'readBitsBig' : 'readBits';
-        this.imports.add(fn);
-        expr = `${fn}(${this.io.b}, ${off}, ${f.bits.bit}, ${f.bits.width}, ${f.bits.signed}, ${this.le})`;
-      } else {
-        expr = this.decodeShape(f.shape!, off, lines, indent, f === tailField ? 'tail' : undefined);
-      }
+      const expr = this.fieldExpr(f, this.at(o, f.offset), lines, indent, f === tailField);
       return `${indent}  ${f.key}: ${expr},`;
     });
     return `{\n${entries.join('\n')}\n${indent}}`;
+  }
+
+  /** A decode expression for one field at `off` (a bitfield or a shape); loops go into `lines`. */
+  private fieldExpr(f: Field, off: string, lines: string[], indent: string, isTail: boolean): string {
+    if (f.bits) {
+      const fn = f.bits.big ? 'readBitsBig' : 'readBits';
+      this.imports.add(fn);
+      return `${fn}(${this.io.b}, ${off}, ${f.bits.bit}, ${f.bits.width}, ${f.bits.signed}, ${this.le})`;
+    }
+    return this.decodeShape(f.shape!, off, lines, indent, isTail ? 'tail' : undefined);
   }
 
   /** A decode expression for `shape` at offset expression `off`; loops go into `lines`. */

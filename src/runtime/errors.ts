@@ -41,6 +41,7 @@ export class SystemCallError extends TsbpfError {
 export const EPERM = 1;
 export const ENOENT = 2;
 export const ESRCH = 3;
+export const EINTR = 4;
 export const E2BIG = 7;
 export const EBADF = 9;
 export const EAGAIN = 11;

@@ -14,7 +14,7 @@ import {
 import { delimiter, join } from 'node:path';
 import { NotSupportedError, PermissionError, TsbpfError, UsageError } from '../errors.js';
 import { BPF_XDP, ProgType, XdpFlags } from './constants.js';
-import { callError, capabilitiesFor, EEXIST, ENOENT, ESRCH } from './errors.js';
+import { callError, capabilitiesFor, EEXIST, EINTR, ENOENT, ENOTSUPP, EOPNOTSUPP, ESRCH } from './errors.js';
 import {
   koffi,
   LinkCreateOpts,
@@ -149,7 +149,11 @@ export class Program {
       `attach (SEC("${this.sectionName}"))`,
       () => libbpf().bpf_program__attach(this.#ptr),
       (errno, texts) => {
-        if (errno === 95 || errno === 524 || texts.some((t) => t.includes('auto-attach is not supported'))) {
+        if (
+          errno === EOPNOTSUPP ||
+          errno === ENOTSUPP ||
+          texts.some((t) => t.includes('auto-attach is not supported'))
+        ) {
           return new UsageError(
             `program ${this.name}: SEC("${this.sectionName}") does not say where to attach`,
             {
@@ -385,9 +389,9 @@ export class Program {
       throw callError(
         `program ${this.name}: test run`,
         -err,
-        -err === 524
+        -err === ENOTSUPP
           ? ['this program type has no test run in this kernel']
-          : -err === 4
+          : -err === EINTR
             ? ['a signal arrived during the runs (the kernel stops a repeated run then); run it again']
             : [],
       );

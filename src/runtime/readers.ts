@@ -441,7 +441,7 @@ export class PerfReader<E = Uint8Array, V extends RecordView<E> = RecordView<E>>
     if (tail === head) return 0;
     // The ring's arrays in locals: the callback could change any object, so loads through `ring`
     // would be repeated for every record.
-    const { size, data8, data16, data32 } = ring;
+    const { size, data8, data16, data32, view: ringFields } = ring;
     const view = this.view;
     const minSize = this.minSize;
     let n = 0;
@@ -460,34 +460,25 @@ export class PerfReader<E = Uint8Array, V extends RecordView<E> = RecordView<E>>
         }
         // Past the record before the callback, so that one that throws is not delivered again.
         tail += length;
-        if (offset + length <= size) {
-          // The common case: the record is contiguous and read where it lies.
-          if (type === PERF_RECORD_SAMPLE) {
-            const raw = Math.min(data32[(offset + PERF_HEADER_SIZE) >>> 2]!, length - PERF_HEADER_SIZE - 4);
-            if (raw < minSize) this.checkLength(raw);
-            fn(view.$at(data8, offset + PERF_HEADER_SIZE + 4, raw));
-            n++;
-            if (this.closedFlag) break;
-          } else if (type === PERF_RECORD_LOST) {
-            this.#lost += Number(ring.view.getBigUint64(offset + PERF_HEADER_SIZE + 8, hostLittleEndian));
-          }
-        } else {
-          // It wraps around the ring's end: copied into the scratch buffer first.
-          const bytes = this.#contiguous(data8, offset, length, size);
-          const scratch = this.#scratchView;
-          if (type === PERF_RECORD_SAMPLE) {
-            const raw = Math.min(
-              scratch.getUint32(PERF_HEADER_SIZE, hostLittleEndian),
-              length - PERF_HEADER_SIZE - 4,
-            );
-            this.checkLength(raw);
-            fn(view.$at(bytes, PERF_HEADER_SIZE + 4, raw));
-            n++;
-            if (this.closedFlag) break;
-          } else if (type === PERF_RECORD_LOST) {
-            this.#lost += Number(scratch.getBigUint64(PERF_HEADER_SIZE + 8, hostLittleEndian));
-          }
+        if (type !== PERF_RECORD_SAMPLE && type !== PERF_RECORD_LOST) continue;
+        // Read where it lies; a record that wraps around the ring's end is copied out first.
+        const wraps = offset + length > size;
+        const bytes = wraps ? this.#contiguous(data8, offset, length, size) : data8;
+        const at = wraps ? 0 : offset;
+        const fields = wraps ? this.#scratchView : ringFields;
+        if (type === PERF_RECORD_LOST) {
+          this.#lost += Number(fields.getBigUint64(at + PERF_HEADER_SIZE + 8, hostLittleEndian));
+          continue;
         }
+        // The sample's u32 size: an aligned typed-array load where the record lies (the hot case).
+        const sent = wraps
+          ? fields.getUint32(PERF_HEADER_SIZE, hostLittleEndian)
+          : data32[(offset + PERF_HEADER_SIZE) >>> 2]!;
+        const raw = Math.min(sent, length - PERF_HEADER_SIZE - 4);
+        if (raw < minSize) this.checkLength(raw);
+        fn(view.$at(bytes, at + PERF_HEADER_SIZE + 4, raw));
+        n++;
+        if (this.closedFlag) break;
       }
     } finally {
       ring.tail = tail;

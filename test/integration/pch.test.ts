@@ -107,7 +107,8 @@ describe('precompiled vmlinux.h', () => {
     const before = readdirSync(pchDir()).sort();
     const dir = project('compat.c');
     const pch = await headerFor(dir, 'probe.c');
-    expect(pch && before.map((f) => join(pchDir(), f))).toContain(pch);
+    expect(pch).toBeDefined();
+    expect(before.map((f) => join(pchDir(), f))).toContain(pch);
     expect(readdirSync(pchDir()).sort()).toEqual(before);
   });
 

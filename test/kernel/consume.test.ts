@@ -105,6 +105,14 @@ async function load(burst: number): Promise<Collection> {
   return coll;
 }
 
+/** A loaded collection whose program has sent `burst` events to the ring buffer, and a reader of it. */
+async function sentToRing(burst: number) {
+  const coll = await load(burst);
+  const reader = new RingBuf(coll.map('ring'), EventCodec).reader();
+  coll.program('to_ring').testRun({ data: packet });
+  return { reader, [Symbol.asyncDispose]: () => coll[Symbol.asyncDispose]() };
+}
+
 /** A u32 of the live .data section: burst at 0, short_send at 4. */
 function setData(coll: Collection, offset: number, value: number): void {
   const data = coll.dataSection('.data')!;
@@ -119,9 +127,8 @@ function expected(seq: number) {
 
 describe('consume() on a ring buffer', () => {
   it('reads every event in place, in order, with the tail its length allows', async () => {
-    await using coll = await load(1000);
-    const reader = new RingBuf(coll.map('ring'), EventCodec).reader();
-    coll.program('to_ring').testRun({ data: packet });
+    await using ring = await sentToRing(1000);
+    const { reader } = ring;
     const seen: { seq: bigint; len: number; data: number[] }[] = [];
     let sameView = true;
     let first: EventView | undefined;
@@ -143,9 +150,8 @@ describe('consume() on a ring buffer', () => {
   });
 
   it('stops at max, and hands what is left to the next call; $decode() copies', async () => {
-    await using coll = await load(50);
-    const reader = new RingBuf(coll.map('ring'), EventCodec).reader();
-    coll.program('to_ring').testRun({ data: packet });
+    await using ring = await sentToRing(50);
+    const { reader } = ring;
     const kept: Event[] = [];
     expect(reader.consume((e) => kept.push(e.$decode()), 10)).toBe(10);
     const rest = reader.readAvailable();
@@ -156,9 +162,8 @@ describe('consume() on a ring buffer', () => {
   });
 
   it('consumes the event a callback throws on, and resumes after it', async () => {
-    await using coll = await load(5);
-    const reader = new RingBuf(coll.map('ring'), EventCodec).reader();
-    coll.program('to_ring').testRun({ data: packet });
+    await using ring = await sentToRing(5);
+    const { reader } = ring;
     const seqs: bigint[] = [];
     expect(() =>
       reader.consume((e) => {
@@ -172,9 +177,8 @@ describe('consume() on a ring buffer', () => {
   });
 
   it('survives close() inside the callback; a view kept past its callback reads nothing', async () => {
-    await using coll = await load(20);
-    const reader = new RingBuf(coll.map('ring'), EventCodec).reader();
-    coll.program('to_ring').testRun({ data: packet });
+    await using ring = await sentToRing(20);
+    const { reader } = ring;
     let kept: EventView | undefined;
     const n = reader.consume((e) => {
       kept = e;
@@ -189,9 +193,8 @@ describe('consume() on a ring buffer', () => {
   });
 
   it('refuses consume() from its own callback', async () => {
-    await using coll = await load(2);
-    const reader = new RingBuf(coll.map('ring'), EventCodec).reader();
-    coll.program('to_ring').testRun({ data: packet });
+    await using ring = await sentToRing(2);
+    const { reader } = ring;
     expect(() => reader.consume(() => reader.consume(() => {}))).toThrow(UsageError);
     expect(() => reader.consume(() => reader.readAvailable())).toThrow(/called from a consume\(\) callback/);
     reader.close();
