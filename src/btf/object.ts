@@ -140,13 +140,32 @@ function readDataSections(elf: ElfFile, btf: Btf, symbols: ElfSymbol[]): DataSec
       }
       variables.sort((a, b) => a.offset - b.offset);
     }
-    out.push({
+    // The section becomes one map value, whose size is a u32; a .bss is not backed by file bytes,
+    // so this is all that bounds it.
+    if (section.size > 0xffffffff) {
+      throw new FormatError(
+        `${elf.file}: ${section.name} is ${section.size} bytes, more than a map value can hold`,
+      );
+    }
+    const common = {
       name: section.name,
       size: section.size,
       readonly: (section.flags & 0x1) === 0,
-      data: section.type === SHT_NOBITS ? new Uint8Array(section.size) : elf.data(section),
       variables,
-    });
+    };
+    out.push(section.type === SHT_NOBITS ? withLazyZeros(common) : { ...common, data: elf.data(section) });
   }
   return out;
+}
+
+/** A .bss's zeros, allocated when first read: a parse must not cost the section's size in memory. */
+function withLazyZeros(section: Omit<DataSectionInfo, 'data'>): DataSectionInfo {
+  let zeros: Uint8Array | undefined;
+  return {
+    ...section,
+    get data() {
+      zeros ??= new Uint8Array(section.size);
+      return zeros;
+    },
+  };
 }

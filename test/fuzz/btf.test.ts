@@ -9,6 +9,7 @@ import { parseElf } from '../../src/elf/index.js';
 import { TsbpfError } from '../../src/errors.js';
 import { corrupt, corruption } from '../fixtures/btf/corrupt.js';
 import { layoutsObject } from '../fixtures/btf/helpers.js';
+import { fuzzRuns } from '../helpers/fuzz.js';
 
 function tolerate(fn: () => void): void {
   try {
@@ -56,7 +57,7 @@ describe('BTF fuzz', () => {
         fc.property(corruption(btf.length), (c) => {
           tolerate(() => exerciseBtf(parseBtf(corrupt(btf, c), { file: 'fuzz.btf' })));
         }),
-        { numRuns: 1500 },
+        { numRuns: fuzzRuns(1500) },
       );
     });
 
@@ -74,7 +75,7 @@ describe('BTF fuzz', () => {
             }
           });
         }),
-        { numRuns: 2000 },
+        { numRuns: fuzzRuns(2000) },
       );
     });
 
@@ -87,7 +88,7 @@ describe('BTF fuzz', () => {
             exerciseBtf(obj.btf);
           });
         }),
-        { numRuns: 1500 },
+        { numRuns: fuzzRuns(1500) },
       );
     });
   }
@@ -107,7 +108,7 @@ describe('BTF fuzz', () => {
           tolerate(() => exerciseBtf(parseBtf(copy)));
         },
       ),
-      { numRuns: 2000 },
+      { numRuns: fuzzRuns(2000) },
     );
   });
 });

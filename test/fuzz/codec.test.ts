@@ -10,9 +10,7 @@ import * as codecs from '../../src/codegen/codec.js';
 import { emitTypesModule } from '../../src/codegen/types.js';
 import { TsbpfError } from '../../src/errors.js';
 import { importGenerated, layoutsObject } from '../fixtures/btf/helpers.js';
-
-// A longer run: TSBPF_FUZZ_SCALE=20 npx vitest run test/fuzz (docs/reliability.md).
-const scale = Number(process.env.TSBPF_FUZZ_SCALE ?? 1);
+import { fuzzRuns } from '../helpers/fuzz.js';
 
 type AnyCodec = Codec<unknown> & Partial<RecordCodec<unknown>>;
 
@@ -81,7 +79,7 @@ describe('codec decode fuzz', () => {
       fc.property(fc.constantFrom(...names), buffers, offsets, (name, bytes, offset) => {
         exercise(name, generated[name] as AnyCodec, bytes, offset);
       }),
-      { numRuns: Math.round(4000 * scale) },
+      { numRuns: fuzzRuns(4000) },
     );
   });
 
@@ -108,7 +106,7 @@ describe('codec decode fuzz', () => {
       fc.property(codec, fc.uint8Array({ maxLength: 48 }), offsets, ([name, c], bytes, offset) => {
         exercise(name, c, bytes, offset);
       }),
-      { numRuns: Math.round(5000 * scale) },
+      { numRuns: fuzzRuns(5000) },
     );
   });
 

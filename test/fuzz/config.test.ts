@@ -7,10 +7,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig, readConfigFile } from '../../src/build/config.js';
 import { ConfigError } from '../../src/errors.js';
+import { fuzzRuns } from '../helpers/fuzz.js';
 import { tempDir } from '../helpers/paths.js';
-
-// A longer run: TSBPF_FUZZ_SCALE=20 npx vitest run test/fuzz (docs/reliability.md).
-const scale = Number(process.env.TSBPF_FUZZ_SCALE ?? 1);
 
 const FILE = '/project/tsbpf.config.json';
 
@@ -90,7 +88,7 @@ describe('config loader fuzz', () => {
       fc.property(fc.jsonValue({ maxDepth: 4 }), (json) => {
         settle(() => parseConfig(json, FILE));
       }),
-      { numRuns: Math.round(2000 * scale) },
+      { numRuns: fuzzRuns(2000) },
     );
   });
 
@@ -100,7 +98,7 @@ describe('config loader fuzz', () => {
       fc.property(configShaped, (json) => {
         if (settle(() => parseConfig(json, FILE)) === 'ok') ok++;
       }),
-      { numRuns: Math.round(3000 * scale) },
+      { numRuns: fuzzRuns(3000) },
     );
     // The generator reaches valid configs too, so both outcomes are exercised.
     expect(ok).toBeGreaterThan(0);
@@ -128,7 +126,7 @@ describe('config loader fuzz', () => {
           }
         },
       ),
-      { numRuns: Math.round(1500 * scale) },
+      { numRuns: fuzzRuns(1500) },
     );
   });
 
@@ -151,7 +149,7 @@ describe('config loader fuzz', () => {
           settle(() => loadConfig({ cwd: here }));
         },
       ),
-      { numRuns: Math.round(600 * scale) },
+      { numRuns: fuzzRuns(600) },
     );
   });
 });

@@ -6,6 +6,7 @@ import { parseElf } from '../../src/elf/index.js';
 import { FormatError } from '../../src/errors.js';
 import { corrupt, corruption } from '../fixtures/btf/corrupt.js';
 import { layoutsObject } from '../fixtures/btf/helpers.js';
+import { fuzzRuns } from '../helpers/fuzz.js';
 
 function exercise(bytes: Uint8Array): void {
   try {
@@ -28,7 +29,7 @@ describe('parseElf fuzz', () => {
         fc.property(corruption(good.length), (c) => {
           exercise(corrupt(good, c));
         }),
-        { numRuns: 3000 },
+        { numRuns: fuzzRuns(3000) },
       );
     });
 
@@ -46,7 +47,7 @@ describe('parseElf fuzz', () => {
             exercise(copy);
           },
         ),
-        { numRuns: 3000 },
+        { numRuns: fuzzRuns(3000) },
       );
     });
   }
@@ -59,7 +60,7 @@ describe('parseElf fuzz', () => {
         bytes.set(tail, 6);
         exercise(bytes);
       }),
-      { numRuns: 2000 },
+      { numRuns: fuzzRuns(2000) },
     );
     expect(true).toBe(true);
   });

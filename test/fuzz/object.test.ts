@@ -9,10 +9,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseElf } from '../../src/elf/index.js';
 import { corrupt, corruption } from '../fixtures/btf/corrupt.js';
+import { fuzzRuns } from '../helpers/fuzz.js';
 import { tempDir } from '../helpers/paths.js';
 import { reliabilityFixture, runtimeFixture, runtimePath } from '../reliability/helpers.js';
-
-const scale = Number(process.env.TSBPF_FUZZ_SCALE ?? 1);
 
 const child = `
 import { readFileSync } from 'node:fs';
@@ -98,7 +97,7 @@ function runCases(cases: string[], load: boolean, seed: number) {
 describe('CollectionSpec.fromBytes fuzz (child process)', () => {
   it('corrupted tracepoint/uprobe/XDP/tc object: a spec or a TsbpfError, open and load', () => {
     const seed = Date.now() | 0;
-    const cases = casesFor(reliabilityFixture('kinds'), Math.round(400 * scale), seed);
+    const cases = casesFor(reliabilityFixture('kinds'), fuzzRuns(400), seed);
     const counts = runCases(cases, true, seed);
     expect(counts.opened + counts.typed - counts.loaded).toBeLessThanOrEqual(cases.length);
     expect(counts.typed).toBeGreaterThan(0); // the corruptions do reach the error paths
@@ -107,7 +106,7 @@ describe('CollectionSpec.fromBytes fuzz (child process)', () => {
 
   it('corrupted ring buffer object with data sections: a spec or a TsbpfError on open', () => {
     const seed = (Date.now() | 0) ^ 0x5a5a;
-    const cases = casesFor(runtimeFixture('events'), Math.round(800 * scale), seed);
+    const cases = casesFor(runtimeFixture('events'), fuzzRuns(800), seed);
     const counts = runCases(cases, false, seed);
     expect(counts.opened + counts.typed).toBe(cases.length);
   });

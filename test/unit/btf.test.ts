@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BTF_KIND, parseBtf, readKernelBtf, readObject } from '../../src/btf/index.js';
+import { parseElf } from '../../src/elf/index.js';
 import { FormatError, TsbpfError } from '../../src/errors.js';
 import { BtfWriter, hostLayout, layoutsObject, layoutsSource } from '../fixtures/btf/helpers.js';
 
@@ -96,6 +97,29 @@ describe('readObject', () => {
     const at = Buffer.from(noBtf).indexOf('.BTF\0');
     noBtf[at + 1] = 0x58;
     expect(() => readObject(noBtf, 'nobtf.o')).toThrow(/nobtf\.o: the object has no \.BTF section/);
+  });
+
+  it('bounds a .bss by what a map value can hold, and allocates its zeros only when read', () => {
+    const good = layoutsObject('bpfel');
+    const bss = parseElf(good).sections.find((s) => s.name === '.bss')!;
+    const withBssSize = (size: bigint) => {
+      const bytes = good.slice();
+      const view = new DataView(bytes.buffer);
+      view.setBigUint64(Number(view.getBigUint64(40, true)) + bss.index * 64 + 32, size, true);
+      return bytes;
+    };
+    // A .bss has no file bytes, so nothing else bounds its size (a fuzz case: 2^48 + 16).
+    expect(() => readObject(withBssSize(2n ** 48n + 16n), 'huge.o')).toThrow(
+      /huge\.o: \.bss is 281474976710672 bytes, more than a map value can hold/,
+    );
+    // 4 GiB - 1 is a valid size; reading the object must not allocate it.
+    const before = process.memoryUsage().arrayBuffers;
+    const big = readObject(withBssSize(0xffffffffn), 'big.o').dataSections.find((s) => s.name === '.bss')!;
+    expect(big.size).toBe(0xffffffff);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(2 ** 20);
+    const small = readObject(good).dataSections.find((s) => s.name === '.bss')!;
+    expect(small.data).toEqual(new Uint8Array(16));
+    expect(small.data).toBe(small.data);
   });
 
   it('agrees with the host C compiler on sizes, offsets and alignment', () => {
