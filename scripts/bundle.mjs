@@ -10,11 +10,12 @@
 // layout (dist/<dir>/<file>.js): the same paths in the repository and in an installed package.
 //
 //   node scripts/bundle.mjs     (after tsc -p tsconfig.build.json; dist/cli.js is then replaced)
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import ts from 'typescript';
+import { writeFileAtomic } from '../dist/build/atomic.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const src = `${root}src/`;
@@ -91,21 +92,16 @@ const result = await build({
   write: false,
 });
 
-/** Writes beside the file, then renames: a CLI started meanwhile (parallel test runs) reads whole files. */
-async function writeAtomic(path, contents, mode = 0o644) {
-  const temp = `${path}.tmp-${process.pid}`;
-  await writeFile(temp, contents, { mode });
-  await rename(temp, path);
-}
-
-// Chunks first (their names carry a hash of their contents), the entry that imports them last.
+// Each file is written beside its place and renamed (writeFileAtomic), so a CLI started meanwhile
+// (parallel test runs) reads whole files. Chunks first (their names carry a hash of their
+// contents), the entry that imports them last.
 // Then the chunks of earlier builds go, once a minute old: a build running at the same time (a
 // parallel test run) may have just written the ones its entry imports.
 await mkdir(outDir, { recursive: true });
 const entry = `${outDir}main.js`;
 const written = new Set();
 for (const file of result.outputFiles.sort((a, b) => (a.path === entry) - (b.path === entry))) {
-  await writeAtomic(file.path, file.contents);
+  writeFileAtomic(file.path, file.contents);
   written.add(basename(file.path));
 }
 for (const name of await readdir(outDir)) {
@@ -116,7 +112,7 @@ for (const name of await readdir(outDir)) {
 
 // The bin: tsc's dist/cli.js replaced by the bundle's entry (same exports, see dist/cli.d.ts).
 await rm(`${root}dist/cli.js.map`, { force: true });
-await writeAtomic(
+writeFileAtomic(
   `${root}dist/cli.js`,
   "#!/usr/bin/env node\n// The tsbpf command line, bundled by scripts/bundle.mjs into ./cli/.\nexport * from './cli/main.js';\n",
   0o755,

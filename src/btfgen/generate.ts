@@ -63,9 +63,8 @@ export async function generateMinimalBtf(options: MinimalBtfOptions): Promise<Mi
       reject: false,
       stdin: 'ignore',
     });
-    if (run.exitCode === 0) await rename(temp, output);
-    else await rm(temp, { force: true });
     if (run.exitCode !== 0) {
+      await rm(temp, { force: true });
       throw new ToolchainError(
         `bpftool gen min_core_btf failed for ${kernel}: ${String(run.stderr).trim()}`,
         {
@@ -73,6 +72,7 @@ export async function generateMinimalBtf(options: MinimalBtfOptions): Promise<Mi
         },
       );
     }
+    await rename(temp, output);
     results.push({ kernel, output, inputSize, size: await size(output, 'minimal BTF') });
   }
   return results;

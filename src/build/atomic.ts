@@ -17,11 +17,11 @@ function temporaryPath(path: string): string {
 }
 
 /** Writes one file atomically: readers see the old content or the new, never a mix. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o666): void {
   mkdirSync(dirname(path), { recursive: true });
   const temporary = temporaryPath(path);
   try {
-    writeFileSync(temporary, data);
+    writeFileSync(temporary, data, { mode });
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });

@@ -91,7 +91,10 @@ const SLAB_SIZE = 65536;
 let slab = new Uint8Array(0);
 let slabUsed = 0;
 
-/** A copy of `b[start, end)` that shares no memory with `b` (see above for where it lives). */
+/**
+ * A copy of `b[start, end)` that shares no memory with `b`. Copies of 65 bytes to 4 KiB are carved
+ * from a shared 64 KiB slab (their `.buffer`); others are `b.slice(start, end)`.
+ */
 export function copyBytes(b: Uint8Array, start: number, end: number): Uint8Array {
   const n = end - start;
   if (n <= ON_HEAP_MAX || n > SLAB_MAX || start < 0 || end > b.length) return b.slice(start, end);

@@ -6,8 +6,6 @@ import koffi from 'koffi';
 import { errnoName } from '../linux.js';
 import { type CheckResult, check } from './types.js';
 
-export { errnoName };
-
 /** __NR_bpf per architecture (arch/<arch>/entry/syscalls and include/uapi/asm-generic/unistd.h). */
 const bpfSyscallNumbers: Record<string, number> = {
   x64: 321,

@@ -19,20 +19,13 @@ import {
 } from './tools.js';
 import { type CheckResult, check, type DoctorReport } from './types.js';
 
-export { errnoName, tryCreateMap } from './bpf-syscall.js';
+export { type CapabilityName, capabilities, errnoName, hasCapability, parseCapEff } from '../linux.js';
+export { tryCreateMap } from './bpf-syscall.js';
 export { formatReport } from './format.js';
 export { checkJit, checkKernelBtf, checkKernelVersion, checkPmu, parseKernelRelease } from './kernel.js';
 export { checkLibbpf, libbpfVersion } from './libbpf.js';
 export { checkBpffs, checkTracefs, type Mount, parseMounts } from './mounts.js';
-export {
-  type CapabilityName,
-  capabilities,
-  checkPrivileges,
-  checkUnprivilegedBpf,
-  hasCapability,
-  isPrivileged,
-  parseCapEff,
-} from './privileges.js';
+export { checkPrivileges, checkUnprivilegedBpf, isPrivileged } from './privileges.js';
 export {
   checkBpftool,
   checkClang,

@@ -2,10 +2,14 @@
 // and the kernel.unprivileged_bpf_disabled sysctl.
 
 import { readFileSync } from 'node:fs';
-import { type CapabilityName, capabilities, hasCapability, parseCapEff } from '../linux.js';
+import {
+  type CapabilityName,
+  capabilities,
+  effectiveCapabilities,
+  hasCapability,
+  parseCapEff,
+} from '../linux.js';
 import { type CheckResult, check } from './types.js';
-
-export { type CapabilityName, capabilities, hasCapability, parseCapEff };
 
 function readText(path: string): string | undefined {
   try {
@@ -56,7 +60,7 @@ export function checkPrivileges(
 /** kernel.unprivileged_bpf_disabled: 0 allows unprivileged bpf(), 1 and 2 reserve it for privileged processes. */
 export function checkUnprivilegedBpf(
   value: string | undefined = readText('/proc/sys/kernel/unprivileged_bpf_disabled'),
-  privileged: boolean = isPrivileged(parseCapEff(readText('/proc/self/status') ?? '')),
+  privileged: boolean = isPrivileged(effectiveCapabilities() ?? 0n),
 ): CheckResult {
   const title = 'Unprivileged BPF';
   const id = 'unprivileged-bpf';

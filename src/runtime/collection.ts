@@ -9,6 +9,7 @@ import { parseBtfExt } from '../btf/ext.js';
 import { EM_BPF } from '../elf/constants.js';
 import { parseElf } from '../elf/elf.js';
 import { FormatError, NotSupportedError, TsbpfError, UsageError } from '../errors.js';
+import { errnoName } from '../linux.js';
 import { debug } from '../output.js';
 import { MapType, mapTypeName } from './constants.js';
 import {
@@ -18,7 +19,6 @@ import {
   EAGAIN,
   ENOSPC,
   EPERM,
-  errnoName,
   SystemCallError,
   VerifierError,
 } from './errors.js';

@@ -3,8 +3,6 @@
 import { NotSupportedError, PermissionError, TsbpfError, type TsbpfErrorOptions } from '../errors.js';
 import { type CapabilityName, effectiveCapabilities, errnoName, hasCapability } from '../linux.js';
 
-export { errnoName };
-
 /** The kernel verifier refused a program. `log` is the verifier's full log. */
 export class VerifierError extends TsbpfError {
   override name = 'VerifierError';

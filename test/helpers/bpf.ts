@@ -3,9 +3,10 @@
 // fixture compile it once per run. Synchronous, so fixtures can be built at module level.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../src/build/atomic.js';
 import { clangArgs, defaultIncludeDirs } from '../../src/toolchain/flags.js';
 import { resolveTargets } from '../../src/toolchain/targets.js';
 
@@ -16,12 +17,10 @@ export function vmlinuxDir(): string {
   const dir = join(cacheDir, 'vmlinux');
   const header = join(dir, 'vmlinux.h');
   if (!existsSync(header)) {
-    mkdirSync(dir, { recursive: true });
     const text = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], {
       maxBuffer: 1 << 28,
     });
-    writeFileSync(`${header}.tmp${process.pid}`, text);
-    renameSync(`${header}.tmp${process.pid}`, header);
+    writeFileAtomic(header, text);
   }
   return dir;
 }
@@ -36,11 +35,8 @@ export interface CompileFixtureOptions {
 
 /** Compiles C source text (a test's inline program, saved as `<name>.bpf.c`) to an object's bytes. */
 export function compileSource(name: string, text: string, options: CompileFixtureOptions = {}): Uint8Array {
-  const dir = join(cacheDir, 'sources');
-  mkdirSync(dir, { recursive: true });
-  const source = join(dir, `${name}.bpf.c`);
-  writeFileSync(`${source}.tmp${process.pid}`, text);
-  renameSync(`${source}.tmp${process.pid}`, source);
+  const source = join(cacheDir, 'sources', `${name}.bpf.c`);
+  writeFileAtomic(source, text);
   return compileFixture(source, options);
 }
 
