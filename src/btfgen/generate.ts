@@ -4,6 +4,7 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { execa } from 'execa';
+import { sweepTemporaries, temporaryPath } from '../build/atomic.js';
 import { ToolchainError, UsageError } from '../errors.js';
 import type { Tool } from '../toolchain/discover.js';
 import { findBpftool } from '../toolchain/discover.js';
@@ -51,6 +52,7 @@ export async function generateMinimalBtf(options: MinimalBtfOptions): Promise<Mi
   for (const o of options.objects) await size(o, 'object');
   const bpftool = options.bpftool ?? (await findBpftool());
   await mkdir(options.outDir, { recursive: true });
+  sweepTemporaries(options.outDir);
   const names = outputNames(options.kernels);
   const results: MinimalBtf[] = [];
   for (const [i, kernel] of options.kernels.entries()) {
@@ -58,7 +60,7 @@ export async function generateMinimalBtf(options: MinimalBtfOptions): Promise<Mi
     const output = resolve(join(options.outDir, names[i]!));
     // bpftool writes beside the output and the result is renamed into place only when it succeeded,
     // so a failed or interrupted run never leaves a truncated file under the output's name.
-    const temp = `${output}.tmp-${process.pid}`;
+    const temp = temporaryPath(output);
     const run = await execa(bpftool.path, ['gen', 'min_core_btf', kernel, temp, ...options.objects], {
       reject: false,
       stdin: 'ignore',

@@ -9,7 +9,8 @@ import { basename, dirname, join } from 'node:path';
 /** Marks temporary files so a later build can sweep what an interrupted one left behind. */
 const tempMarker = '.tsbpf-tmp-';
 
-function temporaryPath(path: string): string {
+/** Where `path` is written before being renamed into place (swept by sweepTemporaries). */
+export function temporaryPath(path: string): string {
   return join(
     dirname(path),
     `.${basename(path)}${tempMarker}${process.pid}-${randomBytes(4).toString('hex')}`,
@@ -62,8 +63,12 @@ export class OutputSet {
   }
 }
 
-/** Removes temporaries an interrupted build left in `dir` for files whose names start with `prefix`. */
-export function sweepTemporaries(dir: string, prefix: string): void {
+/**
+ * Removes the temporaries that killed writers left in `dir`. Each temporary's name carries its
+ * writer's pid, so files still being written (by this process or another build running in the
+ * same folder) are kept; a dead writer's file can never be renamed into place and is garbage.
+ */
+export function sweepTemporaries(dir: string): void {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -71,6 +76,25 @@ export function sweepTemporaries(dir: string, prefix: string): void {
     return;
   }
   for (const name of names) {
-    if (name.startsWith(`.${prefix}`) && name.includes(tempMarker)) rmSync(join(dir, name), { force: true });
+    const writer = writerPid(name);
+    if (writer !== undefined && !isRunning(writer)) rmSync(join(dir, name), { force: true });
+  }
+}
+
+/** The pid in a temporary's name (see temporaryPath), or undefined for any other file. */
+function writerPid(name: string): number | undefined {
+  const at = name.lastIndexOf(tempMarker);
+  if (!name.startsWith('.') || at < 0) return undefined;
+  const match = /^(\d+)-[0-9a-f]+$/.exec(name.slice(at + tempMarker.length));
+  return match ? Number(match[1]) : undefined;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

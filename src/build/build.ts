@@ -197,7 +197,7 @@ async function buildOne(program: ProgramConfig, shared: Shared): Promise<EntryRe
     }
 
     const { prepare, writeOutputs } = await import('./generate.js');
-    sweepTemporaries(program.outDir, program.ident);
+    sweepTemporaries(program.outDir);
     const prepared = await prepare({
       ident: program.ident,
       outDir: program.outDir,

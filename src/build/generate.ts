@@ -14,7 +14,7 @@ import { compile } from '../toolchain/compile.js';
 import { findToolchain, type Toolchain } from '../toolchain/discover.js';
 import { clangArgs, defaultIncludeDirs } from '../toolchain/flags.js';
 import { resolveTargets, type Target } from '../toolchain/targets.js';
-import { OutputSet } from './atomic.js';
+import { OutputSet, sweepTemporaries } from './atomic.js';
 import { checkIdent, similarNames } from './naming.js';
 import { Limiter } from './pool.js';
 
@@ -238,6 +238,7 @@ export async function prepare(options: GenerateOptions): Promise<Prepared> {
 /** prepare(), then writes the files atomically (all or none). Returns what was written. */
 export async function generate(options: GenerateOptions): Promise<Prepared> {
   const prepared = await prepare(options);
+  sweepTemporaries(prepared.outDir);
   writeOutputs(prepared.files);
   return prepared;
 }

@@ -2,7 +2,7 @@
 // own BTF. In the kernel matrix the full BTF comes from the guest kernel's vmlinuz, extracted on
 // the host (TSBPF_KERNELS_BTF), and the guest also hides /sys/kernel/btf to prove the load then
 // depends on the minimal file alone.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import koffi from 'koffi';
@@ -79,7 +79,7 @@ describe('minimal BTF (btfgen)', () => {
     await expectCoreReads(await minimalBtf());
   });
 
-  it('leaves an earlier output whole, and no temporary, when bpftool fails', async () => {
+  it("leaves an earlier output whole, and no temporary (its own or a killed run's), when bpftool fails", async () => {
     const dir = tempDir('tsbpf-btfgen-bad-');
     const objectPath = join(dir, 'probes.bpf.o');
     writeFileSync(objectPath, objectBytes);
@@ -88,6 +88,8 @@ describe('minimal BTF (btfgen)', () => {
     const out = join(dir, 'out');
     mkdirSync(out);
     writeFileSync(join(out, 'garbage.btf'), 'an earlier minimal BTF');
+    const killedRun = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(join(out, `.garbage.btf.tsbpf-tmp-${killedRun}-ab`), "a killed run's partial file");
     await expect(
       generateMinimalBtf({ objects: [objectPath], kernels: [kernel], outDir: out }),
     ).rejects.toThrow(/bpftool gen min_core_btf failed for .*garbage\.btf/);

@@ -1,8 +1,8 @@
 // Writes of `tsbpf gen` (build and the scaffolder have their own tests in test/integration/build.test.ts
 // and test/unit/scaffold.test.ts): a failed gen keeps the previous outputs, a gen killed at any
 // moment leaves each output either whole-old or whole-new, and no temporary file stays behind.
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tsbpf } from '../fixtures/gen/helpers.js';
@@ -34,6 +34,16 @@ describe('tsbpf gen writes', () => {
     const result = await tsbpf(['gen', 'probe', '--objfile', 'garbage.o'], dir);
     expect(result.code).toBe(1);
     expect(snapshot(dir)).toEqual(versionA);
+  });
+
+  it('a gen removes the temporaries a killed gen left, and keeps those a running one writes', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const killed = [`.probe.ts.tsbpf-tmp-${dead}-1a2b`, `.probe_bpfel.o.tsbpf-tmp-${dead}-3c4d`];
+    const running = `.probe.ts.tsbpf-tmp-${process.pid}-5e6f`;
+    for (const name of [...killed, running]) writeFileSync(join(dir, name), 'partial');
+    expect((await tsbpf(['gen', 'probe', '--objfile', 'a.o'], dir)).code).toBe(0);
+    expect(readdirSync(dir).filter((n) => n.includes('tmp'))).toEqual([running]);
+    rmSync(join(dir, running));
   });
 
   it('a gen killed at any moment leaves old or new files, never a mix of bytes, and no temporaries stay after the next run', async () => {

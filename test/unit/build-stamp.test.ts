@@ -1,4 +1,5 @@
 // The incremental-build stamp, atomic output sets and the job limiter.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -122,14 +123,21 @@ describe('atomic outputs', () => {
     expect(readdirSync(dir)).toEqual(['a.ts']);
   });
 
-  it('writes single files atomically and sweeps what an interrupted build left', () => {
+  it('writes single files atomically and sweeps what killed writers left, not what live ones write', () => {
     const dir = tempDir();
     writeFileAtomic(join(dir, 'x.ts'), 'x');
     expect(readdirSync(dir)).toEqual(['x.ts']);
-    writeFileSync(join(dir, '.probe.ts.tsbpf-tmp-1-abcd'), 'partial');
-    writeFileSync(join(dir, '.other.ts.tsbpf-tmp-1-abcd'), 'partial');
-    sweepTemporaries(dir, 'probe');
-    expect(readdirSync(dir).sort()).toEqual(['.other.ts.tsbpf-tmp-1-abcd', 'x.ts']);
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const left = [
+      `.probe.ts.tsbpf-tmp-${dead}-abcd`,
+      `.other_bpfel.o.tsbpf-tmp-${dead}-0123`,
+      `..probe.tsbpf.json.tsbpf-tmp-${dead}-ff`,
+    ];
+    const writing = [`.probe.ts.tsbpf-tmp-${process.pid}-abcd`, '.probe.ts.tsbpf-tmp-1-abcd'];
+    const unrelated = ['.probe.ts.tsbpf-tmp-notapid-ab', 'probe.ts.tsbpf-tmp-99999999-ab'];
+    for (const name of [...left, ...writing, ...unrelated]) writeFileSync(join(dir, name), 'partial');
+    sweepTemporaries(dir);
+    expect(readdirSync(dir).sort()).toEqual([...writing, ...unrelated, 'x.ts'].sort());
   });
 });
 
