@@ -15,7 +15,7 @@ import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import ts from 'typescript';
-import { writeFileAtomic } from '../dist/build/atomic.js';
+import { writeFileAtomic } from '../dist/atomic.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const src = `${root}src/`;

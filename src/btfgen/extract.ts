@@ -5,7 +5,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
-import { writeFileAtomic } from '../build/atomic.js';
+import { writeFileAtomic } from '../atomic.js';
 import { FormatError, ToolchainError } from '../errors.js';
 
 export interface ExtractedBtf {

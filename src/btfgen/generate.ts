@@ -4,7 +4,7 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { sweepTemporaries, temporaryPath } from '../build/atomic.js';
+import { sweepTemporaries, temporaryPath } from '../atomic.js';
 import { ToolchainError, UsageError } from '../errors.js';
 import type { Tool } from '../toolchain/discover.js';
 import { findBpftool } from '../toolchain/discover.js';

@@ -5,11 +5,11 @@
 
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
+import { sweepTemporaries } from '../atomic.js';
 import { ConfigError } from '../errors.js';
 import type { Toolchain } from '../toolchain/discover.js';
 import { resolveTargets } from '../toolchain/targets.js';
 import { packageVersion } from '../version.js';
-import { sweepTemporaries } from './atomic.js';
 import type { BuildConfig, ProgramConfig } from './config.js';
 import { defaultJobs, Limiter } from './pool.js';
 import {

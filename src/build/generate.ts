@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { execa } from 'execa';
+import { OutputSet, sweepTemporaries } from '../atomic.js';
 import type { ObjectInfo } from '../btf/object.js';
 import type { LoaderObject } from '../codegen/loader.js';
 import { FormatError, UsageError } from '../errors.js';
@@ -14,7 +15,6 @@ import { compile } from '../toolchain/compile.js';
 import { findToolchain, type Toolchain } from '../toolchain/discover.js';
 import { clangArgs, defaultIncludeDirs } from '../toolchain/flags.js';
 import { resolveTargets, type Target } from '../toolchain/targets.js';
-import { OutputSet, sweepTemporaries } from './atomic.js';
 import { checkIdent, similarNames } from './naming.js';
 import { Limiter } from './pool.js';
 

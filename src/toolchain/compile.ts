@@ -6,6 +6,7 @@ import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { execa } from 'execa';
+import { temporaryPath } from '../atomic.js';
 import { CompileError, ToolchainError } from '../errors.js';
 import { debug } from '../output.js';
 import { parseDepfile } from './depfile.js';
@@ -75,15 +76,15 @@ export function hintFor(diagnostics: string): string | undefined {
 
 const colorByDefault = (): boolean => Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
 
-let tempCounter = 0;
-
 /** Compiles one source for one target into `output` (written atomically). */
 export async function compile(options: CompileOptions): Promise<CompileResult> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const output = resolve(cwd, options.output);
   await mkdir(dirname(output), { recursive: true });
-  const temp = `${output}.tmp-${process.pid}-${tempCounter++}`;
-  const depTemp = options.depfile ? `${temp}.d` : undefined;
+  const temp = temporaryPath(output);
+  const depfile = options.depfile === undefined ? undefined : resolve(cwd, options.depfile);
+  if (depfile) await mkdir(dirname(depfile), { recursive: true });
+  const depTemp = depfile ? temporaryPath(depfile) : undefined;
   const language = {
     target: options.target,
     includeDirs: options.includeDirs ?? defaultIncludeDirs(),
@@ -144,11 +145,8 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
       }
     }
     let dependencies: string[] | undefined;
-    if (depTemp && options.depfile) {
-      const text = await readFile(depTemp, 'utf8');
-      dependencies = parseDepfile(text).dependencies;
-      const depfile = resolve(cwd, options.depfile);
-      await mkdir(dirname(depfile), { recursive: true });
+    if (depTemp && depfile) {
+      dependencies = parseDepfile(await readFile(depTemp, 'utf8')).dependencies;
       await rename(depTemp, depfile);
     }
     await rename(temp, output);

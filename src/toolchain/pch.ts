@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
+import { sweepTemporaries, temporaryPath } from '../atomic.js';
 import { debug } from '../output.js';
 import { userCacheDir } from './cache-dir.js';
 import type { Toolchain } from './discover.js';
@@ -164,7 +165,7 @@ async function make(
   argsFor: (output: string) => string[],
 ): Promise<string | undefined> {
   const dir = dirname(file);
-  const temp = `${file}.tmp-${process.pid}`;
+  const temp = temporaryPath(file);
   try {
     mkdirSync(dir, { recursive: true });
     const t0 = performance.now();
@@ -186,8 +187,9 @@ async function make(
   }
 }
 
-/** Keeps the `keep` most recently used headers, and drops temporaries left by killed builds. */
+/** Keeps the `keep` most recently used headers and drops old marks and killed builds' temporaries. */
 function prune(dir: string): void {
+  sweepTemporaries(dir);
   const entries = readdirSync(dir).flatMap((name) => {
     try {
       return [{ path: join(dir, name), name, mtime: statSync(join(dir, name)).mtimeMs }];
@@ -195,13 +197,9 @@ function prune(dir: string): void {
       return [];
     }
   });
-  const hourAgo = Date.now() - 3_600_000;
   const monthAgo = Date.now() - 30 * 86_400_000;
   for (const e of entries) {
-    const stale = e.name.includes('.tmp-')
-      ? e.mtime < hourAgo
-      : e.name.endsWith('.wanted') && e.mtime < monthAgo;
-    if (stale) rmSync(e.path, { force: true });
+    if (e.name.endsWith('.wanted') && e.mtime < monthAgo) rmSync(e.path, { force: true });
   }
   const headers = entries.filter((e) => e.name.endsWith('.pch')).sort((a, b) => b.mtime - a.mtime);
   for (const e of headers.slice(keep)) rmSync(e.path, { force: true });

@@ -3,9 +3,10 @@
 // is a no-op that does not even run bpftool; writes go to a temp file renamed into place.
 
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { execa } from 'execa';
+import { sweepTemporaries, writeFileAtomic } from '../atomic.js';
 import { FormatError, NotSupportedError, UsageError } from '../errors.js';
 import type { Tool } from './discover.js';
 import { findBpftool } from './discover.js';
@@ -107,16 +108,10 @@ export async function generateVmlinux(options: VmlinuxOptions): Promise<VmlinuxR
     });
   }
 
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.tmp-${process.pid}`;
-  try {
-    await writeFile(
-      temp,
-      Buffer.concat([Buffer.from(vmlinuxStamp(btfPath, btfHash)), Buffer.from(dumped.stdout)]),
-    );
-    await rename(temp, path);
-  } finally {
-    await rm(temp, { force: true });
-  }
+  sweepTemporaries(dirname(path));
+  writeFileAtomic(
+    path,
+    Buffer.concat([Buffer.from(vmlinuxStamp(btfPath, btfHash)), Buffer.from(dumped.stdout)]),
+  );
   return { written: true, path, btfHash };
 }

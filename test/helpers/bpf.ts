@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../src/build/atomic.js';
+import { writeFileAtomic } from '../../src/atomic.js';
 import { clangArgs, defaultIncludeDirs } from '../../src/toolchain/flags.js';
 import { resolveTargets } from '../../src/toolchain/targets.js';
 

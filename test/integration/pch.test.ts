@@ -1,8 +1,17 @@
 // The precompiled vmlinux.h, with the machine's clang: made on the second compile that wants it,
 // the same object bytes as a plain compile (stripped or not, both byte orders), the header still
 // tracked as a dependency, and a plain compile whenever the cached copy cannot be used.
-import { copyFileSync, existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ClangError,
@@ -143,9 +152,16 @@ describe('precompiled vmlinux.h', () => {
       });
     const old = await ask(vmlinuxDir);
     expect(await ask(changedDir)).toBeUndefined(); // first request: a mark
+    // Making one also sweeps what a killed build left, and not what a running one is writing.
+    const killed = `.${basename(old!)}.tsbpf-tmp-${spawnSync(process.execPath, ['-e', '']).pid}-ab`;
+    const running = `.${basename(old!)}.tsbpf-tmp-${process.pid}-cd`;
+    for (const name of [killed, running]) writeFileSync(join(pchDir(), name), 'partial');
     const made = await ask(changedDir);
     expect(made).toBeDefined();
     expect(made).not.toBe(old);
+    expect(existsSync(join(pchDir(), killed))).toBe(false);
+    expect(existsSync(join(pchDir(), running))).toBe(true);
+    rmSync(join(pchDir(), running));
   });
 
   it('falls back to a plain compile when the cached copy is damaged, and removes it', async () => {

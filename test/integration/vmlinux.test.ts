@@ -1,7 +1,8 @@
 // `tsbpf vmlinux` as a user runs it: the header for this kernel, the no-op second run, and
 // the errors for BTF that is missing or is not BTF.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -44,6 +45,9 @@ describe('tsbpf vmlinux', () => {
     const after = statSync(out);
     expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
 
+    // A killed writer's temporary goes with the next write.
+    const killed = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(join(dir, 'include', `.vmlinux.h.tsbpf-tmp-${killed}-ab`), 'partial');
     const forced = await tsbpf('vmlinux', '--out', out, '--force', '--json');
     expect(JSON.parse(forced.stdout)).toEqual({ written: true, path: out, btfHash: kernelBtfHash() });
     expect(statSync(out).ino).not.toBe(before.ino); // replaced by rename, not rewritten in place

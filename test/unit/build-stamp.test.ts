@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OutputSet, sweepTemporaries, writeFileAtomic } from '../../src/build/atomic.js';
+import { OutputSet, sweepTemporaries, writeFileAtomic } from '../../src/atomic.js';
 import { Limiter } from '../../src/build/pool.js';
 import {
   FileHasher,

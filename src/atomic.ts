@@ -1,12 +1,14 @@
-// Atomic replacement of a build's outputs. Every file is first written to a temporary file in its
-// final folder (same filesystem, so rename(2) is atomic), and only renamed into place once all of
-// them were written; a failed or interrupted build therefore leaves the previous outputs whole.
+// Atomic replacement of files (build and gen outputs, btfgen's BTF, vmlinux.h, objects, the
+// precompiled-header cache). Every file is first written to a temporary file in its final folder
+// (same filesystem, so rename(2) is atomic) and renamed into place once whole; a failed or
+// interrupted writer therefore leaves the previous file whole. A temporary is named after its
+// writer's pid, so the next run of a command can sweep what a killed one left (sweepTemporaries).
 
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-/** Marks temporary files so a later build can sweep what an interrupted one left behind. */
+/** Marks temporary files so a later writer can sweep what an interrupted one left behind. */
 const tempMarker = '.tsbpf-tmp-';
 
 /** Where `path` is written before being renamed into place (swept by sweepTemporaries). */
