@@ -60,4 +60,5 @@ export {
   RingBuf,
   RingBufReader,
 } from './readers.js';
+export { isPrintable, printable } from '../printable.js';
 export { openRawSocket, type RawSocket } from './socket.js';
