@@ -1,5 +1,5 @@
 // Facts about the running Linux process that both the runtime (its error messages) and
-// `tsbpf doctor` (its checks) need: errno names, and the process's effective capabilities.
+// `tsbpf doctor` (its checks) need: errno names, the process's effective capabilities, user names.
 // No dependencies beyond Node, so either side may import it.
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -64,4 +64,15 @@ export function effectiveCapabilities(): bigint | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `alice (uid 1000)` for messages about who owns a file, or `uid 1000` when /etc/passwd has no name. */
+export function describeUser(uid: number): string {
+  try {
+    for (const entry of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const [name, , id] = entry.split(':');
+      if (id === String(uid) && name) return `${name} (uid ${uid})`;
+    }
+  } catch {}
+  return `uid ${uid}`;
 }

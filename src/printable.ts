@@ -7,14 +7,16 @@
 /** Characters never shown as they are: controls, DEL, C1, bidi embeddings/overrides/isolates, BOM. */
 const unsafe = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/gu;
 
-const escape = (char: string): string => {
+const escaped = (char: string): string => {
   const code = char.codePointAt(0) ?? 0;
-  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`;
 };
 
 /** `text` with every control or text-reordering character written as `\xNN` / `\uNNNN`. */
 export function printable(text: string): string {
-  return text.replace(unsafe, escape);
+  return text.replace(unsafe, escaped);
 }
 
 /** True when `text` would be shown unchanged by printable(). */

@@ -107,6 +107,8 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<boo
   const targets = options.targets.flatMap((t) => t.split(',')).filter((t) => t.trim() !== '');
   // A bad --target is one usage error, not a failure of every program.
   if (targets.length > 0) resolveTargets(targets);
+  // Which config ran: a build runs the compiler flags it gives, so the user should see whose.
+  if (!options.json) process.stdout.write(`${dim(`config ${shown(config.file)}`)}\n`);
   const progress = !options.json && isInteractive();
   const running = new Set<string>();
   const status = () => {

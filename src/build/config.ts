@@ -1,11 +1,13 @@
 // The build config: `tsbpf.config.json`, or the "tsbpf" key of package.json. Found by walking up
-// from the working directory to the project root; paths in it are relative to the file's folder.
+// from the working directory to the project root, and used only when the current user owns it;
+// paths in it are relative to the file's folder.
 // The result is fully resolved (absolute paths, defaults filled in) so the builder never
 // needs to know where a value came from, except to name it in an error.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { describeUser } from '../linux.js';
 import { resolveTargets } from '../toolchain/targets.js';
 import { checkIdent } from './naming.js';
 import {
@@ -227,7 +229,8 @@ export function readConfigFile(file: string): BuildConfig {
 
 /**
  * Finds the config for a build started in `cwd`: the nearest tsbpf.config.json, or a package.json
- * with a "tsbpf" key, looking upwards and stopping at the first package.json (the project root).
+ * with a "tsbpf" key, looking upwards and stopping at the project root (the first folder holding a
+ * package.json or a .git). What it finds is checked by trustConfigFile before anything reads it.
  */
 export function findConfigFile(cwd: string): string | undefined {
   let dir = resolve(cwd);
@@ -236,13 +239,46 @@ export function findConfigFile(cwd: string): string | undefined {
     if (existsSync(own)) return own;
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg)) {
+      trustConfigFile(pkg);
       const json = readJson(pkg) as Record<string, unknown> | null;
       return json !== null && typeof json === 'object' && json.tsbpf !== undefined ? pkg : undefined;
     }
+    if (existsSync(join(dir, '.git'))) return undefined;
     const parent = dirname(dir);
     if (parent === dir) return undefined;
     dir = parent;
   }
+}
+
+/**
+ * Refuses a found config that someone else could have written: a build runs clang with the
+ * config's flags (`-fplugin=` loads a shared object), so a config another user planted in a
+ * shared parent such as /tmp would run their code as whoever builds (often root). Like git's
+ * safe.directory, a config named on the command line (--config) is the user's own choice and
+ * is not checked.
+ */
+export function trustConfigFile(file: string): void {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(file);
+  } catch {
+    return; // reading it reports the error
+  }
+  const uid = process.geteuid?.();
+  if (uid === undefined) return;
+  const why =
+    st.uid !== uid
+      ? `is owned by ${describeUser(st.uid)}, not by you`
+      : (st.mode & 0o002) !== 0
+        ? 'is writable by every user'
+        : undefined;
+  if (why === undefined) return;
+  throw new ConfigError(
+    `${file} ${why}: not using it, since a build runs the compiler flags a config gives`,
+    {
+      hint: `if you trust it, name it: tsbpf build --config ${file}; otherwise remove it or build from your own copy`,
+    },
+  );
 }
 
 /** Loads the config named on the command line, or the one found from `cwd`. */
@@ -258,5 +294,6 @@ export function loadConfig(options: { cwd?: string; file?: string } = {}): Build
       },
     );
   }
+  trustConfigFile(found);
   return readConfigFile(found);
 }

@@ -16,6 +16,7 @@ export {
   type TsbpfErrorOptions,
   UsageError,
 } from '../errors.js';
+export { isPrintable, printable } from '../printable.js';
 export {
   Collection,
   CollectionSpec,
@@ -60,5 +61,4 @@ export {
   RingBuf,
   RingBufReader,
 } from './readers.js';
-export { isPrintable, printable } from '../printable.js';
 export { openRawSocket, type RawSocket } from './socket.js';

@@ -1,5 +1,5 @@
 // The build config: defaults, path resolution, and errors that name the file and the key.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findConfigFile, loadConfig, parseConfig } from '../../src/build/config.js';
@@ -185,5 +185,65 @@ describe('loadConfig', () => {
     expect(errorOf(() => loadConfig({ cwd: dir, file: 'package.json' })).message).toContain(
       'has no "tsbpf" key',
     );
+  });
+
+  it('stops at a .git folder: the repository is the project root', () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'tsbpf.config.json'),
+      JSON.stringify({ programs: [{ ident: 'p', sources: ['p.c'] }] }),
+    );
+    mkdirSync(join(dir, 'repo', '.git'), { recursive: true });
+    mkdirSync(join(dir, 'repo', 'src'));
+    expect(findConfigFile(join(dir, 'repo', 'src'))).toBeUndefined();
+  });
+});
+
+describe('configs someone else could have written', () => {
+  const asRoot = process.geteuid?.() === 0;
+  const config = JSON.stringify({
+    programs: [{ ident: 'p', sources: ['p.c'], cflags: ['-fplugin=/tmp/x.so'] }],
+  });
+
+  it.skipIf(!asRoot)(
+    'refuses a found config another user owns, naming the owner and the override (needs root to chown)',
+    () => {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'tsbpf.config.json'), config);
+      chownSync(join(dir, 'tsbpf.config.json'), 65534, 65534);
+      mkdirSync(join(dir, 'work'));
+      const error = errorOf(() => loadConfig({ cwd: join(dir, 'work') }));
+      expect(error.message).toBe(
+        `${join(dir, 'tsbpf.config.json')} is owned by nobody (uid 65534), not by you: not using it, since a build runs the compiler flags a config gives`,
+      );
+      expect(error.hint).toContain(`tsbpf build --config ${join(dir, 'tsbpf.config.json')}`);
+      // Named on the command line, it is the user's choice.
+      expect(
+        loadConfig({ cwd: join(dir, 'work'), file: join(dir, 'tsbpf.config.json') }).programs,
+      ).toHaveLength(1);
+    },
+  );
+
+  it.skipIf(!asRoot)('refuses a package.json another user owns on the way up (needs root to chown)', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'x', tsbpf: JSON.parse(config) }));
+    chownSync(join(dir, 'package.json'), 65534, 65534);
+    expect(errorOf(() => loadConfig({ cwd: dir })).message).toContain('is owned by nobody (uid 65534)');
+  });
+
+  it('refuses a found config every user may write', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'tsbpf.config.json'), config);
+    chmodSync(join(dir, 'tsbpf.config.json'), 0o666);
+    expect(errorOf(() => loadConfig({ cwd: dir })).message).toBe(
+      `${join(dir, 'tsbpf.config.json')} is writable by every user: not using it, since a build runs the compiler flags a config gives`,
+    );
+  });
+
+  it('uses a config the user owns', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'tsbpf.config.json'), config);
+    chmodSync(join(dir, 'tsbpf.config.json'), 0o644);
+    expect(loadConfig({ cwd: dir }).programs[0]!.cflags).toContain('-fplugin=/tmp/x.so');
   });
 });
