@@ -3,7 +3,7 @@
 //
 //   sudo node examples/dist/bashreadline/main.js
 
-import { TsbpfError } from 'tsbpf';
+import { printable, TsbpfError } from 'tsbpf';
 import { loadBashreadline } from './bashreadline.js';
 
 async function main(): Promise<void> {
@@ -17,8 +17,9 @@ async function main(): Promise<void> {
   console.log('Tracing bash readline(). Ctrl-C to stop.');
   console.log(`${'TIME'.padEnd(8)} ${'PID'.padStart(7)} ${'UID'.padStart(5)} COMMAND`);
   for await (const e of events) {
+    // Anyone can type anything into a bash, escape sequences too: printable() shows them as \x1b.
     const time = new Date().toTimeString().slice(0, 8);
-    console.log(`${time} ${String(e.pid).padStart(7)} ${String(e.uid).padStart(5)} ${e.line}`);
+    console.log(`${time} ${String(e.pid).padStart(7)} ${String(e.uid).padStart(5)} ${printable(e.line)}`);
   }
   // Perf buffers drop samples when user space falls behind; the reader counts them.
   if (events.lost > 0) console.log(`(${events.lost} lines lost)`);

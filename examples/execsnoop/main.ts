@@ -3,7 +3,7 @@
 //
 //   sudo node examples/dist/execsnoop/main.js
 
-import { TsbpfError } from 'tsbpf';
+import { printable, TsbpfError } from 'tsbpf';
 import { loadExecsnoop } from './execsnoop.js';
 
 async function main(): Promise<void> {
@@ -18,8 +18,10 @@ async function main(): Promise<void> {
   console.log('Tracing execve(). Ctrl-C to stop.');
   console.log(`${'PID'.padStart(7)} ${'PPID'.padStart(7)} ${'UID'.padStart(5)} ${'COMM'.padEnd(16)} FILE`);
   for await (const e of events) {
+    // Any user chooses the name and path of what they run, control characters included: printable()
+    // shows those as \x1b and the like, so they cannot drive this terminal.
     console.log(
-      `${String(e.pid).padStart(7)} ${String(e.ppid).padStart(7)} ${String(e.uid).padStart(5)} ${e.comm.padEnd(16)} ${e.filename}`,
+      `${String(e.pid).padStart(7)} ${String(e.ppid).padStart(7)} ${String(e.uid).padStart(5)} ${printable(e.comm).padEnd(16)} ${printable(e.filename)}`,
     );
   }
   if (events.lost > 0) console.log(`(${events.lost} events lost)`);

@@ -4,7 +4,7 @@
 //   sudo node examples/dist/opensnoop/main.js [comm]     # only processes named comm
 
 import { constants } from 'node:os';
-import { TsbpfError } from 'tsbpf';
+import { printable, TsbpfError } from 'tsbpf';
 import { loadOpensnoop } from './opensnoop.js';
 
 /** errno number -> name (2 -> ENOENT), from Node's own table. */
@@ -25,7 +25,10 @@ async function main(): Promise<void> {
   for await (const e of events) {
     if (only !== undefined && e.comm !== only) continue;
     const result = e.ret >= 0 ? String(e.ret) : (errnoNames.get(-e.ret) ?? String(e.ret));
-    console.log(`${String(e.pid).padStart(7)} ${e.comm.padEnd(16)} ${result.padEnd(8)} ${e.filename}`);
+    // Process names and paths are anyone's choice: printable() escapes the control characters in them.
+    console.log(
+      `${String(e.pid).padStart(7)} ${printable(e.comm).padEnd(16)} ${result.padEnd(8)} ${printable(e.filename)}`,
+    );
   }
 }
 

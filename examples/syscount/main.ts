@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TsbpfError } from 'tsbpf';
+import { printable, TsbpfError } from 'tsbpf';
 import { loadSyscount } from './syscount.js';
 
 /**
@@ -38,9 +38,10 @@ async function main(): Promise<void> {
       .slice(0, top);
     console.log(`\n${'PID'.padStart(7)} ${'COMM'.padEnd(16)} ${'SYSCALLS'.padStart(12)}`);
     for (const [pid, stats] of busiest) {
-      // syscalls is a __u64, so a bigint: 64-bit counters do not fit a JS number exactly.
+      // syscalls is a __u64, so a bigint: 64-bit counters do not fit a JS number exactly. A process
+      // names itself (prctl, exec), so printable() escapes any control characters in the name.
       console.log(
-        `${String(pid).padStart(7)} ${currentName(pid, stats.comm).padEnd(16)} ${String(stats.syscalls).padStart(12)}`,
+        `${String(pid).padStart(7)} ${printable(currentName(pid, stats.comm)).padEnd(16)} ${String(stats.syscalls).padStart(12)}`,
       );
     }
   }

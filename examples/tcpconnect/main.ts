@@ -3,7 +3,7 @@
 //
 //   sudo node examples/dist/tcpconnect/main.js
 
-import { TsbpfError } from 'tsbpf';
+import { printable, TsbpfError } from 'tsbpf';
 import { type ConnectEvent, loadTcpconnect } from './tcpconnect.js';
 
 /** The destination as text: 10.0.0.1:80, or [2001:db8::1]:443 (daddr is in network order). */
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   console.log(`${'PID'.padStart(7)} ${'UID'.padStart(5)} ${'COMM'.padEnd(16)} DESTINATION`);
   for await (const e of events) {
     console.log(
-      `${String(e.pid).padStart(7)} ${String(e.uid).padStart(5)} ${e.comm.padEnd(16)} ${destination(e)}`,
+      `${String(e.pid).padStart(7)} ${String(e.uid).padStart(5)} ${printable(e.comm).padEnd(16)} ${destination(e)}`,
     );
   }
 }

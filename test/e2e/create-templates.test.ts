@@ -1,11 +1,12 @@
 // Every template, the way a user gets it: `npm pack` tsbpf, create a project against that
 // tarball, `npm install`, `npm run build` (tsbpf build + tsc), `npm test` (the project's own
 // kernel test), and `npm start`: detaches cleanly on SIGINT as root, and says it needs root
-// when run as another user. Needs root, clang, bpftool, cc, and the npm registry (or its cache).
+// when run as another user (and the tracepoint template's output escapes a hostile process
+// name). Needs root, clang, bpftool, cc, and the npm registry (or its cache).
 // TSBPF_KEEP_E2E=1 keeps the projects (in $TMPDIR/tsbpf-e2e-*) for a look after a failure.
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, tempDir } from '../helpers/paths.js';
@@ -56,10 +57,20 @@ function run(cwd: string, file: string, args: string[], timeout = 600_000) {
   return { code: result.status, output, stdout: result.stdout };
 }
 
-/** Starts `npm start`, waits for the program to say it is running, sends SIGINT, returns the output. */
+/** What to do once the program runs, and the output to wait for before the SIGINT (30 s at most). */
+interface Events {
+  trigger: () => void;
+  until: (output: string) => boolean;
+}
+
+/**
+ * Starts `npm start`, waits for the program to say it is running (then for `events`, if given),
+ * sends SIGINT, returns the output.
+ */
 async function startAndInterrupt(
   cwd: string,
   args: string[],
+  events?: Events,
 ): Promise<{ code: number | null; output: string }> {
   // Run the compiled entry directly: npm would sit between the signal and the program.
   const child = spawn(process.execPath, ['dist/src/main.js', ...args], {
@@ -68,18 +79,27 @@ async function startAndInterrupt(
   });
   let output = '';
   let started = false;
+  let interrupted = false;
+  let timer: NodeJS.Timeout | undefined;
+  const interrupt = () => {
+    if (!interrupted) child.kill('SIGINT');
+    interrupted = true;
+  };
   const onData = (chunk: Buffer) => {
     output += chunk.toString('utf8');
     if (!started && /Ctrl-C to stop/.test(output)) {
       started = true;
-      child.kill('SIGINT');
+      if (events) timer = setTimeout(interrupt, 30_000);
+      events?.trigger();
     }
+    if (started && (events === undefined || events.until(output))) interrupt();
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
   // 'close', not 'exit': the last output may still be in the pipes when the process exits.
   const code = await new Promise<number | null>((resolve) =>
     child.on('close', (c, signal) => {
+      clearTimeout(timer);
       if (signal !== null) output += `\n(killed by ${signal})`;
       resolve(c);
     }),
@@ -151,6 +171,31 @@ describe.concurrent.each(templates)('template $type', ({ type, startArgs }) => {
     } else {
       expect(started.code, started.output).toBe(0);
       expect(started.output).toContain('Detaching.');
+    }
+
+    if (type === 'tracepoint') {
+      // Any user may name a process and a file with escape sequences (here: red text, a new
+      // window title); the program shows them escaped instead of sending them to the terminal.
+      const hostile = '\x1b[31mevil\x1b]0;x\x07';
+      const shown = '\\x1b[31mevil\\x1b]0;x\\x07'; // what printable() makes of it
+      const file = join(dir, hostile);
+      symlinkSync('/bin/true', file);
+      // The sh's execve of the symlink: "PID PPID COMM FILE", with its new name and the file's.
+      const execLine = (out: string) =>
+        out.split('\n').find((l) => l.endsWith(` ${shown} ${join(dir, shown)}`));
+      let pid = 0;
+      const watched = await startAndInterrupt(dir, startArgs, {
+        trigger: () => {
+          const script = 'printf %s "$1" > /proc/self/comm; exec "$0"';
+          pid = spawn('sh', ['-c', script, file, hostile], { stdio: 'ignore' }).pid ?? 0;
+        },
+        until: (out) => execLine(out) !== undefined,
+      });
+      expect(watched.code, watched.output).toBe(0);
+      const [linePid, linePpid] = execLine(watched.output)?.trim().split(/\s+/) ?? [];
+      expect([linePid, linePpid], watched.output).toEqual([String(pid), String(process.pid)]);
+      expect(watched.output).not.toContain('\x1b');
+      expect(watched.output).not.toContain('\x07');
     }
   }, 900_000);
 });

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +84,35 @@ describe('examples', () => {
         pid !== 0 && new RegExp(`^\\s*${pid}\\s+${process.pid}\\s+0\\s.*/bin/true$`, 'm').test(out),
     });
     clean(result);
+  });
+
+  it('execsnoop escapes the control characters of a hostile process name and file name', async () => {
+    // Any user can do this: name their process (writing /proc/self/comm, as prctl(PR_SET_NAME)
+    // does) and exec a file whose name holds escape sequences. Printed raw, they would recolour
+    // and retitle the terminal of the root user watching.
+    const hostile = '\x1b[31mevil\x1b]0;x\x07';
+    const shown = '\\x1b[31mevil\\x1b]0;x\\x07'; // what printable() makes of it
+    const dir = tempDir('tsbpf-execsnoop-');
+    symlinkSync('/bin/true', join(dir, hostile));
+    let pid = 0;
+    const result = await runExample('execsnoop', [], {
+      trigger: async () => {
+        const script = 'printf %s "$1" > /proc/self/comm; exec "$0"';
+        const child = spawn('sh', ['-c', script, join(dir, hostile), hostile], { stdio: 'ignore' });
+        pid = child.pid ?? 0;
+        await once(child, 'exit');
+      },
+      // The sh's execve of the symlink: its name (set above) and the file's, both escaped.
+      until: (out) =>
+        pid !== 0 &&
+        new RegExp(
+          `^\\s*${pid}\\s.*\\s${escapeRegExp(shown)}\\s+${escapeRegExp(join(dir, shown))}$`,
+          'm',
+        ).test(out),
+    });
+    clean(result);
+    expect(result.output).not.toContain('\x1b');
+    expect(result.output).not.toContain('\x07');
   });
 
   it('opensnoop prints the files cat opens, with the fd or the error', async () => {

@@ -6,7 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PermissionError, TsbpfError } from 'tsbpf';
+import { PermissionError, printable, TsbpfError } from 'tsbpf';
 import { loadEgress } from './egress.js';
 
 /** The interface of the default route, from /proc/net/route (destination 00000000). */
@@ -27,7 +27,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
 
-  console.log(`Counting IPv4 traffic leaving ${ifname}. Ctrl-C to stop.`);
+  // The name may come from the kernel (/proc/net/route): printed through printable(), like any outside text.
+  console.log(`Counting IPv4 traffic leaving ${printable(ifname)}. Ctrl-C to stop.`);
   while (!stop.signal.aborted) {
     await sleep(2000, undefined, { signal: stop.signal }).catch(() => {});
     if (stop.signal.aborted) break;

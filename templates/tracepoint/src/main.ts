@@ -1,7 +1,7 @@
 // A small execsnoop: prints every program started on this machine (each execve()), with its
 // pid, its parent's pid and the command that started it. Ctrl-C stops it. Needs root.
 
-import { PermissionError, TsbpfError } from 'tsbpf';
+import { PermissionError, printable, TsbpfError } from 'tsbpf';
 import { loadExecsnoop } from './execsnoop.js';
 
 async function main(): Promise<void> {
@@ -17,7 +17,9 @@ async function main(): Promise<void> {
   console.log('Tracing execve() (run any command in another terminal). Ctrl-C to stop.');
   console.log(`${'PID'.padStart(7)} ${'PPID'.padStart(7)} ${'COMM'.padEnd(16)} FILE`);
   for await (const event of events) {
-    console.log(`${String(event.pid).padStart(7)} ${String(event.ppid).padStart(7)} ${event.comm.padEnd(16)} ${event.filename}`);
+    // Any user picks the name and path of what they run, escape sequences included: printable()
+    // shows control characters as \x1b and the like, so they cannot drive this terminal.
+    console.log(`${String(event.pid).padStart(7)} ${String(event.ppid).padStart(7)} ${printable(event.comm).padEnd(16)} ${printable(event.filename)}`);
   }
   console.log('\nDetaching.');
 }

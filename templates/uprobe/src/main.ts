@@ -8,7 +8,7 @@
 // Ctrl-C stops it and detaches the probe.
 
 import { resolve } from 'node:path';
-import { PermissionError, TsbpfError } from 'tsbpf';
+import { PermissionError, printable, TsbpfError } from 'tsbpf';
 import { loadUprobe } from './uprobe.js';
 
 const [binary = 'dist/greeter', symbol = 'greet'] = process.argv.slice(2);
@@ -25,7 +25,8 @@ async function main(): Promise<void> {
 
   console.log(`Probing ${symbol}() in ${binary}: run \`./dist/greeter World\` in another terminal. Ctrl-C to stop.`);
   for await (const event of events) {
-    console.log(`pid ${event.pid}: ${symbol}(${JSON.stringify(event.name)}, ${event.times})`);
+    // The string comes from the probed process's memory: printable() escapes any control characters.
+    console.log(`pid ${event.pid}: ${symbol}("${printable(event.name)}", ${event.times})`);
   }
   console.log('\nDetaching.');
 }

@@ -1,7 +1,7 @@
 // Prints every line bash's readline() returns, with the pid of the shell that read it.
 // Run it as root (`sudo npm start`), type commands in another bash, and press Ctrl-C to stop.
 
-import { PermissionError, TsbpfError } from 'tsbpf';
+import { PermissionError, printable, TsbpfError } from 'tsbpf';
 import { loadReadline } from './readline.js';
 
 async function main(): Promise<void> {
@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   console.log('Tracing readline() in /bin/bash: type a command in another bash shell. Ctrl-C to stop.');
   console.log('PID\tLINE');
   for await (const event of events) {
-    console.log(`${event.pid}\t${event.line}`);
+    // Anyone can type escape sequences into a bash: printable() shows them as \x1b instead of
+    // letting them drive this terminal.
+    console.log(`${event.pid}\t${printable(event.line)}`);
   }
   console.log('\nDetaching.');
 }

@@ -6,7 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PermissionError, TsbpfError } from 'tsbpf';
+import { PermissionError, printable, TsbpfError } from 'tsbpf';
 import { loadFirewall } from './firewall.js';
 
 const protocols: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp' };
@@ -43,7 +43,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
 
-  console.log(`Counting IPv4 packets on ${ifname}; allowed sources: ${allowed.join(', ') || 'all'}. Ctrl-C to stop.`);
+  // The name may come from the kernel (/proc/net/route): printed through printable(), like any outside text.
+  console.log(`Counting IPv4 packets on ${printable(ifname)}; allowed sources: ${allowed.join(', ') || 'all'}. Ctrl-C to stop.`);
   while (!stop.signal.aborted) {
     await sleep(2000, undefined, { signal: stop.signal }).catch(() => {});
     if (stop.signal.aborted) break;
