@@ -3,10 +3,24 @@
 // (same filesystem, so rename(2) is atomic) and renamed into place once whole; a failed or
 // interrupted writer therefore leaves the previous file whole. A temporary is named after its
 // writer's pid, so the next run of a command can sweep what a killed one left (sweepTemporaries).
+// Temporaries are created exclusively and never through a symlink (O_EXCL | O_NOFOLLOW), and their
+// names end in random bytes, so nobody who can write the folder can redirect a write elsewhere.
 
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { debug } from './output.js';
 
 /** Marks temporary files so a later writer can sweep what an interrupted one left behind. */
 const tempMarker = '.tsbpf-tmp-';
@@ -19,12 +33,26 @@ export function temporaryPath(path: string): string {
   );
 }
 
+/**
+ * Creates `path` and writes `data` to it, failing if anything (a file, a symlink) is already
+ * there: what is written always lands in a new file of ours, never through a planted link.
+ */
+export function writeFileExclusive(path: string, data: string | Uint8Array, mode = 0o666): void {
+  const { O_CREAT, O_EXCL, O_WRONLY, O_NOFOLLOW } = constants;
+  const fd = openSync(path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, mode);
+  try {
+    writeFileSync(fd, data);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Writes one file atomically: readers see the old content or the new, never a mix. */
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o666): void {
   mkdirSync(dirname(path), { recursive: true });
   const temporary = temporaryPath(path);
   try {
-    writeFileSync(temporary, data, { mode });
+    writeFileExclusive(temporary, data, mode);
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
@@ -43,8 +71,8 @@ export class OutputSet {
   stage(path: string, data: string | Uint8Array): void {
     mkdirSync(dirname(path), { recursive: true });
     const temporary = temporaryPath(path);
+    writeFileExclusive(temporary, data);
     this.#staged.push({ temporary, path });
-    writeFileSync(temporary, data);
   }
 
   /** The final paths staged so far. */
@@ -69,6 +97,8 @@ export class OutputSet {
  * Removes the temporaries that killed writers left in `dir`. Each temporary's name carries its
  * writer's pid, so files still being written (by this process or another build running in the
  * same folder) are kept; a dead writer's file can never be renamed into place and is garbage.
+ * Only regular files of this user are removed: anything else with such a name (a folder, a
+ * symlink, a fifo, another user's file) is not ours to judge, and is left as it is. Never throws.
  */
 export function sweepTemporaries(dir: string): void {
   let names: string[];
@@ -79,7 +109,18 @@ export function sweepTemporaries(dir: string): void {
   }
   for (const name of names) {
     const writer = writerPid(name);
-    if (writer !== undefined && !isRunning(writer)) rmSync(join(dir, name), { force: true });
+    if (writer === undefined || isRunning(writer)) continue;
+    const path = join(dir, name);
+    try {
+      const s = lstatSync(path);
+      if (!s.isFile() || s.uid !== process.geteuid?.()) {
+        debug(`left ${path} alone: named like a temporary, but not a file of this user`);
+        continue;
+      }
+      unlinkSync(path);
+    } catch (error) {
+      debug(`could not remove ${path}: ${(error as Error).message}`);
+    }
   }
 }
 

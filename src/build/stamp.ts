@@ -22,7 +22,11 @@ export interface Stamp {
   inputs: Record<string, string>;
   /** Output file name (relative to the stamp's folder) -> sha256. */
   outputs: Record<string, string>;
-  /** The tools the build used, so a later no-op build need not look for them again. */
+  /**
+   * The tools the build used, so a later no-op build need not look for them again. A hint, not an
+   * authority (the stamp is committed, so anyone could have written it): reuseToolchain checks
+   * each path against PATH and TSBPF_* and its owner before use.
+   */
   toolchain?: CachedToolchain;
 }
 

@@ -1,5 +1,6 @@
 // The per-user cache folder tsbpf keeps what it can recompute (the tools it found, precompiled
 // headers): $XDG_CACHE_HOME/tsbpf, else ~/.cache/tsbpf; undefined when neither is set.
+// Where it would be, not whether to use it: readers and writers go through cache-trust.ts.
 
 import { join } from 'node:path';
 

@@ -45,6 +45,9 @@ export const installHints = {
 /** Folders where distributions put bpftool that a non-root PATH often lacks. */
 const sbinDirs = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
 
+/** The names findClang looks for on PATH: clang, clang-14, clang-16.0. */
+const clangNames = /^clang(-\d+(\.\d+)*)?$/;
+
 function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
@@ -172,7 +175,7 @@ export async function findClang(options: FindOptions = {}): Promise<Tool> {
   }
 
   // Versioned names first, so that of two paths to the same binary the one naming its release is kept.
-  const candidates = listOnPath(/^clang(-\d+(\.\d+)*)?$/, env).sort((a, b) => b.length - a.length);
+  const candidates = listOnPath(clangNames, env).sort((a, b) => b.length - a.length);
   const unique = new Map<string, string>();
   for (const path of candidates) {
     let real = path;
@@ -219,28 +222,10 @@ export async function findClang(options: FindOptions = {}): Promise<Tool> {
 export async function findStrip(clang: Tool | undefined, options: FindOptions = {}): Promise<Tool> {
   const env = options.env ?? process.env;
   const named = options.strip ?? env.TSBPF_LLVM_STRIP;
-  const candidates: string[] = [];
-  if (named) {
-    const path = findOnPath(named, env);
-    if (!path) throw new ToolchainError(`llvm-strip '${named}' was not found`, { hint: installHints.strip });
-    candidates.push(path);
-  } else {
-    const major = clang?.version.split('.')[0];
-    const add = (path: string | undefined) => {
-      if (path && !candidates.includes(path)) candidates.push(path);
-    };
-    if (major) add(findOnPath(`llvm-strip-${major}`, env));
-    if (clang) {
-      try {
-        add(findOnPath(join(dirname(realpathSync(clang.path)), 'llvm-strip'), env));
-      } catch {}
-    }
-    add(findOnPath('llvm-strip', env));
-    const numbered = listOnPath(/^llvm-strip-\d+$/, env).sort(
-      (a, b) => Number(b.replace(/.*-/, '')) - Number(a.replace(/.*-/, '')),
-    );
-    for (const path of numbered) add(path);
+  if (named && !findOnPath(named, env)) {
+    throw new ToolchainError(`llvm-strip '${named}' was not found`, { hint: installHints.strip });
   }
+  const candidates = stripCandidates(clang, named, env);
   for (const path of candidates) {
     const result = await run(path, ['--version'], env);
     const version = result.exitCode === 0 ? parseLlvmVersion(String(result.all)) : undefined;
@@ -250,6 +235,55 @@ export async function findStrip(clang: Tool | undefined, options: FindOptions = 
     }
   }
   throw new ToolchainError('llvm-strip was not found on PATH', { hint: installHints.strip });
+}
+
+/** The llvm-strip paths findStrip tries, in order (the named one alone when one is named). */
+function stripCandidates(
+  clang: Tool | undefined,
+  named: string | undefined,
+  env: NodeJS.ProcessEnv,
+): string[] {
+  if (named) {
+    const path = findOnPath(named, env);
+    return path ? [path] : [];
+  }
+  const candidates: string[] = [];
+  const add = (path: string | undefined) => {
+    if (path && !candidates.includes(path)) candidates.push(path);
+  };
+  const major = clang?.version.split('.')[0];
+  if (major) add(findOnPath(`llvm-strip-${major}`, env));
+  if (clang) {
+    try {
+      add(findOnPath(join(dirname(realpathSync(clang.path)), 'llvm-strip'), env));
+    } catch {}
+  }
+  add(findOnPath('llvm-strip', env));
+  const numbered = listOnPath(/^llvm-strip-\d+$/, env).sort(
+    (a, b) => Number(b.replace(/.*-/, '')) - Number(a.replace(/.*-/, '')),
+  );
+  for (const path of numbered) add(path);
+  return candidates;
+}
+
+/**
+ * Whether discovery, asked now with `env` (PATH and the TSBPF_* overrides), could pick `path`
+ * for the tool: the named one, else one of the candidates it considers. Without running
+ * anything, so a remembered tool can be checked on every build (see build/toolcache.ts).
+ */
+export function isDiscoverable(
+  kind: 'clang' | 'strip' | 'bpftool',
+  path: string,
+  clang: Tool | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  if (kind === 'clang') {
+    return env.TSBPF_CLANG
+      ? findOnPath(env.TSBPF_CLANG, env) === path
+      : listOnPath(clangNames, env).includes(path);
+  }
+  if (kind === 'strip') return stripCandidates(clang, env.TSBPF_LLVM_STRIP, env).includes(path);
+  return findOnPath(env.TSBPF_BPFTOOL ?? 'bpftool', env, env.TSBPF_BPFTOOL ? [] : sbinDirs) === path;
 }
 
 /** Finds a working bpftool (PATH, then the sbin folders a non-root PATH may lack). */

@@ -3,25 +3,32 @@
 // instead, made once per (header bytes and path, clang, target, flags) and kept in the user's
 // cache (pch/ under userCacheDir()). The object is byte for byte the same (tested); the compile
 // takes a fifth of the time. Anything unusual (a #define before the include, a flag that could
-// change how includes resolve, no writable cache) compiles the plain way.
+// change how includes resolve, no trusted cache) compiles the plain way.
+// A precompiled header is code that goes into the objects, so it is used only from a trusted
+// cache (cache-trust.ts) and only while its bytes hash to what was recorded beside it when it
+// was made (<key>.pch.sha256); anything else is removed and the source compiled plainly.
 
 import { createHash } from 'node:crypto';
 import {
-  existsSync,
-  mkdirSync,
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  futimesSync,
+  lstatSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmSync,
+  type Stats,
   statSync,
-  utimesSync,
-  writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { sweepTemporaries, temporaryPath } from '../atomic.js';
+import { sweepTemporaries, temporaryPath, writeFileAtomic, writeFileExclusive } from '../atomic.js';
 import { debug } from '../output.js';
-import { userCacheDir } from './cache-dir.js';
+import { distrust, isTrustedCacheFile, readTrustedCacheFile, trustedCacheDir } from './cache-trust.js';
 import type { Toolchain } from './discover.js';
 import { type LanguageOptions, precompiledHeaderArgs } from './flags.js';
 
@@ -106,10 +113,10 @@ export async function precompiledHeaderFor(options: PrecompiledHeaderOptions): P
   const include = leadingInclude(text);
   if (include?.name !== headerName) return undefined;
   const header = resolveInclude(include, source, includeDirs);
-  const cache = userCacheDir(env);
-  if (!header || !cache) return undefined;
+  if (!header) return undefined;
+  const dir = trustedCacheDir('pch', { create: true, env });
+  if (!dir) return undefined;
 
-  const dir = join(cache, 'pch');
   const argsFor = (output: string) => precompiledHeaderArgs({ ...options, includeDirs, header, output });
   const key = createHash('sha256')
     .update(JSON.stringify([options.toolchain.clang.path, options.toolchain.clang.version, argsFor('')]))
@@ -119,25 +126,30 @@ export async function precompiledHeaderFor(options: PrecompiledHeaderOptions): P
   const file = join(dir, `${key}.pch`);
   const pending = inFlight.get(file);
   if (pending) return pending;
-  if (markUsed(file)) return file;
+  const existing = checkAndUse(file);
+  if (existing === 'used') return file;
+  if (existing === 'rejected') return undefined; // compiled plainly; the next request makes it anew
   // Precompiling costs about three plain compiles, so a header is made only once it is wanted
   // again: by a second compile in this process, or by a later build (a first one leaves a
   // mark). A one-off build, such as CI on a fresh machine, never pays for it.
   const mark = `${file}.wanted`;
-  if (!asked.has(file) && !existsSync(mark)) {
+  if (!asked.has(file) && !isTrustedCacheFile(mark)) {
     asked.add(file);
     try {
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(mark, '');
+      rmSync(mark, { force: true }); // whatever else is there (a symlink) is not ours to follow
+      writeFileExclusive(mark, '', 0o600);
     } catch {}
     return undefined;
   }
   const made = make(options.toolchain, file, argsFor);
   inFlight.set(file, made);
+  // Once made, later requests check the file like any other (cheaply: it is known whole); a
+  // failure stays remembered, so a header clang cannot precompile is not tried per compile.
+  void made.then((result) => result && inFlight.delete(file));
   return made;
 }
 
-/** Headers being made or made by this process, and those it has been asked for once. */
+/** Headers being made, or that failed to be made, by this process, and those asked for once. */
 const inFlight = new Map<string, Promise<string | undefined>>();
 const asked = new Set<string>();
 
@@ -145,17 +157,63 @@ const asked = new Set<string>();
 export function forgetPrecompiledHeader(file: string): void {
   debug(`clang could not use ${file}; removed it, compiling without`);
   inFlight.delete(file);
-  rmSync(file, { force: true });
+  removeHeader(file);
 }
 
-/** True when the file exists; its mtime then says it was just used (see prune). */
-function markUsed(file: string): boolean {
+/** A header and the digest recorded for it. */
+function removeHeader(file: string): void {
+  verified.delete(file);
+  rmSync(file, { force: true });
+  rmSync(digestFile(file), { force: true });
+}
+
+const digestFile = (file: string) => `${file}.sha256`;
+
+/** Which inode, at which size and times, a header was last seen whole at, per header path. */
+const verified = new Map<string, string>();
+const identity = (s: Stats) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+
+/**
+ * 'used' when the header is a file of this user whose bytes hash to the digest recorded when it
+ * was made (hashed once per process and inode: ~15 MB); its mtime then says it was just used
+ * (see prune). A header that fails is removed ('rejected'), so a later request makes it anew.
+ */
+function checkAndUse(file: string): 'used' | 'missing' | 'rejected' {
+  let fd: number;
   try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    debug(`not using ${file}: ${(error as Error).message}; compiling without`);
+    rmSync(file, { force: true }); // a symlink (ELOOP), removed without following it
+    return 'rejected';
+  }
+  try {
+    const s = fstatSync(fd);
+    const why = distrust(s, 'file');
+    if (why === undefined && verified.get(file) !== identity(s)) {
+      const t0 = performance.now();
+      const actual = createHash('sha256').update(readFileSync(fd)).digest('hex');
+      const expected = readTrustedCacheFile(digestFile(file))?.toString('utf8').trim();
+      debug(`hashed ${file} in ${(performance.now() - t0).toFixed(1)} ms`);
+      if (actual !== expected) {
+        debug(`${file} does not match its recorded digest; removed it, compiling without`);
+        removeHeader(file);
+        return 'rejected';
+      }
+    } else if (why !== undefined) {
+      debug(`not using ${file}: it ${why}; removed it, compiling without`);
+      removeHeader(file);
+      return 'rejected';
+    }
     const now = new Date();
-    utimesSync(file, now, now);
-    return true;
+    futimesSync(fd, now, now);
+    verified.set(file, identity(fstatSync(fd)));
+    return 'used';
   } catch {
-    return false;
+    return 'rejected';
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -167,14 +225,21 @@ async function make(
   const dir = dirname(file);
   const temp = temporaryPath(file);
   try {
-    mkdirSync(dir, { recursive: true });
     const t0 = performance.now();
     const result = await execa(toolchain.clang.path, argsFor(temp), { reject: false, stdin: 'ignore' });
     if (result.failed) {
       debug(`could not precompile ${headerName}; compiling without: ${String(result.stderr).split('\n')[0]}`);
       return undefined;
     }
+    // Recorded before the header is in place, so a header in place always has its digest.
+    chmodSync(temp, 0o600);
+    writeFileAtomic(
+      digestFile(file),
+      `${createHash('sha256').update(readFileSync(temp)).digest('hex')}\n`,
+      0o600,
+    );
     renameSync(temp, file);
+    verified.set(file, identity(lstatSync(file)));
     rmSync(`${file}.wanted`, { force: true });
     debug(`precompiled ${headerName} in ${Math.round(performance.now() - t0)} ms: ${file}`);
     prune(dir);
@@ -187,22 +252,31 @@ async function make(
   }
 }
 
-/** Keeps the `keep` most recently used headers and drops old marks and killed builds' temporaries. */
+/**
+ * Keeps the `keep` most recently used headers (with their digests) and drops old marks, digests
+ * whose header is gone, and killed builds' temporaries.
+ */
 function prune(dir: string): void {
   sweepTemporaries(dir);
   const entries = readdirSync(dir).flatMap((name) => {
     try {
-      return [{ path: join(dir, name), name, mtime: statSync(join(dir, name)).mtimeMs }];
+      const s = lstatSync(join(dir, name));
+      return s.isFile() ? [{ path: join(dir, name), name, mtime: s.mtimeMs }] : [];
     } catch {
       return [];
     }
   });
+  const names = new Set(entries.map((e) => e.name));
+  const dayAgo = Date.now() - 86_400_000;
   const monthAgo = Date.now() - 30 * 86_400_000;
   for (const e of entries) {
-    if (e.name.endsWith('.wanted') && e.mtime < monthAgo) rmSync(e.path, { force: true });
+    const orphan = e.name.endsWith('.pch.sha256') && !names.has(e.name.slice(0, -'.sha256'.length));
+    if ((e.name.endsWith('.wanted') && e.mtime < monthAgo) || (orphan && e.mtime < dayAgo)) {
+      rmSync(e.path, { force: true });
+    }
   }
   const headers = entries.filter((e) => e.name.endsWith('.pch')).sort((a, b) => b.mtime - a.mtime);
-  for (const e of headers.slice(keep)) rmSync(e.path, { force: true });
+  for (const e of headers.slice(keep)) removeHeader(e.path);
 }
 
 /** sha256 of a file's bytes, remembered while its size, mtime and inode stay the same. */

@@ -3,16 +3,23 @@
 // tracked as a dependency, and a plain compile whenever the cached copy cannot be used.
 import { spawnSync } from 'node:child_process';
 import {
+  chmodSync,
+  chownSync,
   copyFileSync,
   existsSync,
+  lstatSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
+  symlinkSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { basename, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { setVerbose } from '../../src/output.js';
 import {
   ClangError,
   type CompileOptions,
@@ -193,4 +200,106 @@ describe('precompiled vmlinux.h', () => {
     expect(errors[1]?.diagnostics).toMatch(/probe\.c:2:\d+: error/);
     expect(errors[1]?.diagnostics).toBe(errors[2]?.diagnostics);
   });
+});
+
+describe('precompiled vmlinux.h from an untrusted cache', () => {
+  /** The debug lines written while `run` runs. */
+  async function debugLines<T>(run: () => Promise<T>): Promise<{ value: T; lines: string }> {
+    setVerbose(true);
+    let lines = '';
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      lines += String(chunk);
+      return true;
+    });
+    try {
+      return { value: await run(), lines };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  /** The precompiled header for the fixture with these flags, made now if need be. */
+  async function made(dir: string, cflags: string[] = []) {
+    const pch =
+      (await headerFor(dir, 'probe.c', { cflags })) ?? (await headerFor(dir, 'probe.c', { cflags }));
+    expect(pch).toBeDefined();
+    return pch!;
+  }
+
+  it('does not use a header whose bytes were swapped (same name), and compiles plainly', async () => {
+    const dir = project('compat.c');
+    const pch = await made(dir);
+    const other = await made(dir, ['-DSWAPPED=1']);
+    copyFileSync(other, pch);
+    const swapped = readFileSync(pch);
+    const { value, lines } = await debugLines(() => headerFor(dir, 'probe.c'));
+    expect(lines).toContain(`${pch} does not match its recorded digest; removed it, compiling without`);
+    // Made anew (it was wanted before in this process), never the swapped bytes.
+    if (value) expect(readFileSync(value).equals(swapped)).toBe(false);
+    copyFileSync(other, pch);
+    const { lines: compiled } = await debugLines(() => compile(options(dir, { output: 'after.o' })));
+    expect(compiled).not.toMatch(new RegExp(`-include-pch ${pch}(?!\\S)[^\\n]*probe\\.c`));
+    await compile(options(dir, { output: 'plain.o', precompiledHeader: false }));
+    expect(readFileSync(join(dir, 'after.o')).equals(readFileSync(join(dir, 'plain.o')))).toBe(true);
+  });
+
+  it('still uses a header that matches its digest, hashing it once per process', async () => {
+    const dir = project('compat.c');
+    const pch = await made(dir);
+    const { value, lines } = await debugLines(() => headerFor(dir, 'probe.c'));
+    expect(value).toBe(pch);
+    expect(lines).not.toContain('hashed');
+  });
+
+  it('does not follow a symlinked header', async () => {
+    const dir = project('compat.c');
+    const pch = await made(dir, ['-DLINKED=1']);
+    const outside = join(tempDir(), 'precious');
+    copyFileSync(pch, outside);
+    const before = statSync(outside);
+    rmSync(pch);
+    symlinkSync(outside, pch);
+    expect(await headerFor(dir, 'probe.c', { cflags: ['-DLINKED=1'] })).toBeUndefined();
+    expect(statSync(outside).mtimeMs).toBe(before.mtimeMs);
+    expect(existsSync(pch)).toBe(false); // the link, removed without following it
+  });
+
+  it('does not create the .wanted mark through a symlink', async () => {
+    const dir = project('compat.c');
+    const flags = ['-DMARKED=1'];
+    const marks = cached('.wanted');
+    expect(await headerFor(dir, 'probe.c', { cflags: flags })).toBeUndefined();
+    const mark = cached('.wanted').find((m) => !marks.includes(m))!;
+    expect(mark).toBeDefined();
+    // The same request in another cache (another process's view): the mark's name is predictable.
+    const home = tempDir('tsbpf-pch-home-');
+    mkdirSync(join(home, 'tsbpf', 'pch'), { recursive: true, mode: 0o700 });
+    const target = join(tempDir(), 'created-through-link');
+    symlinkSync(target, join(home, 'tsbpf', 'pch', mark));
+    const env = { ...process.env, XDG_CACHE_HOME: home };
+    expect(await headerFor(dir, 'probe.c', { cflags: flags, env })).toBeUndefined();
+    expect(existsSync(target)).toBe(false);
+    expect(lstatSync(join(home, 'tsbpf', 'pch', mark)).isFile()).toBe(true);
+  });
+
+  it('neither reads nor writes a cache folder others can write', async () => {
+    const dir = project('compat.c');
+    const home = tempDir('tsbpf-pch-home-');
+    mkdirSync(join(home, 'tsbpf', 'pch'), { recursive: true, mode: 0o700 });
+    chmodSync(join(home, 'tsbpf', 'pch'), 0o777);
+    const env = { ...process.env, XDG_CACHE_HOME: home };
+    for (let i = 0; i < 3; i++) expect(await headerFor(dir, 'probe.c', { env })).toBeUndefined();
+    expect(readdirSync(join(home, 'tsbpf', 'pch'))).toEqual([]);
+  });
+
+  it.skipIf(process.geteuid?.() !== 0)(
+    'does not use a header another user owns (needs root: chown to uid 65534)',
+    async () => {
+      const dir = project('compat.c');
+      const pch = await made(dir, ['-DFOREIGN=1']);
+      chownSync(pch, 65534, 65534);
+      expect(await headerFor(dir, 'probe.c', { cflags: ['-DFOREIGN=1'] })).toBeUndefined();
+      expect(existsSync(pch)).toBe(false);
+    },
+  );
 });

@@ -1,9 +1,20 @@
 // The incremental-build stamp, atomic output sets and the job limiter.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OutputSet, sweepTemporaries, writeFileAtomic } from '../../src/atomic.js';
+import { OutputSet, sweepTemporaries, writeFileAtomic, writeFileExclusive } from '../../src/atomic.js';
 import { Limiter } from '../../src/build/pool.js';
 import {
   FileHasher,
@@ -84,18 +95,58 @@ describe('stamps', () => {
     );
   });
 
-  it('remembers the toolchain only while nothing it depends on changed', () => {
+  /** A folder with executable `clang` and `llvm-strip`, and the tools as remembered from it. */
+  function fakeTools() {
     const dir = tempDir();
     const clang = join(dir, 'clang');
-    writeFileSync(clang, '#!/bin/sh\n');
-    const tools = { clang: { path: clang, version: '14.0.6' }, strip: { path: clang, version: '14.0.6' } };
+    const strip = join(dir, 'llvm-strip');
+    for (const path of [clang, strip]) writeFileSync(path, '#!/bin/sh\n', { mode: 0o755 });
+    const tools = { clang: { path: clang, version: '14.0.6' }, strip: { path: strip, version: '14.0.6' } };
     const env = { PATH: dir };
-    const cached = { fingerprint: toolFingerprint(tools, env), tools };
+    return { dir, tools, env, cached: { fingerprint: toolFingerprint(tools, env), tools } };
+  }
+
+  it('remembers the toolchain only while nothing it depends on changed', () => {
+    const { dir, tools, env, cached } = fakeTools();
     expect(reuseToolchain(cached, env)).toBe(tools);
     expect(reuseToolchain(cached, { PATH: `${dir}:/usr/bin` })).toBeUndefined();
     writeFileSync(join(dir, 'clang-19'), '');
     expect(reuseToolchain(cached, env)).toBeUndefined();
   });
+
+  it('does not reuse a remembered tool that discovery would not pick now (a planted stamp)', () => {
+    const { tools, env } = fakeTools();
+    // Fingerprints match, but the clang is not on PATH, or PATH names another with TSBPF_CLANG.
+    const elsewhere = tempDir();
+    const planted = join(elsewhere, 'clang');
+    writeFileSync(planted, '#!/bin/sh\n', { mode: 0o755 });
+    const foreign = { ...tools, clang: { path: planted, version: '14.0.6' } };
+    expect(
+      reuseToolchain({ fingerprint: toolFingerprint(foreign, env), tools: foreign }, env),
+    ).toBeUndefined();
+    const named = { ...env, TSBPF_CLANG: '/usr/bin/clang' };
+    expect(reuseToolchain({ fingerprint: toolFingerprint(tools, named), tools }, named)).toBeUndefined();
+  });
+
+  it('does not reuse a remembered tool that another user could have changed', () => {
+    const { dir, tools, env } = fakeTools();
+    chmodSync(tools.clang.path, 0o777);
+    expect(reuseToolchain({ fingerprint: toolFingerprint(tools, env), tools }, env)).toBeUndefined();
+    chmodSync(tools.clang.path, 0o755);
+    chmodSync(dir, 0o777);
+    expect(reuseToolchain({ fingerprint: toolFingerprint(tools, env), tools }, env)).toBeUndefined();
+    chmodSync(dir, 0o700);
+    expect(reuseToolchain({ fingerprint: toolFingerprint(tools, env), tools }, env)).toBe(tools);
+  });
+
+  it.skipIf(process.geteuid?.() !== 0)(
+    'does not reuse a tool owned by another user (needs root: chown)',
+    () => {
+      const { tools, env } = fakeTools();
+      chownSync(tools.clang.path, 65534, 65534);
+      expect(reuseToolchain({ fingerprint: toolFingerprint(tools, env), tools }, env)).toBeUndefined();
+    },
+  );
 });
 
 describe('atomic outputs', () => {
@@ -138,6 +189,54 @@ describe('atomic outputs', () => {
     for (const name of [...left, ...writing, ...unrelated]) writeFileSync(join(dir, name), 'partial');
     sweepTemporaries(dir);
     expect(readdirSync(dir).sort()).toEqual([...writing, ...unrelated, 'x.ts'].sort());
+  });
+
+  it('sweeps only regular files of this user: not folders, symlinks or fifos named like temporaries', () => {
+    const dir = tempDir();
+    const outside = join(tempDir(), 'precious');
+    writeFileSync(outside, 'keep');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const folder = `.probe.ts.tsbpf-tmp-${dead}-deadbeef`;
+    const link = `.probe.ts.tsbpf-tmp-${dead}-cafe`;
+    const dangling = `.probe.ts.tsbpf-tmp-${dead}-cafe01`;
+    const fifo = `.probe.ts.tsbpf-tmp-${dead}-f1f0`;
+    const garbage = `.probe.ts.tsbpf-tmp-${dead}-0000`;
+    mkdirSync(join(dir, folder));
+    writeFileSync(join(dir, folder, 'inside'), 'x');
+    symlinkSync(outside, join(dir, link));
+    symlinkSync(join(dir, 'nowhere'), join(dir, dangling));
+    expect(spawnSync('mkfifo', [join(dir, fifo)]).status).toBe(0);
+    writeFileSync(join(dir, garbage), 'partial');
+    expect(() => sweepTemporaries(dir)).not.toThrow();
+    expect(readdirSync(dir).sort()).toEqual([folder, link, dangling, fifo].sort());
+    expect(readdirSync(join(dir, folder))).toEqual(['inside']);
+    expect(lstatSync(join(dir, link)).isSymbolicLink()).toBe(true);
+    expect(lstatSync(join(dir, fifo)).isFIFO()).toBe(true);
+    expect(readFileSync(outside, 'utf8')).toBe('keep');
+  });
+
+  it.skipIf(process.geteuid?.() !== 0)("leaves another user's file alone (needs root: chown)", () => {
+    const dir = tempDir();
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const theirs = join(dir, `.probe.ts.tsbpf-tmp-${dead}-abab`);
+    writeFileSync(theirs, 'theirs');
+    chownSync(theirs, 65534, 65534);
+    sweepTemporaries(dir);
+    expect(readFileSync(theirs, 'utf8')).toBe('theirs');
+  });
+
+  it('never writes through a symlink where a new file goes', () => {
+    const dir = tempDir();
+    const outside = join(tempDir(), 'precious');
+    writeFileSync(outside, 'keep');
+    symlinkSync(outside, join(dir, 'planted'));
+    expect(() => writeFileExclusive(join(dir, 'planted'), 'evil')).toThrow(/EEXIST/);
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling'));
+    expect(() => writeFileExclusive(join(dir, 'dangling'), 'evil')).toThrow(/EEXIST/);
+    expect(existsSync(join(dir, 'nowhere'))).toBe(false);
+    expect(readFileSync(outside, 'utf8')).toBe('keep');
+    writeFileExclusive(join(dir, 'fresh'), 'ok', 0o600);
+    expect(lstatSync(join(dir, 'fresh')).mode & 0o777).toBe(0o600);
   });
 });
 
