@@ -1,6 +1,8 @@
-// Mount checks: tracefs (tracepoint ids, bpf_printk output) and bpffs (pinning).
+// Mount checks: tracefs (tracepoint ids, bpf_printk output) and bpffs (pinning), and whether bpffs
+// is private: the kernel mounts it 1777 by default (kernel/bpf/inode.c, bpf_fill_super), and there
+// any user can plant a file at a path that root's LIBBPF_PIN_BY_NAME maps will reuse or fail on.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { type CheckResult, check } from './types.js';
 
 export interface Mount {
@@ -47,15 +49,41 @@ export function checkTracefs(mounts: Mount[] = readMounts()): CheckResult {
   );
 }
 
-export function checkBpffs(mounts: Mount[] = readMounts()): CheckResult {
+/** A directory's permission bits, or undefined when it cannot be read. */
+function statMode(path: string): number | undefined {
+  try {
+    return statSync(path).mode;
+  } catch {
+    return undefined;
+  }
+}
+
+export function checkBpffs(
+  mounts: Mount[] = readMounts(),
+  modeOf: (path: string) => number | undefined = statMode,
+): CheckResult {
   const title = 'bpffs';
-  const bpffs = mounts.filter((m) => m.type === 'bpf').map((m) => m.target);
-  if (bpffs.length > 0) return check('bpffs', title, 'ok', `mounted at ${bpffs.join(', ')}`);
-  return check(
-    'bpffs',
-    title,
-    'warn',
-    'not mounted: maps and links cannot be pinned',
-    'mount -t bpf bpf /sys/fs/bpf',
-  );
+  const bpffs = [...new Set(mounts.filter((m) => m.type === 'bpf').map((m) => m.target))];
+  if (bpffs.length === 0) {
+    return check(
+      'bpffs',
+      title,
+      'warn',
+      'not mounted: maps and links cannot be pinned',
+      'mount -t bpf -o mode=0700 bpf /sys/fs/bpf',
+    );
+  }
+  const open = bpffs.filter((target) => ((modeOf(target) ?? 0) & 0o002) !== 0);
+  if (open.length > 0) {
+    const modes = open.map((t) => `${t} (mode ${((modeOf(t) ?? 0) & 0o7777).toString(8)})`).join(', ');
+    return check(
+      'bpffs',
+      title,
+      'warn',
+      `writable by every user: ${modes}; any user can plant a pin where root's pinned maps go`,
+      // Not `mount -o remount,mode=0700`: bpffs ignores mode= on remount (seen on Linux 6.18).
+      `chmod 0700 ${open.join(' ')}`,
+    );
+  }
+  return check('bpffs', title, 'ok', `mounted at ${bpffs.join(', ')}`);
 }

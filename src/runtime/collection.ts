@@ -8,7 +8,7 @@ import { parseBtf } from '../btf/btf.js';
 import { parseBtfExt } from '../btf/ext.js';
 import { EM_BPF } from '../elf/constants.js';
 import { parseElf } from '../elf/elf.js';
-import { FormatError, NotSupportedError, TsbpfError, UsageError } from '../errors.js';
+import { FormatError, NotSupportedError, PermissionError, TsbpfError, UsageError } from '../errors.js';
 import { errnoName } from '../linux.js';
 import { debug } from '../output.js';
 import { MapType, mapTypeName } from './constants.js';
@@ -16,6 +16,7 @@ import {
   callError,
   capabilitiesFor,
   E2BIG,
+  EACCES,
   EAGAIN,
   ENOSPC,
   EPERM,
@@ -23,11 +24,13 @@ import {
   VerifierError,
 } from './errors.js';
 import { koffi, libbpf, OpenOpts, type Pointer } from './ffi/libbpf.js';
-import { libc, MAP_SHARED, PROT_READ, PROT_WRITE } from './ffi/libc.js';
+import { libc, PROT_READ, PROT_WRITE } from './ffi/libc.js';
+import { type MappedRange, mapShared } from './ffi/mapped.js';
 import { captureLibbpf, type LibbpfMessage } from './ffi/print.js';
 import { finalizer } from './lifetime.js';
 import type { Link } from './link.js';
 import { BpfMap } from './map.js';
+import { checkPins, type PinnedMap, pinnedMaps, pinPathsIn, verifyPins } from './pins.js';
 import { Program } from './program.js';
 import { summarizeVerifierLog, verifierMessage } from './verifier.js';
 
@@ -136,6 +139,8 @@ export class MapSpec {
 }
 
 interface Opened {
+  /** The object's name (CollectionSpec.fromBytes's name option). */
+  name: string;
   obj: Pointer;
   programs: Map<string, Pointer>;
   maps: Map<string, Pointer>;
@@ -222,7 +227,7 @@ function openObject(bytes: Uint8Array, name: string, options: LoadOptions = {}):
     });
   }
   fixEventMapSizes(maps);
-  return { obj, programs, maps, declared };
+  return { name, obj, programs, maps, declared };
 }
 
 /**
@@ -368,13 +373,19 @@ export class CollectionSpec {
         libbpf().bpf_object__close(opened.obj);
         live = opened = openObject(this.#bytes, this.name, options);
       }
+      const pinRoot = options.pinRoot ?? DEFAULT_PIN_ROOT;
       for (;;) {
         this.#apply(opened, skip);
         if (options.logLevel) {
           for (const p of opened.programs.values()) libbpf().bpf_program__set_log_level(p, options.logLevel);
         }
+        const pins = pinnedMaps(opened.maps);
+        checkPins(pins, pinRoot);
         const failure = loadOnce(opened);
-        if (!failure) break;
+        if (!failure) {
+          verifyPins(pins, opened.maps, pinRoot);
+          break;
+        }
         live = undefined;
         libbpf().bpf_object__close(opened.obj);
         const failed = failure.program;
@@ -404,6 +415,9 @@ export class CollectionSpec {
     this.close();
   }
 }
+
+/** Where libbpf pins LIBBPF_PIN_BY_NAME maps without a pin_root_path (libbpf.c, BPF_FS_DEFAULT_PATH). */
+const DEFAULT_PIN_ROOT = '/sys/fs/bpf';
 
 /** One bpf_object__load; undefined on success, otherwise the error and the program that failed. */
 function loadOnce(opened: Opened): { error: TsbpfError; program?: string } | undefined {
@@ -472,6 +486,18 @@ export function describeLoadFailure(
       ),
     };
   }
+  const pins: PinnedMap[] = opened ? pinnedMaps(opened.maps) : [];
+  if (errno === EACCES && !program && pins.length > 0) {
+    // bpf_obj_get or bpf_obj_pin refused: something at a pin path, or the folder, is not ours to use.
+    const paths = pinPathsIn(all, pins);
+    const error = new PermissionError(
+      `${what}: permission denied (EACCES) at the pin path ${paths.join(', ')}${tail(messages)}`,
+      {
+        hint: `check what is at ${paths.join(', ')} and who owns it (\`ls -lad ${paths.join(' ')}\`): remove it if it is not yours, or pass the pinRoot load option`,
+      },
+    );
+    return { error };
+  }
   const ptr = program ? opened?.programs.get(program) : undefined;
   const type = ptr ? (libbpf().bpf_program__type(ptr) as number) : undefined;
   const error = callError(what, errno, [], undefined, capabilitiesFor(type));
@@ -498,33 +524,41 @@ function internalMapName(maps: Map<string, Pointer>, section: string): string | 
   return undefined;
 }
 
+// include/uapi/linux/bpf.h
+const BPF_F_RDONLY = 1 << 3;
 const BPF_F_RDONLY_PROG = 1 << 7;
 const BPF_F_MMAPABLE = 1 << 10;
-const MAP_FIXED = 0x10;
+
+/** A data section's memory, mapped by us; `readOnly` sections are handed out as copies. */
+interface Section {
+  view: Uint8Array;
+  range: MappedRange;
+  readOnly: boolean;
+}
 
 /**
- * Points libbpf's mmaped image of a .data/.bss/.rodata map at the kernel map itself, so reads and
- * writes through dataSection() are the programs' globals. libbpf 1.1 does this only for skeletons
- * (bpf_object__load_skeleton); newer versions do it in load, and doing it again is harmless.
+ * Maps a data section's kernel map (a BPF_F_MMAPABLE array, Linux 5.5+), so that dataSection() is
+ * the programs' globals themselves. Our own mapping, not libbpf's image of the map: libbpf 1.1
+ * keeps that image a private copy (it maps the map there only for skeletons), newer versions map the
+ * map there in load, and either way bpf_object__close unmaps it under any view JavaScript kept
+ * (ffi/mapped.ts). Read-only ones (.rodata, .kconfig: frozen by libbpf) are mapped PROT_READ, where a
+ * store through a Uint8Array would fault. Undefined when the map cannot be mapped: dataSection()
+ * then reads it through lookups.
  */
-function remapInternal(m: Pointer, fd: number): boolean {
-  const l = libbpf();
-  const flags = l.bpf_map__map_flags(m) as number;
-  if (!(flags & BPF_F_MMAPABLE)) return false;
-  const size = [0];
-  const ptr = l.bpf_map__initial_value(m, size);
-  if (!ptr) return false;
+function mapSection(map: BpfMap): Section | undefined {
+  if (!(map.flags & BPF_F_MMAPABLE)) return undefined;
+  const readOnly = (map.flags & (BPF_F_RDONLY_PROG | BPF_F_RDONLY)) !== 0;
   const page = libc().getpagesize() as number;
-  const length =
-    Math.ceil((Math.ceil((size[0] ?? 0) / 8) * 8 * (l.bpf_map__max_entries(m) as number)) / page) * page;
-  const prot = flags & BPF_F_RDONLY_PROG ? PROT_READ : PROT_READ | PROT_WRITE;
-  const mapped = libc().mmap(ptr, length, prot, MAP_SHARED | MAP_FIXED, fd, 0);
-  if (!mapped || koffi.address(mapped) !== koffi.address(ptr)) {
-    // The image stays libbpf's private copy; dataSection() then reads the map through lookups.
-    debug(`map ${l.bpf_map__name(m)}: mmap of the map's memory failed (errno ${koffi.errno()})`);
-    return false;
+  // kernel/bpf/arraymap.c (array_map_mmap): whole pages of max_entries values, each rounded up to 8.
+  const length = Math.ceil((Math.ceil(map.valueSize / 8) * 8 * map.maxEntries) / page) * page;
+  try {
+    const prot = readOnly ? PROT_READ : PROT_READ | PROT_WRITE;
+    const { buffer, range } = mapShared(map.fd, length, prot, 0, `map ${map.name}`);
+    return { view: new Uint8Array(buffer, 0, map.valueSize), range, readOnly };
+  } catch (error) {
+    debug(`map ${map.name}: ${(error as Error).message}; reading it through lookups`);
+    return undefined;
   }
-  return true;
 }
 
 /** Everything a Collection must release, kept apart so the finalizer does not hold the Collection. */
@@ -532,6 +566,8 @@ class Resources {
   obj: Pointer;
   links = new Set<Link>();
   closables = new Set<{ close(): void }>();
+  /** The data sections' mappings: made private copies at close, unmapped once their views are garbage. */
+  ranges: MappedRange[] = [];
   closed = false;
   constructor(obj: Pointer) {
     this.obj = obj;
@@ -541,6 +577,8 @@ class Resources {
     this.closed = true;
     for (const c of [...this.closables]) c.close();
     for (const link of [...this.links]) link.close();
+    // Kept views go on reading the globals' last values, in memory of their own (ffi/mapped.ts).
+    for (const range of this.ranges) range.release(true);
     libbpf().bpf_object__close(this.obj);
     this.obj = null;
   }
@@ -553,12 +591,14 @@ export class Collection implements AsyncDisposable, Disposable {
   readonly #programs = new Map<string, Program>();
   readonly #maps = new Map<string, BpfMap>();
   readonly #mapPtrs: Map<string, Pointer>;
-  readonly #unmapped = new Set<string>();
-  readonly #views = new Map<string, Uint8Array>();
+  /** Mapped data sections by map name; null: not mappable, read through lookups. */
+  readonly #sections = new Map<string, Section | null>();
+  readonly #name: string;
 
   /** @internal */
   constructor(opened: Opened, skipped: SkippedProgram[]) {
     this.skipped = skipped;
+    this.#name = opened.name;
     this.#resources = new Resources(opened.obj);
     this.#mapPtrs = opened.maps;
     finalizer.register(this, this.#resources, this);
@@ -578,7 +618,6 @@ export class Collection implements AsyncDisposable, Disposable {
     for (const [name, m] of opened.maps) {
       const fd = l.bpf_map__fd(m) as number;
       if (fd < 0) continue;
-      if (l.bpf_map__is_internal(m) && !remapInternal(m, fd)) this.#unmapped.add(name);
       this.#maps.set(
         name,
         new BpfMap(fd, {
@@ -597,8 +636,13 @@ export class Collection implements AsyncDisposable, Disposable {
     return this.#resources.closed;
   }
 
-  #check(): void {
-    if (this.#resources.closed) throw new TsbpfError('the collection is closed');
+  /** Throws when closed: `what` (a program, map or section) names what was asked for. */
+  #check(what: string): void {
+    if (this.#resources.closed) {
+      throw new UsageError(`${what}: collection ${this.#name} is closed`, {
+        hint: 'use its programs, maps and data sections before close(), or load the object again',
+      });
+    }
   }
 
   /** Names of the loaded programs. */
@@ -611,7 +655,7 @@ export class Collection implements AsyncDisposable, Disposable {
   }
 
   program(name: string): Program {
-    this.#check();
+    this.#check(`program ${name}`);
     const p = this.#programs.get(name);
     if (!p) {
       const skipped = this.skipped.find((s) => s.program === name);
@@ -624,7 +668,7 @@ export class Collection implements AsyncDisposable, Disposable {
   }
 
   map(name: string): BpfMap {
-    this.#check();
+    this.#check(`map ${name}`);
     const m = this.#maps.get(name);
     if (!m)
       throw new TsbpfError(`no map ${name} in this collection`, {
@@ -635,29 +679,27 @@ export class Collection implements AsyncDisposable, Disposable {
 
   /**
    * A data section's memory. .data and .bss (and .data.x) are the live, mmaped globals: writes reach
-   * the programs at once. .rodata is frozen at load: you get a copy. Valid until close().
+   * the programs at once. Read-only sections (.rodata, frozen at load, and .kconfig) are copies.
+   * After close() this throws, and an array it returned before keeps the last values in memory of
+   * its own (no longer the programs'; see ffi/mapped.ts): it never faults.
    */
   dataSection(name: string): Uint8Array | undefined {
-    this.#check();
+    this.#check(`data section ${name}`);
     const mapName = internalMapName(this.#mapPtrs, name);
-    if (mapName === undefined) return undefined;
-    // One view per section for the collection's life: the mapping does not move until close, and
-    // every koffi.view costs native memory that is not given back (generated Variables call this
-    // on each get and set).
-    const cached = this.#views.get(mapName);
-    if (cached) return name.startsWith('.rodata') ? cached.slice() : cached;
-    const size = [0];
-    const ptr = this.#unmapped.has(mapName)
-      ? null
-      : libbpf().bpf_map__initial_value(this.#mapPtrs.get(mapName), size);
-    if (!ptr) {
-      // Not mmapable (old kernels): read it through the map.
-      const map = this.#maps.get(mapName);
-      return map?.lookup(new Uint8Array(4));
+    const map = mapName === undefined ? undefined : this.#maps.get(mapName);
+    if (mapName === undefined || map === undefined) return undefined;
+    // One mapping per section for the collection's life: the programs' memory does not move until
+    // close, and every koffi.view costs native memory that is not given back (generated Variables
+    // call this on each get and set).
+    let section = this.#sections.get(mapName);
+    if (section === undefined) {
+      section = mapSection(map) ?? null;
+      this.#sections.set(mapName, section);
+      if (section) this.#resources.ranges.push(section.range);
     }
-    const view = new Uint8Array(koffi.view(ptr, size[0] ?? 0));
-    this.#views.set(mapName, view);
-    return name.startsWith('.rodata') ? view.slice() : view;
+    // Not mmapable (old kernels): read it through the map.
+    if (section === null) return map.lookup(new Uint8Array(4));
+    return section.readOnly ? section.view.slice() : section.view;
   }
 
   /** @internal something (a reader) to close with the collection. */
@@ -674,7 +716,7 @@ export class Collection implements AsyncDisposable, Disposable {
   close(): void {
     if (this.#resources.closed) return;
     finalizer.unregister(this);
-    this.#views.clear();
+    this.#sections.clear();
     for (const p of this.#programs.values()) p.invalidate();
     for (const m of this.#maps.values()) m.invalidate();
     this.#resources.close();

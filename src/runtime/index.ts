@@ -45,6 +45,7 @@ export {
   StackTraceMap,
   Variable,
 } from './maps.js';
+export { PinError } from './pins.js';
 export {
   Program,
   type TcOptions,

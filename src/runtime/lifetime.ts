@@ -1,10 +1,16 @@
 // Keeps kernel attachments from outliving the process that made them by accident: every live link
-// is tracked; while any exists, SIGINT/SIGTERM/SIGHUP handlers close them all before the process
-// goes on to its default behaviour (exit by that signal) — unless the program has its own handlers,
-// which then decide. An 'exit' listener does the same for process.exit() and uncaught exceptions.
-// Most links are fds the kernel drops with the process anyway, but a tc filter made through netlink
-// (bpf_tc_attach) is not: it stays on the interface, program and all, until someone deletes it.
-// A FinalizationRegistry closes what a program forgot to close and dropped.
+// is tracked, and while any exists tsbpf listens for SIGINT, SIGTERM and SIGHUP. It acts only on a
+// signal that would end the process, i.e. one that has no other listener when it arrives: then it
+// closes every link and re-raises the signal, so the process still dies by it (exit status, core
+// and parent's view unchanged). A signal the program listens for itself is the program's: its links
+// stay attached (a daemon that reloads on SIGHUP keeps tracing), and if its handler then exits,
+// the 'exit' listener closes them. It does not matter which was registered first: listeners are
+// counted when the signal arrives, and tsbpf's listener is put first so that a `once` listener of
+// the program's has not yet removed itself when they are counted.
+// An 'exit' listener closes the links on process.exit(), at the end of the event loop and on an
+// uncaught exception. Most links are fds the kernel drops with the process anyway, but a tc filter
+// made through netlink (bpf_tc_attach) is not: it stays on the interface, program and all, until
+// someone deletes it. A FinalizationRegistry closes what a program forgot to close and dropped.
 
 interface Closable {
   close(): void;
@@ -15,9 +21,11 @@ const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let installed = false;
 
 function onSignal(signal: NodeJS.Signals): void {
+  // Another listener (before or after ours) means Node will not end the process: leave it be.
+  if (process.listeners(signal).some((l) => l !== onSignal)) return;
   closeAllLinks();
-  // Someone else listens too: they own the exit. Otherwise re-raise for the default action.
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  // Our listeners are gone, so Node has restored the default action: the re-raised signal ends us.
+  process.kill(process.pid, signal);
 }
 
 // process.exit(), the end of the event loop, and an uncaught exception all emit 'exit', where
@@ -29,7 +37,7 @@ function onExit(): void {
 function install(): void {
   if (installed) return;
   installed = true;
-  for (const s of signals) process.on(s, onSignal);
+  for (const s of signals) process.prependListener(s, onSignal);
   process.on('exit', onExit);
 }
 
@@ -40,7 +48,12 @@ function uninstall(): void {
   process.off('exit', onExit);
 }
 
-/** Closes every live link (used on signals). */
+/**
+ * Closes every live link. tsbpf calls it itself on process exit and on a SIGINT, SIGTERM or SIGHUP
+ * that would end the process (one with no listener of the program's when it arrives); a signal the
+ * program handles leaves the links attached, so a handler that shuts down without process.exit()
+ * calls this (or closes its collections) itself.
+ */
 export function closeAllLinks(): void {
   uninstall();
   for (const link of [...liveLinks]) {

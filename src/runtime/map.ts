@@ -2,7 +2,7 @@
 // event readers are built on it. Per-CPU maps take and return values of valueSize rounded up to 8,
 // once per possible CPU, back to back (kernel/bpf/syscall.c, bpf_map_value_size).
 import { unlinkSync } from 'node:fs';
-import { TsbpfError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import {
   hostLittleEndian,
   isPerCpuMapType,
@@ -62,7 +62,7 @@ export class BpfMap implements MapInfo {
 
   get fd(): number {
     if (this.#fd < 0)
-      throw new TsbpfError(`map ${this.name} is closed`, {
+      throw new UsageError(`map ${this.name} is closed`, {
         hint: 'use maps before closing their collection',
       });
     return this.#fd;

@@ -1,6 +1,6 @@
 // Event readers for BPF_MAP_TYPE_RINGBUF and BPF_MAP_TYPE_PERF_EVENT_ARRAY maps.
 //
-// Ring buffer: we mmap the ring ourselves (libc mmap through koffi, koffi.view over the memory) and
+// Ring buffer: we mmap the ring ourselves (ffi/mapped.ts: libc mmap, koffi.view over the memory) and
 // walk its records in JavaScript, so reading costs no FFI call per event; only the wait for new
 // data goes to a worker thread (poller.ts). Layout from kernel/bpf/ringbuf.c: page 0 holds
 // consumer_pos (we write it), page 1 producer_pos, then the data pages, mapped twice back to back so
@@ -8,18 +8,23 @@
 // { u32 len; u32 pg_off } where len carries BPF_RINGBUF_BUSY_BIT (1 << 31) while the producer
 // writes it and BPF_RINGBUF_DISCARD_BIT (1 << 30) for discarded records; records are 8-byte aligned.
 //
-// Perf event array: libbpf's perf_buffer opens and maps one perf ring per CPU; we walk each ring's
+// Perf event array: libbpf's perf_buffer opens and maps one perf ring per CPU; we map each ring a
+// second time (the kernel shares one ring between mappings of its perf event) and walk its
 // records in JavaScript the same way (struct perf_event_mmap_page and struct perf_event_header from
 // include/uapi/linux/perf_event.h), counting PERF_RECORD_LOST records' lost samples.
 //
 // Both readers have one walk over their records, consume(): it points a RecordView at each record
 // in place and calls back. readAvailable() and the iterators are that walk with $decode().
+// The views a callback sees ($bytes, $view, arrays over them) may be kept past close() by mistake:
+// mapped.ts keeps them from faulting (after close they read zeros), which is why the readers only
+// ever read their own mappings, never libbpf's.
 import { type Codec, type RecordCodec, RecordView } from '../codegen/codec.js';
 import { TsbpfError, UsageError } from '../errors.js';
 import { hostLittleEndian, MapType } from './constants.js';
 import { callError } from './errors.js';
 import { koffi, libbpf, type Pointer } from './ffi/libbpf.js';
-import { dupCloexec, libc, MAP_SHARED, PROT_READ, PROT_WRITE } from './ffi/libc.js';
+import { dupCloexec, libc, PROT_READ, PROT_WRITE } from './ffi/libc.js';
+import { type MappedRange, mapShared } from './ffi/mapped.js';
 import { finalizer } from './lifetime.js';
 import type { BpfMap } from './map.js';
 import { sharedPoller } from './poller.js';
@@ -126,7 +131,7 @@ abstract class BaseReader<E, V extends RecordView<E>> implements EventReader<E, 
       return this.walk(fn, max);
     } finally {
       this.#consuming = false;
-      // A view kept past its callback must not read memory that close() unmaps: point it at nothing.
+      // A view kept past its callback must not show records consumed since: point it at nothing.
       this.view.$clear();
       if (this.#releasePending) {
         this.#releasePending = false;
@@ -217,9 +222,8 @@ abstract class BaseReader<E, V extends RecordView<E>> implements EventReader<E, 
 /** Reads a BPF ring buffer through its mmaped memory. */
 export class RingBufReader<E = Uint8Array, V extends RecordView<E> = RecordView<E>> extends BaseReader<E, V> {
   readonly #size: number;
-  readonly #page: number;
-  #consumerPtr: Pointer;
-  #producerPtr: Pointer;
+  /** The consumer page and the producer page + data: released (zeroed) at close. */
+  readonly #ranges: MappedRange[];
   #consumerPos: BigInt64Array;
   #producerPos: BigInt64Array;
   #data8: Uint8Array;
@@ -231,39 +235,35 @@ export class RingBufReader<E = Uint8Array, V extends RecordView<E> = RecordView<
     super(map, codec);
     if (map.type !== MapType.ringbuf)
       throw new UsageError(`map ${map.name} is a ${map.typeName}, not a ring buffer`);
-    const c = libc();
-    this.#page = c.getpagesize() as number;
+    const page = libc().getpagesize() as number;
     this.#size = map.maxEntries;
     const fd = map.fd;
-    this.#consumerPtr = c.mmap(null, this.#page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (!this.#consumerPtr || koffi.address(this.#consumerPtr) === 0xffffffffffffffffn) {
-      throw callError(`map ${map.name}: mmap ring buffer consumer page`, koffi.errno());
+    const consumer = mapShared(
+      fd,
+      page,
+      PROT_READ | PROT_WRITE,
+      0,
+      `map ${map.name}: ring buffer consumer page`,
+    );
+    const producerLength = page + 2 * this.#size;
+    let producer: ReturnType<typeof mapShared>;
+    try {
+      producer = mapShared(fd, producerLength, PROT_READ, page, `map ${map.name}: ring buffer data`);
+    } catch (error) {
+      consumer.range.unmap(); // no view of it has left this constructor
+      throw error;
     }
-    const producerLength = this.#page + 2 * this.#size;
-    this.#producerPtr = c.mmap(null, producerLength, PROT_READ, MAP_SHARED, fd, this.#page);
-    if (!this.#producerPtr || koffi.address(this.#producerPtr) === 0xffffffffffffffffn) {
-      const errno = koffi.errno();
-      c.munmap(this.#consumerPtr, this.#page);
-      throw callError(`map ${map.name}: mmap ring buffer data`, errno);
-    }
-    const consumer = koffi.view(this.#consumerPtr, this.#page);
-    const producer = koffi.view(this.#producerPtr, producerLength);
-    this.#consumerPos = new BigInt64Array(consumer, 0, 1);
-    this.#producerPos = new BigInt64Array(producer, 0, 1);
-    this.#data8 = new Uint8Array(producer, this.#page, 2 * this.#size);
-    this.#data32 = new Int32Array(producer, this.#page, (2 * this.#size) / 4);
+    this.#ranges = [consumer.range, producer.range];
+    this.#consumerPos = new BigInt64Array(consumer.buffer, 0, 1);
+    this.#producerPos = new BigInt64Array(producer.buffer, 0, 1);
+    this.#data8 = new Uint8Array(producer.buffer, page, 2 * this.#size);
+    this.#data32 = new Int32Array(producer.buffer, page, (2 * this.#size) / 4);
     this.#cons = Number(Atomics.load(this.#consumerPos, 0));
     // Our own fd for epoll: two readers of one map must not share an epoll registration.
     this.#pollFd = dupCloexec(fd);
     this.pollId = sharedPoller().add(this.#pollFd);
-    const mapping = {
-      consumer: this.#consumerPtr,
-      producer: this.#producerPtr,
-      page: this.#page,
-      producerLength,
-      fd: this.#pollFd,
-    };
-    finalizer.register(this, { close: () => unmap(mapping) }, this);
+    const held = { ranges: this.#ranges, fd: this.#pollFd };
+    finalizer.register(this, { close: () => releaseRing(held) }, this);
     map.addDependent(this);
   }
 
@@ -309,16 +309,8 @@ export class RingBufReader<E = Uint8Array, V extends RecordView<E> = RecordView<
   }
 
   protected release(): void {
-    unmap({
-      consumer: this.#consumerPtr,
-      producer: this.#producerPtr,
-      page: this.#page,
-      producerLength: this.#page + 2 * this.#size,
-      fd: this.#pollFd,
-    });
+    releaseRing({ ranges: this.#ranges, fd: this.#pollFd });
     this.#pollFd = -1;
-    this.#consumerPtr = null;
-    this.#producerPtr = null;
     const empty = new ArrayBuffer(8);
     this.#consumerPos = new BigInt64Array(empty);
     this.#producerPos = new BigInt64Array(empty);
@@ -327,19 +319,11 @@ export class RingBufReader<E = Uint8Array, V extends RecordView<E> = RecordView<
   }
 }
 
-function unmap(m: {
-  consumer: Pointer;
-  producer: Pointer;
-  page: number;
-  producerLength: number;
-  fd: number;
-}): void {
-  if (m.consumer) libc().munmap(m.consumer, m.page);
-  if (m.producer) libc().munmap(m.producer, m.producerLength);
-  if (m.fd >= 0) libc().close(m.fd);
-  m.consumer = null;
-  m.producer = null;
-  m.fd = -1;
+/** Zeroes a ring buffer reader's mappings (views kept past close read zeros) and closes its fd. */
+function releaseRing(held: { ranges: MappedRange[]; fd: number }): void {
+  for (const range of held.ranges) range.release();
+  if (held.fd >= 0) libc().close(held.fd);
+  held.fd = -1;
 }
 
 export interface PerfReaderOptions {
@@ -359,8 +343,9 @@ const PERF_RECORD_SAMPLE = 9;
 // with u32 size and the bytes; a lost record with u64 id and u64 lost.
 const PERF_HEADER_SIZE = 8;
 
-/** One CPU's perf ring, mapped by libbpf; we only read it and advance data_tail. */
+/** One CPU's perf ring, in our own mapping of its perf event; we read it and advance data_tail. */
 interface PerfRing {
+  range: MappedRange;
   /** The control page as u64s: [PERF_DATA_HEAD / 8] is data_head, [PERF_DATA_TAIL / 8] data_tail. */
   control: BigInt64Array;
   data8: Uint8Array;
@@ -401,15 +386,10 @@ export class PerfReader<E = Uint8Array, V extends RecordView<E> = RecordView<E>>
     const pb = l.perf_buffer__new(map.fd, pageCount, null, null, null, null);
     if (!pb) throw callError(`map ${map.name}: open perf buffer`, koffi.errno());
     this.#pb = pb;
-    try {
-      this.#rings = mapPerfRings(pb, map.name);
-    } catch (error) {
-      l.perf_buffer__free(pb);
-      throw error;
-    }
+    this.#rings = mapPerfRings(pb, map.name);
     this.pollId = sharedPoller().add(l.perf_buffer__epoll_fd(pb) as number);
-    const held = { pb };
-    finalizer.register(this, { close: () => libbpf().perf_buffer__free(held.pb) }, this);
+    const held = { pb, ranges: this.#rings.map((r) => r.range) };
+    finalizer.register(this, { close: () => freePerfBuffer(held.pb, held.ranges) }, this);
     map.addDependent(this);
   }
 
@@ -501,42 +481,73 @@ export class PerfReader<E = Uint8Array, V extends RecordView<E> = RecordView<E>>
   }
 
   protected release(): void {
-    libbpf().perf_buffer__free(this.#pb);
+    freePerfBuffer(
+      this.#pb,
+      this.#rings.map((r) => r.range),
+    );
     this.#pb = null;
     this.#rings = [];
   }
 }
-/** The per-CPU rings of a perf_buffer, as typed arrays over libbpf's mappings. */
+
+/** Zeroes our mappings of the rings (views kept past close read zeros), then frees libbpf's buffer. */
+function freePerfBuffer(pb: Pointer, ranges: MappedRange[]): void {
+  for (const range of ranges) range.release();
+  libbpf().perf_buffer__free(pb);
+}
+/**
+ * The per-CPU rings of a perf_buffer, as typed arrays over our own mapping of each ring: libbpf's
+ * mapping is unmapped by perf_buffer__free whatever views of it JavaScript still holds. Frees the
+ * perf buffer when a ring cannot be mapped.
+ */
 function mapPerfRings(pb: Pointer, mapName: string): PerfRing[] {
   const l = libbpf();
   const page = libc().getpagesize() as number;
   const count = Number(l.perf_buffer__buffer_cnt(pb));
   const rings: PerfRing[] = [];
-  for (let i = 0; i < count; i++) {
-    const base: Pointer[] = [null];
-    const mapped = [0];
-    const err = l.perf_buffer__buffer(pb, i, base, mapped) as number;
-    if (err < 0 || !base[0]) throw callError(`map ${mapName}: perf buffer ${i}`, err < 0 ? -err : 22);
-    // The header page says where the data area is (data_offset/data_size, Linux >= 4.1); libbpf
-    // maps one page of header and then page_cnt pages of data.
-    const header = new DataView(koffi.view(base[0], page));
-    let dataOffset = Number(header.getBigUint64(PERF_DATA_OFFSET, hostLittleEndian));
-    let dataSize = Number(header.getBigUint64(PERF_DATA_SIZE, hostLittleEndian));
-    if (dataSize === 0) {
-      dataOffset = page;
-      dataSize = Number(mapped[0]);
+  try {
+    for (let i = 0; i < count; i++) {
+      // libbpf maps one header page and then page_cnt pages of data; buf_size is the data's size,
+      // and a second mapping of a perf event must have the size of the first (kernel/events/core.c,
+      // perf_mmap).
+      const base: Pointer[] = [null];
+      const mapped = [0];
+      const err = l.perf_buffer__buffer(pb, i, base, mapped) as number;
+      const fd = err < 0 ? err : (l.perf_buffer__buffer_fd(pb, i) as number);
+      if (err < 0 || fd < 0) throw callError(`map ${mapName}: perf buffer ${i}`, err < 0 ? -err : -fd);
+      const { buffer, range } = mapShared(
+        fd,
+        page + Number(mapped[0]),
+        PROT_READ | PROT_WRITE,
+        0,
+        `map ${mapName}: perf buffer ${i}`,
+      );
+      // The header page says where the data area is (data_offset/data_size, Linux >= 4.1).
+      const header = new DataView(buffer, 0, page);
+      let dataOffset = Number(header.getBigUint64(PERF_DATA_OFFSET, hostLittleEndian));
+      let dataSize = Number(header.getBigUint64(PERF_DATA_SIZE, hostLittleEndian));
+      if (dataSize === 0) {
+        dataOffset = page;
+        dataSize = Number(mapped[0]);
+      }
+      const control = new BigInt64Array(buffer, 0, page / 8);
+      rings.push({
+        range,
+        control,
+        data8: new Uint8Array(buffer, dataOffset, dataSize),
+        view: new DataView(buffer, dataOffset, dataSize),
+        data16: new Uint16Array(buffer, dataOffset, dataSize / 2),
+        data32: new Uint32Array(buffer, dataOffset, dataSize / 4),
+        size: dataSize,
+        tail: Number(Atomics.load(control, PERF_DATA_TAIL / 8)),
+      });
     }
-    const memory = koffi.view(base[0], dataOffset + dataSize);
-    const control = new BigInt64Array(memory, 0, page / 8);
-    rings.push({
-      control,
-      data8: new Uint8Array(memory, dataOffset, dataSize),
-      view: new DataView(memory, dataOffset, dataSize),
-      data16: new Uint16Array(memory, dataOffset, dataSize / 2),
-      data32: new Uint32Array(memory, dataOffset, dataSize / 4),
-      size: dataSize,
-      tail: Number(Atomics.load(control, PERF_DATA_TAIL / 8)),
-    });
+  } catch (error) {
+    freePerfBuffer(
+      pb,
+      rings.map((r) => r.range),
+    );
+    throw error;
   }
   return rings;
 }

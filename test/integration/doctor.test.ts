@@ -1,8 +1,10 @@
 // `tsbpf doctor` on this machine, as a user runs it. This machine has everything tsbpf needs
 // except kprobes (CONFIG_KPROBES is off), which must show as a warning, not a failure.
+import { execFileSync } from 'node:child_process';
+import { rmSync, statSync } from 'node:fs';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { type DoctorReport, runDoctor } from '../../src/doctor/index.js';
+import { checkBpffs, type DoctorReport, parseMounts, runDoctor } from '../../src/doctor/index.js';
 import { cliPath, repoRoot, tempDir } from '../helpers/paths.js';
 
 const tsbpf = (...args: string[]) =>
@@ -94,5 +96,25 @@ describe('tsbpf doctor', () => {
     const report = await runDoctor({ clang: '/nonexistent/clang' });
     expect(report.ready).toBe(false);
     expect(report.checks.find((c) => c.id === 'clang')).toMatchObject({ status: 'fail' });
+  });
+
+  it('reports whether the real bpffs mounts are writable by every user', () => {
+    // This machine's /sys/fs/bpf, whatever its mode: the check must agree with stat.
+    const open = (statSync('/sys/fs/bpf').mode & 0o002) !== 0;
+    expect(checkBpffs().status).toBe(open ? 'warn' : 'ok');
+    // A private bpffs mounted with the kernel's default mode (1777), then made private as the fix says.
+    const dir = tempDir('tsbpf-bpffs-');
+    execFileSync('mount', ['-t', 'bpf', 'bpf', dir]);
+    try {
+      const mine = parseMounts(`bpf ${dir} bpf rw 0 0`);
+      const before = checkBpffs(mine);
+      expect(before).toMatchObject({ status: 'warn', fix: `chmod 0700 ${dir}` });
+      expect(before.detail).toContain(`${dir} (mode 1777)`);
+      execFileSync('sh', ['-c', before.fix!]);
+      expect(checkBpffs(mine)).toMatchObject({ status: 'ok', detail: `mounted at ${dir}` });
+    } finally {
+      execFileSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

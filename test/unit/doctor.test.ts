@@ -132,14 +132,40 @@ describe('mounts', () => {
       status: 'ok',
       detail: 'mounted at /sys/kernel/tracing',
     });
-    expect(checkBpffs(parseMounts(table))).toMatchObject({ status: 'ok', detail: 'mounted at /sys/fs/bpf' });
+    expect(checkBpffs(parseMounts(table), () => 0o41700)).toMatchObject({
+      status: 'ok',
+      detail: 'mounted at /sys/fs/bpf',
+    });
     const none = parseMounts('sysfs /sys sysfs rw 0 0');
     expect(checkTracefs(none)).toMatchObject({
       status: 'warn',
       fix: 'mount -t tracefs nodev /sys/kernel/tracing',
     });
-    expect(checkBpffs(none)).toMatchObject({ status: 'warn', fix: 'mount -t bpf bpf /sys/fs/bpf' });
+    expect(checkBpffs(none)).toMatchObject({
+      status: 'warn',
+      fix: 'mount -t bpf -o mode=0700 bpf /sys/fs/bpf',
+    });
     expect(checkTracefs(parseMounts('debugfs /sys/kernel/debug debugfs rw 0 0')).status).toBe('ok');
+  });
+
+  it('warns about a bpffs every user can write to (the kernel default, 1777), with the fix', () => {
+    const two = parseMounts(`${table}\nbpf /run/pins bpf rw 0 0\nbpf /sys/fs/bpf bpf rw 0 0`);
+    const modes: Record<string, number> = { '/sys/fs/bpf': 0o41777, '/run/pins': 0o40700 };
+    const result = checkBpffs(two, (path) => modes[path]);
+    expect(result).toEqual({
+      id: 'bpffs',
+      title: 'bpffs',
+      status: 'warn',
+      detail:
+        "writable by every user: /sys/fs/bpf (mode 1777); any user can plant a pin where root's pinned maps go",
+      fix: 'chmod 0700 /sys/fs/bpf',
+    });
+    // Group-writable is the admin's choice; an unreadable mount point is not reported as open.
+    expect(checkBpffs(two, () => 0o40770).status).toBe('ok');
+    expect(checkBpffs(two, () => undefined)).toMatchObject({
+      status: 'ok',
+      detail: 'mounted at /sys/fs/bpf, /run/pins',
+    });
   });
 });
 

@@ -186,6 +186,7 @@ function bind() {
     bpf_map__set_value_size: f('int bpf_map__set_value_size(bpf_map *map, uint32 size)'),
     bpf_map__set_max_entries: f('int bpf_map__set_max_entries(bpf_map *map, uint32 max_entries)'),
     bpf_map__set_pin_path: f('int bpf_map__set_pin_path(bpf_map *map, const char *path)'),
+    bpf_map__pin_path: f('const char *bpf_map__pin_path(bpf_map *map)'),
     bpf_map__btf_value_type_id: f('uint32 bpf_map__btf_value_type_id(bpf_map *map)'),
     bpf_map__btf_key_type_id: f('uint32 bpf_map__btf_key_type_id(bpf_map *map)'),
     bpf_map__fd: f('int bpf_map__fd(bpf_map *map)'),
@@ -227,6 +228,8 @@ function bind() {
     perf_buffer__consume: f('int perf_buffer__consume(perf_buffer *pb)'),
     perf_buffer__epoll_fd: f('int perf_buffer__epoll_fd(perf_buffer *pb)'),
     perf_buffer__buffer_cnt: f('size_t perf_buffer__buffer_cnt(perf_buffer *pb)'),
+    /** The perf event fd of ring buf_idx (we map its ring a second time: see mapped.ts). */
+    perf_buffer__buffer_fd: f('int perf_buffer__buffer_fd(perf_buffer *pb, size_t buf_idx)'),
     /** libbpf >= 1.0 (every libbpf.so.1): the per-CPU mmaped ring, starting with its header page. */
     perf_buffer__buffer: f(
       'int perf_buffer__buffer(perf_buffer *pb, int buf_idx, _Out_ void **buf, _Out_ size_t *buf_size)',
