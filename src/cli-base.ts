@@ -8,6 +8,7 @@ import { setVerbose } from './output.js';
 import { packageVersion } from './version.js';
 
 export function baseParser(argv: string[], scriptName: string): Argv {
+  stopQuietlyOnClosedPipe();
   return yargs(argv)
     .scriptName(scriptName)
     .version(packageVersion())
@@ -29,4 +30,15 @@ export function baseParser(argv: string[], scriptName: string): Argv {
         })
       );
     });
+}
+
+/**
+ * `tsbpf … | head -1` closes stdout once the reader has what it wanted; writing on is EPIPE,
+ * which is not an error of anyone's: stop as other Unix tools do (exit status 0, nothing printed).
+ */
+function stopQuietlyOnClosedPipe(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
 }

@@ -26,3 +26,11 @@ export function isPrintable(text: string): boolean {
   unsafe.lastIndex = 0;
   return !found;
 }
+
+/** printable() for multi-line text such as an error with a compiler's diagnostics: newlines and tabs stay. */
+export function printableLines(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => line.split('\t').map(printable).join('\t'))
+    .join('\n');
+}

@@ -3,6 +3,7 @@
 // has no /sys/kernel/btf/vmlinux.
 
 import type { CommandModule } from 'yargs';
+import { UsageError } from '../errors.js';
 
 interface BtfgenArgs {
   object: string[];
@@ -36,7 +37,14 @@ const command: CommandModule<object, BtfgenArgs> = {
       .option('out-dir', { type: 'string', default: 'btf', describe: 'Where to write <kernel>.btf files' })
       .option('json', { type: 'boolean', describe: 'Print the result as JSON' })
       .check((args) => {
-        if (!args.btf?.length && !args.kernel?.length) throw new Error('give at least one --btf or --kernel');
+        if (!args.btf?.length && !args.kernel?.length) {
+          throw new UsageError(
+            'btfgen needs the kernels to make BTF for: give at least one --btf or --kernel',
+            {
+              hint: 'this kernel: tsbpf btfgen --object x.o --btf /sys/kernel/btf/vmlinux',
+            },
+          );
+        }
         return true;
       })
       .example('$0 btfgen --object probe_bpfel.o --btf /sys/kernel/btf/vmlinux', 'minimal BTF of this kernel')

@@ -2,9 +2,10 @@
 // the kernel's trace_pipe (mounting tracefs when needed) until Ctrl-C.
 
 import type { CommandModule } from 'yargs';
+import { UsageError } from '../errors.js';
 
 interface TraceArgs {
-  pid?: number;
+  pid?: string;
   comm?: string;
   match?: string;
   json?: boolean;
@@ -15,7 +16,7 @@ const command: CommandModule<object, TraceArgs> = {
   describe: 'Stream bpf_printk() output from the kernel trace pipe (Ctrl-C to stop)',
   builder: (yargs) =>
     yargs
-      .option('pid', { type: 'number', describe: 'Only lines from this process (thread) id' })
+      .option('pid', { type: 'string', describe: 'Only lines from this process (thread) id' })
       .option('comm', {
         type: 'string',
         alias: 'process',
@@ -26,6 +27,7 @@ const command: CommandModule<object, TraceArgs> = {
       .example('$0 trace', 'everything bpf_printk() writes')
       .example('$0 trace --comm bash --match readline', "bash's lines that mention readline"),
   handler: async (args) => {
+    const pid = args.pid === undefined ? undefined : processId(args.pid);
     const { readTracePipe } = await import('../runtime/trace.js');
     const { dim } = await import('../output.js');
     const controller = new AbortController();
@@ -33,7 +35,7 @@ const command: CommandModule<object, TraceArgs> = {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     const filter = {
-      ...(args.pid !== undefined ? { pid: args.pid } : {}),
+      ...(pid !== undefined ? { pid } : {}),
       ...(args.comm !== undefined ? { comm: args.comm } : {}),
       ...(args.match !== undefined ? { match: args.match } : {}),
     };
@@ -60,5 +62,15 @@ const command: CommandModule<object, TraceArgs> = {
     }
   },
 };
+
+/** `--pid` as a number; anything else would silently match no line. */
+function processId(text: string): number {
+  if (!/^\d+$/.test(text.trim())) {
+    throw new UsageError(`--pid ${text}: expected a process id (a whole number)`, {
+      hint: 'find it with pgrep NAME, or filter by name with --comm NAME',
+    });
+  }
+  return Number(text);
+}
 
 export default command;

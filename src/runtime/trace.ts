@@ -3,6 +3,7 @@
 // (Ctrl-C) stops at once. Line format from kernel/trace/trace_output.c (the default "trace" format):
 //   "  <task>-<pid>  [<cpu>] <flags> <secs>.<usecs>: bpf_trace_printk: <message>"
 import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { TsbpfError } from '../errors.js';
 import { sharedPoller } from './poller.js';
 import { ensureTracefs } from './tracefs.js';
 
@@ -59,12 +60,25 @@ export function matchesFilter(line: TraceLine, filter: TraceFilter): boolean {
   return true;
 }
 
+/** Opens trace_pipe, which takes one reader at a time (the kernel answers a second with EBUSY). */
+function openTracePipe(path: string): number {
+  try {
+    return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EBUSY') throw error;
+    throw new TsbpfError(`${path} already has a reader: another tsbpf trace, cat or bpftool prog tracelog`, {
+      cause: error,
+      hint: `stop that reader first (fuser -v ${path} shows it); only one process can read the trace pipe`,
+    });
+  }
+}
+
 /** Streams trace_pipe lines (unparsable lines are yielded with event '' and the raw text). */
 export async function* readTracePipe(
   options: { signal?: AbortSignal; filter?: TraceFilter } = {},
 ): AsyncGenerator<TraceLine> {
   const root = ensureTracefs();
-  const fd = openSync(`${root}/trace_pipe`, constants.O_RDONLY | constants.O_NONBLOCK);
+  const fd = openTracePipe(`${root}/trace_pipe`);
   const poller = sharedPoller();
   const id = poller.add(fd);
   const onAbort = () => poller.remove(id);

@@ -1,5 +1,7 @@
 // Bad input everywhere: each case ends in one clear line and exit 1 from the CLI, or a typed error
 // from the API — never a stack trace, a bare errno or a crash. docs/errors.md lists these messages.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +15,7 @@ import {
   VerifierError,
 } from '../../src/runtime/index.js';
 import { tsbpf } from '../fixtures/gen/helpers.js';
-import { repoRoot, tempDir } from '../helpers/paths.js';
+import { cliPath, repoRoot, tempDir } from '../helpers/paths.js';
 import { reliabilityFixture, runtimeFixture } from './helpers.js';
 
 const good = reliabilityFixture('kinds');
@@ -29,6 +31,7 @@ describe('CLI: one clear line and exit 1', () => {
     writeFileSync(join(dir, 'garbage.o'), garbage);
     writeFileSync(join(dir, 'truncated.o'), truncated);
     writeFileSync(join(dir, 'x86.o'), x86);
+    writeFileSync(join(dir, 'good.o'), good);
     writeFileSync(join(dir, 'broken.c'), 'int f( {\n');
     copyFileSync(join(repoRoot, 'test/fixtures/toolchain/minimal.c'), join(dir, 'minimal.c'));
   });
@@ -61,6 +64,32 @@ describe('CLI: one clear line and exit 1', () => {
       args: ['vmlinux', '--btf', '/nonexistent/vmlinux', '--out', 'vmlinux.h'],
       first: /BTF file \/nonexistent\/vmlinux does not exist/,
     },
+    // Ordinary mistakes on paths and values the user gave: never "internal error".
+    {
+      name: 'btfgen without a kernel',
+      args: ['btfgen', '--object', 'garbage.o'],
+      first: /^error: btfgen needs the kernels to make BTF for: give at least one --btf or --kernel$/,
+    },
+    {
+      name: 'vmlinux --out a folder',
+      args: ['vmlinux', '--out', '.'],
+      first: /^error: \/tmp\/\S+: is a folder, where a file was expected \(EISDIR\)$/,
+    },
+    {
+      name: 'an output folder under a file',
+      args: ['gen', 'p', '--objfile', 'good.o', '--out-dir', 'minimal.c/out'],
+      first: /^error: .*minimal\.c\/out: a part of the path is not a folder \(ENOTDIR\)$/,
+    },
+    {
+      name: 'vmlinux --out under a file',
+      args: ['vmlinux', '--out', 'minimal.c/vmlinux.h'],
+      first: /^error: .*minimal\.c: is a file, where a folder was expected \(EEXIST\)$/,
+    },
+    {
+      name: 'trace --pid that is not a number',
+      args: ['trace', '--pid', 'abc'],
+      first: /^error: --pid abc: expected a process id \(a whole number\)$/,
+    },
   ];
 
   for (const c of cases) {
@@ -73,6 +102,22 @@ describe('CLI: one clear line and exit 1', () => {
       expect(result.stderr).not.toMatch(/^\s+at /m); // no stack trace
       // One line (plus its hint); clang's own diagnostics follow only for C that does not compile.
       if (c.name !== 'C that does not compile') expect(lines.length).toBeLessThanOrEqual(2);
+    });
+  }
+});
+
+describe('CLI: a reader that closes the pipe early (tsbpf … | head -1)', () => {
+  for (const args of [['--help'], ['doctor']]) {
+    it(`tsbpf ${args.join(' ')} stops quietly with status 0`, async () => {
+      const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy(); // the reader is gone before the first write
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
     });
   }
 });
