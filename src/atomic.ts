@@ -16,6 +16,7 @@ import {
   readdirSync,
   renameSync,
   rmSync,
+  statSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -47,9 +48,27 @@ export function writeFileExclusive(path: string, data: string | Uint8Array, mode
   }
 }
 
+/**
+ * `mkdir -p` that always ends: Node 20's recursive mkdirSync spins forever (all CPU, no error)
+ * where mkdir(2) answers ENOENT under a folder that exists, as procfs and sysfs do
+ * (`--out /proc/x/vmlinux.h`). Here that ENOENT is thrown, naming the folder.
+ */
+export function makeDirectory(path: string, mode?: number): void {
+  try {
+    mkdirSync(path, mode === undefined ? undefined : { mode });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && statSync(path).isDirectory()) return;
+    const parent = dirname(path);
+    if (code !== 'ENOENT' || parent === path) throw error;
+    makeDirectory(parent, mode);
+    mkdirSync(path, mode === undefined ? undefined : { mode });
+  }
+}
+
 /** Writes one file atomically: readers see the old content or the new, never a mix. */
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o666): void {
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirectory(dirname(path));
   const temporary = temporaryPath(path);
   try {
     writeFileExclusive(temporary, data, mode);
@@ -69,7 +88,7 @@ export class OutputSet {
   readonly #staged: Array<{ temporary: string; path: string }> = [];
 
   stage(path: string, data: string | Uint8Array): void {
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirectory(dirname(path));
     const temporary = temporaryPath(path);
     writeFileExclusive(temporary, data);
     this.#staged.push({ temporary, path });

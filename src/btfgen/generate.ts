@@ -1,10 +1,10 @@
 // `bpftool gen min_core_btf INPUT OUTPUT OBJECT...` once per kernel: INPUT is that kernel's full
 // BTF (raw or an ELF with .BTF), OUTPUT keeps only what the objects' CO-RE relocations need.
 
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { sweepTemporaries, temporaryPath } from '../atomic.js';
+import { makeDirectory, sweepTemporaries, temporaryPath } from '../atomic.js';
 import { ToolchainError, UsageError } from '../errors.js';
 import type { Tool } from '../toolchain/discover.js';
 import { findBpftool } from '../toolchain/discover.js';
@@ -51,7 +51,7 @@ export async function generateMinimalBtf(options: MinimalBtfOptions): Promise<Mi
   if (options.kernels.length === 0) throw new UsageError('btfgen needs at least one kernel BTF file (--btf)');
   for (const o of options.objects) await size(o, 'object');
   const bpftool = options.bpftool ?? (await findBpftool());
-  await mkdir(options.outDir, { recursive: true });
+  makeDirectory(options.outDir);
   sweepTemporaries(options.outDir);
   const names = outputNames(options.kernels);
   const results: MinimalBtf[] = [];

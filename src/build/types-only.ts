@@ -10,9 +10,10 @@
 // exists (it is an incomplete type, a BTF FWD), so success is judged from the resulting BTF, and
 // a form clang rejects (`unknown type name`) is recognised by the line of its error.
 
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { makeDirectory } from '../atomic.js';
 import type { Btf } from '../btf/btf.js';
 import type { ObjectInfo } from '../btf/object.js';
 import { readObject } from '../btf/object.js';
@@ -54,7 +55,7 @@ export interface TypesCompileOptions {
  */
 export async function compileTypes(options: TypesCompileOptions): Promise<ObjectInfo> {
   const dir = join(options.scratch, 'types');
-  await mkdir(dir, { recursive: true });
+  makeDirectory(dir);
   const objects: string[] = [];
   for (const [index, source] of options.sources.entries()) {
     objects.push(await compileSourceTypes(options, source, index, dir));

@@ -3,8 +3,9 @@
 // nothing is deleted. Every path written is checked to stay inside the target directory, also
 // through symlinks that already exist there.
 
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { makeDirectory } from '../atomic.js';
 import { UsageError } from '../errors.js';
 
 export interface TargetDirState {
@@ -62,7 +63,7 @@ export function containedPath(root: string, file: string): string {
     throw new UsageError(`refusing to write ${file}: it is outside ${root}`);
   }
   const parent = dirname(target);
-  mkdirSync(parent, { recursive: true });
+  makeDirectory(parent);
   const realRoot = realpathSync(root);
   if (!isInside(realRoot, realpathSync(parent))) {
     throw new UsageError(

@@ -19,6 +19,7 @@ import {
   statSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { makeDirectory } from '../atomic.js';
 import { describeUser } from '../linux.js';
 import { debug, yellow } from '../output.js';
 import { userCacheDir } from './cache-dir.js';
@@ -71,7 +72,7 @@ export function trustedCacheDir(sub?: string, options: TrustedCacheOptions = {})
   if (!root) return undefined;
   const base = dirname(root);
   try {
-    if (options.create) mkdirSync(base, { recursive: true, mode: 0o700 });
+    if (options.create) makeDirectory(base, 0o700);
     // The base may be a symlink (~/.cache on another disk); it is followed, and its target judged.
     const why = distrustBase(statSync(base));
     if (why) return disable(base, why);

@@ -2,11 +2,11 @@
 // stay), and moves the object into place only when both succeeded, so a failed or
 // interrupted build never leaves a half-written object for the next build to trust.
 
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { execa } from 'execa';
-import { temporaryPath } from '../atomic.js';
+import { makeDirectory, temporaryPath } from '../atomic.js';
 import { CompileError, ToolchainError } from '../errors.js';
 import { debug } from '../output.js';
 import { parseDepfile } from './depfile.js';
@@ -80,10 +80,10 @@ const colorByDefault = (): boolean => Boolean(process.stderr.isTTY) && !process.
 export async function compile(options: CompileOptions): Promise<CompileResult> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const output = resolve(cwd, options.output);
-  await mkdir(dirname(output), { recursive: true });
+  makeDirectory(dirname(output));
   const temp = temporaryPath(output);
   const depfile = options.depfile === undefined ? undefined : resolve(cwd, options.depfile);
-  if (depfile) await mkdir(dirname(depfile), { recursive: true });
+  if (depfile) makeDirectory(dirname(depfile));
   const depTemp = depfile ? temporaryPath(depfile) : undefined;
   const language = {
     target: options.target,

@@ -86,6 +86,12 @@ describe('CLI: one clear line and exit 1', () => {
       first: /^error: .*minimal\.c: is a file, where a folder was expected \(EEXIST\)$/,
     },
     {
+      // Node 20's recursive mkdir spun forever here (procfs answers ENOENT for a new folder).
+      name: 'an output folder where no folder can be made (procfs)',
+      args: ['vmlinux', '--out', '/proc/tsbpf-nope/vmlinux.h'],
+      first: /^error: \/proc\/tsbpf-nope: no such file or folder \(ENOENT\)$/,
+    },
+    {
       name: 'trace --pid that is not a number',
       args: ['trace', '--pid', 'abc'],
       first: /^error: --pid abc: expected a process id \(a whole number\)$/,
