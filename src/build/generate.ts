@@ -2,6 +2,8 @@
 // object), or take prebuilt objects, then write `<ident>_<target>.o` and the typed loader
 // `<ident>.ts`. `prepare` does the work and returns the files without touching the output
 // folder; `generate` also writes them, atomically, so a failure leaves the old outputs whole.
+// Names from an object are untrusted: notes and errors show them through printable(), and errors
+// raised while reading an object or generating its loader go through printableError().
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,8 +11,10 @@ import { basename, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { OutputSet, sweepTemporaries } from '../atomic.js';
 import type { ObjectInfo } from '../btf/object.js';
+import { printableError } from '../codegen/escape.js';
 import type { LoaderObject } from '../codegen/loader.js';
 import { FormatError, UsageError } from '../errors.js';
+import { printable } from '../printable.js';
 import { compile } from '../toolchain/compile.js';
 import { findToolchain, type Toolchain } from '../toolchain/discover.js';
 import { clangArgs, defaultIncludeDirs } from '../toolchain/flags.js';
@@ -106,7 +110,14 @@ async function loadGenerators() {
     import('./types-only.js'),
   ]);
   return {
-    readObject: object.readObject,
+    // Errors about an object name its sections, maps and types: made printable for the terminal.
+    readObject: (bytes: Uint8Array, file: string) => {
+      try {
+        return object.readObject(bytes, file);
+      } catch (error) {
+        throw printableError(error);
+      }
+    },
     findType: loader.findType,
     generateLoader: loader.generateLoader,
     typeNames: loader.typeNames,
@@ -176,6 +187,8 @@ export async function prepare(options: GenerateOptions): Promise<Prepared> {
         compile: compileSettings(options, primary.target!, cwd),
         names: missing,
         scratch,
+      }).catch((error: unknown) => {
+        throw printableError(error);
       });
     }
     const stillMissing = missing.filter(
@@ -200,13 +213,18 @@ export async function prepare(options: GenerateOptions): Promise<Prepared> {
       archs: o.target ? archsOf(o.target) : [],
       ...(options.embed ? { bytes: o.bytes } : {}),
     }));
-    const ts = generateLoader(primary.info, {
-      ident,
-      objects: loaderObjects,
-      types,
-      events,
-      ...(typesFrom ? { typesFrom } : {}),
-    });
+    let ts: string;
+    try {
+      ts = generateLoader(primary.info, {
+        ident,
+        objects: loaderObjects,
+        types,
+        events,
+        ...(typesFrom ? { typesFrom } : {}),
+      });
+    } catch (error) {
+      throw printableError(error);
+    }
     // Ring buffers and perf arrays left without an event type read raw bytes: say how to bind one.
     const notes: string[] = [];
     for (const map of primary.info.maps) {
@@ -214,7 +232,9 @@ export async function prepare(options: GenerateOptions): Promise<Prepared> {
       const value = map.valueType === undefined ? undefined : primary.info.btf.resolve(map.valueType).kind;
       if (value === 'struct' || value === 'union') continue;
       notes.push(
-        `${map.name} has no event type, so its reader yields raw bytes; bind one with --event ${map.name}=<type>`,
+        printable(
+          `${map.name} has no event type, so its reader yields raw bytes; bind one with --event ${map.name}=<type>`,
+        ),
       );
     }
     const files: OutputFile[] = options.embed
@@ -409,12 +429,15 @@ async function missingTypeError(
       bare,
       [...candidates].filter((c) => c !== bare),
     );
-    return `  ${name}: ${similar.length > 0 ? `similar names: ${similar.join(', ')}` : 'no similar names'}`;
+    return printable(
+      `  ${name}: ${similar.length > 0 ? `similar names: ${similar.join(', ')}` : 'no similar names'}`,
+    );
   });
-  const what =
+  const what = printable(
     names.length === 1
       ? `no type named '${names[0]}'`
-      : `no types named ${names.map((n) => `'${n}'`).join(', ')}`;
+      : `no types named ${names.map((n) => `'${n}'`).join(', ')}`,
+  );
   return new UsageError(`${what} in ${where}\n${lines.join('\n')}`, {
     hint:
       sources.length > 0

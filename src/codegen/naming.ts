@@ -1,5 +1,9 @@
 // Names in generated code: C identifiers become PascalCase type names and camelCase property
-// names, and a NameAllocator hands out unique names in a deterministic order.
+// names, and a NameAllocator hands out unique names in a deterministic order. Type names keep
+// only ASCII letters and digits of a C name, so any name (from an untrusted object too) gives an
+// identifier; property keys that are not identifiers are quoted.
+
+import { stringLiteral } from './escape.js';
 
 /** Splits a C identifier into words: `__u32_event_t` -> ['u32', 'event', 't'], `TCPState` -> ['TCP', 'State']. */
 export function words(name: string): string[] {
@@ -82,5 +86,5 @@ export class NameAllocator {
 
 /** A property key in generated code: the C name verbatim, quoted only when it must be. */
 export function propertyKey(name: string): string {
-  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? name : JSON.stringify(name);
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? name : stringLiteral(name, '"');
 }

@@ -4,9 +4,13 @@
 // ones bigints, `char[N]` a NUL-trimmed string, other numeric arrays typed arrays, nested structs
 // nested objects, anonymous members promoted, unions decoded member by member from the same bytes,
 // bitfields numbers, enums numbers plus a const object of enumerators, pointers bigints.
+// BTF names are untrusted: they reach the output only as PascalCase identifiers, propertyKey()
+// keys, docText() in comments and stringLiteral() in strings (escape.ts).
 import type { Btf } from '../btf/btf.js';
 import type { BtfMember, BtfType, StructType } from '../btf/types.js';
 import { TsbpfError } from '../errors.js';
+import { printable } from '../printable.js';
+import { docText, objectKey, stringLiteral } from './escape.js';
 import { NameAllocator, pascalCase, propertyKey, RESERVED_NAMES } from './naming.js';
 
 export interface EmitTypesOptions {
@@ -66,6 +70,7 @@ interface Field {
   bits?: { bit: number; width: number; signed: boolean; big: boolean };
   /** Member of a union somewhere up to the enclosing object: encoded only when given. */
   optional: boolean;
+  /** Comment text, escaped. */
   doc: string;
 }
 
@@ -294,7 +299,7 @@ class Emitter {
         continue;
       }
       const optional = inUnion || t.kind === 'union';
-      const doc = `${this.btf.describe(m.type)}, offset ${Math.floor(bitOffset / 8)}`;
+      const doc = `${docText(this.btf.describe(m.type))}, offset ${Math.floor(bitOffset / 8)}`;
       if (m.bitSize > 0 || bitOffset % 8 !== 0) {
         fields.push(this.bitfield(m, bitOffset, resolved, optional, doc));
         continue;
@@ -496,14 +501,15 @@ class Emitter {
   }
 
   private renderEnum(e: EnumInfo): string {
-    const lines = [`/** Enumerators of ${e.cName}. */`, `export const ${e.name} = {`];
+    const cName = docText(e.cName);
+    const lines = [`/** Enumerators of ${cName}. */`, `export const ${e.name} = {`];
     for (const v of e.values) {
-      lines.push(`  ${propertyKey(v.name)}: ${typeof v.value === 'bigint' ? `${v.value}n` : v.value},`);
+      lines.push(
+        `  ${objectKey(propertyKey(v.name))}: ${typeof v.value === 'bigint' ? `${v.value}n` : v.value},`,
+      );
     }
     lines.push('} as const;');
-    lines.push(
-      `/** ${e.cName}: the numeric value (any value the C type holds, not only the enumerators). */`,
-    );
+    lines.push(`/** ${cName}: the numeric value (any value the C type holds, not only the enumerators). */`);
     lines.push(`export type ${e.name} = ${e.ts};`);
     return `${lines.join('\n')}\n`;
   }
@@ -511,7 +517,8 @@ class Emitter {
   private renderComposite(c: Composite): string {
     const out: string[] = [];
     const tail = c.tail;
-    out.push(`/** ${c.cName} (${c.size} bytes). */`);
+    const cName = docText(c.cName);
+    out.push(`/** ${cName} (${c.size} bytes). */`);
     out.push(`export interface ${c.name} {`);
     for (const f of c.fields) {
       out.push(`  /** ${f.doc} */`);
@@ -539,10 +546,10 @@ class Emitter {
 
     out.push(this.renderView(c));
 
-    const desc = JSON.stringify(c.cName);
+    const desc = stringLiteral(c.cName, '"');
     this.imports.add('tooShort');
     this.imports.add('viewOf');
-    out.push(`/** Codec of ${c.cName}. */`);
+    out.push(`/** Codec of ${cName}. */`);
     out.push(`export const ${c.name}: RecordCodec<${c.name}, ${c.viewName}> = {`);
     out.push(`  size: ${c.size},`);
     out.push(`  minSize: ${c.minSize},`);
@@ -605,7 +612,7 @@ class Emitter {
   private renderView(c: Composite): string {
     this.imports.add('RecordView');
     const out = [
-      `/** ${c.cName} read in place by \`reader.consume()\`: valid only while the callback runs (see RecordView). */`,
+      `/** ${docText(c.cName)} read in place by \`reader.consume()\`: valid only while the callback runs (see RecordView). */`,
       `export class ${c.viewName} extends RecordView<${c.name}> implements Readonly<${c.name}> {`,
     ];
     const tail = c.tail;
@@ -647,7 +654,7 @@ class Emitter {
     if (fields.length === 0) return '{}';
     const entries = fields.map((f) => {
       const expr = this.fieldExpr(f, this.at(o, f.offset), lines, indent, f === tailField);
-      return `${indent}  ${f.key}: ${expr},`;
+      return `${indent}  ${objectKey(f.key)}: ${expr},`;
     });
     return `{\n${entries.join('\n')}\n${indent}}`;
   }
@@ -811,6 +818,7 @@ class Emitter {
   }
 
   private error(what: string): TsbpfError {
-    return new TsbpfError(`${this.btf.file}: cannot generate TypeScript: ${what}`);
+    // `what` may hold BTF names: shown on a terminal, they must not carry escape sequences.
+    return new TsbpfError(printable(`${this.btf.file}: cannot generate TypeScript: ${what}`));
   }
 }

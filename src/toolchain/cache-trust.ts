@@ -43,16 +43,16 @@ function distrustBase(s: Stats): string | undefined {
   return undefined;
 }
 
-let warned = false;
+/** What disable() has said in this process (every compile asks for the cache). */
+const said = new Set<string>();
 
-/** Says once per process on stderr (and each time with --verbose) that the cache is not used. */
+/** Says once per process on stderr (with --verbose, once per reason) that the cache is not used. */
 function disable(path: string, why: string): undefined {
   const message = `the cache folder ${path} ${why}; the cache is disabled`;
+  if (said.has(message)) return undefined;
   debug(message);
-  if (!warned) {
-    warned = true;
-    process.stderr.write(`${yellow('tsbpf: warning:', process.stderr)} ${message}\n`);
-  }
+  if (said.size === 0) process.stderr.write(`${yellow('tsbpf: warning:', process.stderr)} ${message}\n`);
+  said.add(message);
   return undefined;
 }
 

@@ -3,7 +3,7 @@
 // ToolchainError whose hint names the package to install.
 
 import { accessSync, constants, readdirSync, realpathSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { ToolchainError } from '../errors.js';
 import { debug } from '../output.js';
@@ -247,6 +247,18 @@ function stripCandidates(
     const path = findOnPath(named, env);
     return path ? [path] : [];
   }
+  const candidates = preferredStrips(clang, env);
+  const numbered = listOnPath(numberedStrip, env).sort(
+    (a, b) => Number(b.replace(/.*-/, '')) - Number(a.replace(/.*-/, '')),
+  );
+  for (const path of numbered) if (!candidates.includes(path)) candidates.push(path);
+  return candidates;
+}
+
+const numberedStrip = /^llvm-strip-\d+$/;
+
+/** The llvm-strips tried before any other: clang's release, the one beside clang, plain llvm-strip. */
+function preferredStrips(clang: Tool | undefined, env: NodeJS.ProcessEnv): string[] {
   const candidates: string[] = [];
   const add = (path: string | undefined) => {
     if (path && !candidates.includes(path)) candidates.push(path);
@@ -259,11 +271,16 @@ function stripCandidates(
     } catch {}
   }
   add(findOnPath('llvm-strip', env));
-  const numbered = listOnPath(/^llvm-strip-\d+$/, env).sort(
-    (a, b) => Number(b.replace(/.*-/, '')) - Number(a.replace(/.*-/, '')),
-  );
-  for (const path of numbered) add(path);
   return candidates;
+}
+
+/**
+ * Whether `path` is what PATH resolves its own name to: the entry listOnPath keeps for that name
+ * (the first executable one), found without listing every folder on PATH.
+ */
+function isFirstOnPath(path: string, pattern: RegExp, env: NodeJS.ProcessEnv): boolean {
+  const name = basename(path);
+  return pattern.test(name) && findOnPath(name, env) === path;
 }
 
 /**
@@ -277,12 +294,14 @@ export function isDiscoverable(
   clang: Tool | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): boolean {
+  // Checked name by name, not by listing PATH (1000+ entries in /usr/bin): a no-op build does this.
   if (kind === 'clang') {
-    return env.TSBPF_CLANG
-      ? findOnPath(env.TSBPF_CLANG, env) === path
-      : listOnPath(clangNames, env).includes(path);
+    return env.TSBPF_CLANG ? findOnPath(env.TSBPF_CLANG, env) === path : isFirstOnPath(path, clangNames, env);
   }
-  if (kind === 'strip') return stripCandidates(clang, env.TSBPF_LLVM_STRIP, env).includes(path);
+  if (kind === 'strip') {
+    if (env.TSBPF_LLVM_STRIP) return findOnPath(env.TSBPF_LLVM_STRIP, env) === path;
+    return preferredStrips(clang, env).includes(path) || isFirstOnPath(path, numberedStrip, env);
+  }
   return findOnPath(env.TSBPF_BPFTOOL ?? 'bpftool', env, env.TSBPF_BPFTOOL ? [] : sbinDirs) === path;
 }
 

@@ -288,8 +288,13 @@ describe('precompiled vmlinux.h from an untrusted cache', () => {
     mkdirSync(join(home, 'tsbpf', 'pch'), { recursive: true, mode: 0o700 });
     chmodSync(join(home, 'tsbpf', 'pch'), 0o777);
     const env = { ...process.env, XDG_CACHE_HOME: home };
-    for (let i = 0; i < 3; i++) expect(await headerFor(dir, 'probe.c', { env })).toBeUndefined();
+    const { lines } = await debugLines(async () => {
+      for (let i = 0; i < 3; i++) expect(await headerFor(dir, 'probe.c', { env })).toBeUndefined();
+    });
     expect(readdirSync(join(home, 'tsbpf', 'pch'))).toEqual([]);
+    // Said once (a debug line, beside the one warning of the process), not once per compile.
+    const said = lines.split('\n').filter((l) => l.endsWith('is writable by others; the cache is disabled'));
+    expect(said.filter((l) => !l.includes('warning:'))).toHaveLength(1);
   });
 
   it.skipIf(process.geteuid?.() !== 0)(

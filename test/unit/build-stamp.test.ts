@@ -139,6 +139,28 @@ describe('stamps', () => {
     expect(reuseToolchain({ fingerprint: toolFingerprint(tools, env), tools }, env)).toBe(tools);
   });
 
+  it('does not reuse a tool that an earlier folder on PATH shadows', () => {
+    const { dir, tools } = fakeTools();
+    const first = tempDir();
+    for (const name of ['clang', 'llvm-strip-15'])
+      writeFileSync(join(first, name), '#!/bin/sh\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'llvm-strip-15'), '#!/bin/sh\n', { mode: 0o755 });
+    const env = { PATH: `${first}:${dir}` };
+    expect(reuseToolchain({ fingerprint: toolFingerprint(tools, env), tools }, env)).toBeUndefined();
+    // A numbered llvm-strip is a candidate only where PATH finds that name first.
+    const strips = (path: string) => ({
+      ...tools,
+      clang: { path: join(first, 'clang'), version: '14.0.6' },
+      strip: { path, version: '15.0.7' },
+    });
+    const shadowed = strips(join(dir, 'llvm-strip-15'));
+    expect(
+      reuseToolchain({ fingerprint: toolFingerprint(shadowed, env), tools: shadowed }, env),
+    ).toBeUndefined();
+    const found = strips(join(first, 'llvm-strip-15'));
+    expect(reuseToolchain({ fingerprint: toolFingerprint(found, env), tools: found }, env)).toBe(found);
+  });
+
   it.skipIf(process.geteuid?.() !== 0)(
     'does not reuse a tool owned by another user (needs root: chown)',
     () => {
