@@ -253,9 +253,11 @@ export function findConfigFile(cwd: string): string | undefined {
 /**
  * Refuses a found config that someone else could have written: a build runs clang with the
  * config's flags (`-fplugin=` loads a shared object), so a config another user planted in a
- * shared parent such as /tmp would run their code as whoever builds (often root). Like git's
- * safe.directory, a config named on the command line (--config) is the user's own choice and
- * is not checked.
+ * shared parent such as /tmp would run their code as whoever builds (often root). A config owned
+ * by root is trusted as well as the user's own (root can already run anything as anyone, as
+ * OpenSSH's StrictModes reasons), so a project checked out by root builds as an ordinary user.
+ * Like git's safe.directory, a config named on the command line (--config) is the user's own
+ * choice and is not checked.
  */
 export function trustConfigFile(file: string): void {
   let st: ReturnType<typeof statSync>;
@@ -267,8 +269,8 @@ export function trustConfigFile(file: string): void {
   const uid = process.geteuid?.();
   if (uid === undefined) return;
   const why =
-    st.uid !== uid
-      ? `is owned by ${describeUser(st.uid)}, not by you`
+    st.uid !== uid && st.uid !== 0
+      ? `is owned by ${describeUser(st.uid)}, not by you or root`
       : (st.mode & 0o002) !== 0
         ? 'is writable by every user'
         : undefined;

@@ -42,7 +42,7 @@ describe('tsbpf build and configs it finds', () => {
       const result = await tsbpf(['build'], join(shared, 'work'));
       expect(result.code).toBe(1);
       expect(result.stderr.trim().split('\n')).toEqual([
-        `error: ${config} is owned by nobody (uid 65534), not by you: not using it, since a build runs the compiler flags a config gives`,
+        `error: ${config} is owned by nobody (uid 65534), not by you or root: not using it, since a build runs the compiler flags a config gives`,
         `  hint: if you trust it, name it: tsbpf build --config ${config}; otherwise remove it or build from your own copy`,
       ]);
       expect(existsSync(marker)).toBe(false);

@@ -214,7 +214,7 @@ describe('configs someone else could have written', () => {
       mkdirSync(join(dir, 'work'));
       const error = errorOf(() => loadConfig({ cwd: join(dir, 'work') }));
       expect(error.message).toBe(
-        `${join(dir, 'tsbpf.config.json')} is owned by nobody (uid 65534), not by you: not using it, since a build runs the compiler flags a config gives`,
+        `${join(dir, 'tsbpf.config.json')} is owned by nobody (uid 65534), not by you or root: not using it, since a build runs the compiler flags a config gives`,
       );
       expect(error.hint).toContain(`tsbpf build --config ${join(dir, 'tsbpf.config.json')}`);
       // Named on the command line, it is the user's choice.
