@@ -57,6 +57,8 @@ export interface EntryResult {
   outputs: string[];
   /** clang runs. */
   compiled: number;
+  /** Advice about what was built (a target left out, an event map without a type). */
+  notes?: string[];
   error?: unknown;
 }
 
@@ -227,6 +229,7 @@ async function buildOne(program: ProgramConfig, shared: Shared): Promise<EntryRe
     result.status = 'built';
     result.outputs = prepared.files.map((f) => f.path);
     result.compiled = prepared.compiled;
+    if (prepared.notes.length > 0) result.notes = prepared.notes;
     return result;
   } catch (error) {
     result.status = 'failed';

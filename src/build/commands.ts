@@ -128,6 +128,7 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<boo
       if (entry) {
         if (progress) process.stdout.write('\r\u001b[2K');
         process.stdout.write(`${line(entry)}\n`);
+        for (const note of entry.notes ?? []) process.stdout.write(`${yellow('note:')} ${note}\n`);
       }
       status();
     },
@@ -143,6 +144,7 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<boo
         ms: Math.round(e.ms),
         reasons: e.reasons,
         outputs: e.outputs,
+        ...(e.notes === undefined ? {} : { notes: e.notes }),
         ...(e.error === undefined ? {} : { error: describeError(e.error) }),
       })),
     };

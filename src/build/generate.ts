@@ -5,7 +5,8 @@
 // Names from an object are untrusted: notes and errors show them through printable(), and errors
 // raised while reading an object or generating its loader go through printableError().
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -15,10 +16,12 @@ import { printableError } from '../codegen/escape.js';
 import type { LoaderObject } from '../codegen/loader.js';
 import { FormatError, UsageError } from '../errors.js';
 import { printable } from '../printable.js';
+import { bigEndianLinkFix, bpftoolLinksBigEndian } from '../toolchain/bpftool-link.js';
 import { compile } from '../toolchain/compile.js';
 import { findToolchain, type Toolchain } from '../toolchain/discover.js';
 import { clangArgs, defaultIncludeDirs } from '../toolchain/flags.js';
 import { resolveTargets, type Target } from '../toolchain/targets.js';
+import { trackScratch } from './interrupt.js';
 import { checkIdent, similarNames } from './naming.js';
 import { Limiter } from './pool.js';
 
@@ -152,7 +155,9 @@ export async function prepare(options: GenerateOptions): Promise<Prepared> {
     });
   }
 
-  const scratch = await mkdtemp(join(tmpdir(), 'tsbpf-gen-'));
+  // Made and registered in one synchronous step, so an interrupt never misses it.
+  const scratch = mkdtempSync(join(tmpdir(), 'tsbpf-gen-'));
+  const untrack = trackScratch(scratch);
   try {
     let generators: Promise<Generators> | undefined;
     const later = () => {
@@ -218,6 +223,11 @@ export async function prepare(options: GenerateOptions): Promise<Prepared> {
       ts = generateLoader(primary.info, {
         ident,
         objects: loaderObjects,
+        missing: built.dropped.map((t) => ({
+          file: `${ident}_${t.suffix}.o`,
+          endian: t.endian,
+          hint: `rebuild on a machine whose bpftool links big-endian objects: ${bigEndianLinkFix}`,
+        })),
         types,
         events,
         ...(typesFrom ? { typesFrom } : {}),
@@ -226,7 +236,7 @@ export async function prepare(options: GenerateOptions): Promise<Prepared> {
       throw printableError(error);
     }
     // Ring buffers and perf arrays left without an event type read raw bytes: say how to bind one.
-    const notes: string[] = [];
+    const notes: string[] = [...built.notes];
     for (const map of primary.info.maps) {
       if ((map.type !== RINGBUF && map.type !== PERF_EVENT_ARRAY) || map.name in events) continue;
       const value = map.valueType === undefined ? undefined : primary.info.btf.resolve(map.valueType).kind;
@@ -252,6 +262,7 @@ export async function prepare(options: GenerateOptions): Promise<Prepared> {
     };
   } finally {
     await rm(scratch, { recursive: true, force: true });
+    untrack();
   }
 }
 
@@ -295,10 +306,20 @@ async function compileSources(
   cwd: string,
   scratch: string,
   later: () => Promise<Generators>,
-): Promise<{ objects: BuiltObject[]; inputs: string[]; compiled: number; toolchain: Toolchain }> {
+): Promise<{
+  objects: BuiltObject[];
+  inputs: string[];
+  compiled: number;
+  toolchain: Toolchain;
+  dropped: Target[];
+  notes: string[];
+}> {
   const toolchain = options.toolchain ?? (await findToolchain());
-  const targets = resolveTargets(
-    options.targets && options.targets.length > 0 ? options.targets : ['bpfel', 'bpfeb'],
+  const { targets, dropped, note } = await linkableTargets(
+    resolveTargets(options.targets && options.targets.length > 0 ? options.targets : ['bpfel', 'bpfeb']),
+    sources.length,
+    toolchain,
+    ident,
   );
   const limiter = options.limiter ?? new Limiter(Number.POSITIVE_INFINITY);
   const inputs = new Set<string>(sources);
@@ -335,7 +356,31 @@ async function compileSources(
       return { file, bytes, info: readObject(bytes, file), endian: target.endian, target };
     }),
   );
-  return { objects, inputs: [...inputs].sort(), compiled, toolchain };
+  return { objects, inputs: [...inputs].sort(), compiled, toolchain, dropped, notes: note ? [note] : [] };
+}
+
+/**
+ * The default targets (bpfel, bpfeb) of a program of several C files, less bpfeb when this
+ * machine's bpftool cannot link big-endian objects: the program still builds, for little-endian
+ * hosts, with a note saying why; its loader names the missing object on a big-endian host.
+ * Targets the user chose are kept as they are (and linking tells them what fails).
+ */
+async function linkableTargets(
+  targets: Target[],
+  sourceCount: number,
+  toolchain: Toolchain,
+  ident: string,
+): Promise<{ targets: Target[]; dropped: Target[]; note?: string }> {
+  const isDefault = targets.length === 2 && targets.every((t, i) => t.suffix === ['bpfel', 'bpfeb'][i]);
+  if (sourceCount < 2 || !isDefault || !toolchain.bpftool) return { targets, dropped: [] };
+  if (await bpftoolLinksBigEndian(toolchain.clang, toolchain.bpftool)) return { targets, dropped: [] };
+  return {
+    targets: targets.filter((t) => t.endian === 'little'),
+    dropped: targets.filter((t) => t.endian === 'big'),
+    note: printable(
+      `${ident}: built for bpfel only: bpftool ${toolchain.bpftool.version} cannot link big-endian objects, so ${ident}_bpfeb.o (for big-endian hosts) was not made; to make it, ${bigEndianLinkFix}`,
+    ),
+  };
 }
 
 async function readObjfiles(
@@ -343,7 +388,14 @@ async function readObjfiles(
   objfiles: string[],
   options: GenerateOptions,
   later: () => Promise<Generators>,
-): Promise<{ objects: BuiltObject[]; inputs: string[]; compiled: number; toolchain: undefined }> {
+): Promise<{
+  objects: BuiltObject[];
+  inputs: string[];
+  compiled: number;
+  toolchain: undefined;
+  dropped: Target[];
+  notes: string[];
+}> {
   if (options.targets && options.targets.length > 0) {
     throw new UsageError(
       '--target applies to C sources; with --objfile the byte order comes from each object',
@@ -378,7 +430,7 @@ async function readObjfiles(
   }
   // Little-endian first, as targets default to bpfel,bpfeb: the loader is the same either way.
   objects.sort((a, b) => (a.endian === b.endian ? 0 : a.endian === 'little' ? -1 : 1));
-  return { objects, inputs: [...objfiles].sort(), compiled: 0, toolchain: undefined };
+  return { objects, inputs: [...objfiles].sort(), compiled: 0, toolchain: undefined, dropped: [], notes: [] };
 }
 
 /** Every object of one loader must declare the same programs, maps and variables. */

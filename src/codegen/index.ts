@@ -7,6 +7,7 @@ export {
   generateLoader,
   type LoaderObject,
   type LoaderOptions,
+  type MissingObject,
   typeNames,
 } from './loader.js';
 export { type EmitTypesOptions, type EmittedTypes, emitTypes, emitTypesModule } from './types.js';

@@ -48,6 +48,19 @@ export interface LoaderOptions {
    * types come from one BTF; programs, maps and variables themselves still come from `info`.
    */
   typesFrom?: ObjectInfo;
+  /**
+   * Generic objects the build could not make (bpfeb where bpftool cannot link big-endian objects):
+   * on a host of that byte order the loader throws naming the file and `hint`.
+   */
+  missing?: readonly MissingObject[];
+}
+
+/** An object the loader would pick on some hosts but the build did not make. */
+export interface MissingObject {
+  file: string;
+  endian: 'little' | 'big';
+  /** How to make it. */
+  hint: string;
 }
 
 // enum bpf_map_type values (include/uapi/linux/bpf.h) that get a typed view.
@@ -560,6 +573,16 @@ class LoaderEmitter {
     }
     if (le >= 0) lines.push(`  if (littleEndian) return ${load(objects[le]!, le)};`);
     if (be >= 0) lines.push(`  if (!littleEndian) return ${load(objects[be]!, be)};`);
+    for (const m of this.options.missing ?? []) {
+      this.use('NotSupportedError');
+      lines.push(
+        `  if (${m.endian === 'little' ? '' : '!'}littleEndian) {`,
+        `    throw new NotSupportedError(${stringLiteral(`${ident} has no ${m.file} for this ${m.endian}-endian host: it was not built`)}, {`,
+        `      hint: ${stringLiteral(m.hint)},`,
+        '    });',
+        '  }',
+      );
+    }
     const built = templateText(objects.map((o) => o.file).join(', '));
     this.use('NotSupportedError');
     lines.push(

@@ -52,7 +52,7 @@ export async function runDoctor(options: FindOptions = {}): Promise<DoctorReport
   const clang = await checkClang(options);
   const [strip, bpftool, compiled] = await Promise.all([
     checkStrip(clang.clang, options),
-    checkBpftool(options),
+    checkBpftool(options, clang.clang),
     checkCompile(options),
   ]);
   const checks: CheckResult[] = [

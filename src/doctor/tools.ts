@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TsbpfError } from '../errors.js';
+import { bpftoolLibbpfVersion, bpftoolLinksBigEndian } from '../toolchain/bpftool-link.js';
 import { ClangError, compile } from '../toolchain/compile.js';
 import {
   compareVersions,
@@ -60,10 +61,25 @@ export async function checkStrip(clang: Tool | undefined, options: FindOptions =
   }
 }
 
-export async function checkBpftool(options: FindOptions = {}): Promise<CheckResult> {
+/**
+ * bpftool, the libbpf it was built with, and whether it links big-endian objects (what a program
+ * of several C files needs for its bpfeb object; see toolchain/bpftool-link.ts).
+ */
+export async function checkBpftool(options: FindOptions = {}, clang?: Tool): Promise<CheckResult> {
   try {
     const bpftool = await findBpftool(options);
-    return check('bpftool', 'bpftool', 'ok', `bpftool ${bpftool.version} at ${bpftool.path}`);
+    const libbpf = await bpftoolLibbpfVersion(bpftool);
+    const found = `bpftool ${bpftool.version}${libbpf ? ` (libbpf ${libbpf})` : ''} at ${bpftool.path}`;
+    if (!clang) return check('bpftool', 'bpftool', 'ok', `${found}; linking not tested (no clang)`);
+    const links = await bpftoolLinksBigEndian(clang, bpftool);
+    return check(
+      'bpftool',
+      'bpftool',
+      'ok',
+      links
+        ? `${found}; links big-endian (bpfeb) objects too`
+        : `${found}; cannot link big-endian (bpfeb) objects: programs of several C files build for bpfel only; bpftool 7.5 or newer links both`,
+    );
   } catch (error) {
     return failure('bpftool', 'bpftool', error, installHints.bpftool);
   }
