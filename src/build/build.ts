@@ -76,16 +76,17 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const hasher = new FileHasher();
   const limiter = new Limiter(options.jobs ?? defaultJobs());
 
-  // The tools: given, remembered by a stamp and unchanged since, or found (slow: runs them).
+  // The tools, looked for only when something must be built: given, remembered by a stamp and
+  // unchanged since, remembered per user (a new project on a machine that has built before), or
+  // found (slow: runs them; throws naming what to install when clang is missing).
   let toolchain = options.toolchain;
-  for (const program of config.programs) {
-    if (toolchain) break;
-    toolchain = reuseToolchain(readStamp(stampPath(program.outDir, program.ident))?.toolchain);
-  }
-  // Then the user's own memory of the tools (a new project on a machine that has built before).
-  if (!toolchain && !options.toolchain) toolchain = reuseToolchain(readUserToolchain());
   let toolchainFound: Promise<Toolchain> | undefined;
   const tools = async (): Promise<Toolchain> => {
+    for (const program of config.programs) {
+      if (toolchain) break;
+      toolchain = reuseToolchain(readStamp(stampPath(program.outDir, program.ident))?.toolchain);
+    }
+    toolchain ??= reuseToolchain(readUserToolchain());
     if (toolchain) return toolchain;
     toolchainFound ??= import('../toolchain/discover.js')
       .then((m) => m.findToolchain())
@@ -138,13 +139,12 @@ interface Shared extends BuildOptions {
   vmlinuxHeader: string | undefined;
 }
 
-/** What, besides file contents, decides a program's outputs; hashed into the stamp's key. */
-function buildKey(
-  program: ProgramConfig,
-  config: BuildConfig,
-  targets: readonly string[],
-  tools: Toolchain,
-): string {
+/**
+ * What, besides file contents, decides a program's outputs; hashed into the stamp's key. No tool
+ * versions: they are the machine's (see stamp.ts), and leaving them out lets an up-to-date
+ * program be judged before, and without, looking for clang.
+ */
+function buildKey(program: ProgramConfig, config: BuildConfig, targets: readonly string[]): string {
   const rel = (path: string) => stampRelative(program.outDir, config.root, path);
   return settingsKey({
     tsbpf: packageVersion(),
@@ -158,10 +158,6 @@ function buildKey(
     vmlinux: config.vmlinux ? rel(config.vmlinux.dir) : null,
     embed: program.embed,
     strip: program.strip,
-    clang: tools.clang.version,
-    strip_: tools.strip.version,
-    // bpftool only matters when it links several sources.
-    bpftool: program.sources.length > 1 ? (tools.bpftool?.version ?? null) : null,
   });
 }
 
@@ -178,8 +174,7 @@ async function buildOne(program: ProgramConfig, shared: Shared): Promise<EntryRe
   };
   try {
     const targets = shared.targets && shared.targets.length > 0 ? shared.targets : program.targets;
-    const tools = await shared.tools();
-    const key = buildKey(program, config, targets, tools);
+    const key = buildKey(program, config, targets);
     const stampFile = stampPath(program.outDir, program.ident);
     const show = (path: string) => {
       const rel = relative(config.root, path);
@@ -198,6 +193,8 @@ async function buildOne(program: ProgramConfig, shared: Shared): Promise<EntryRe
       return result;
     }
 
+    // Only now are the tools needed: a missing clang fails a stale program, never a fresh one.
+    const tools = await shared.tools();
     const { prepare, writeOutputs } = await import('./generate.js');
     sweepTemporaries(program.outDir);
     const prepared = await prepare({

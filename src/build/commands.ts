@@ -8,6 +8,7 @@ import { bold, dim, green, isInteractive, red, yellow } from '../output.js';
 import { resolveTargets } from '../toolchain/targets.js';
 import { type EntryResult, runBuild } from './build.js';
 import { loadConfig } from './config.js';
+import { interruptible } from './interrupt.js';
 
 export interface GenCommandOptions {
   ident: string;
@@ -115,24 +116,27 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<boo
     if (!progress) return;
     process.stdout.write(`\r\u001b[2K${running.size > 0 ? dim(`building ${[...running].join(', ')}…`) : ''}`);
   };
-  const result = await runBuild({
-    config,
-    check: options.check,
-    force: options.force,
-    targets,
-    ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
-    onProgress: ({ ident, phase, result: entry }) => {
-      if (phase === 'start') running.add(ident);
-      else running.delete(ident);
-      if (options.json) return;
-      if (entry) {
-        if (progress) process.stdout.write('\r\u001b[2K');
-        process.stdout.write(`${line(entry)}\n`);
-        for (const note of entry.notes ?? []) process.stdout.write(`${yellow('note:')} ${note}\n`);
-      }
-      status();
-    },
-  });
+  const stopped = `${progress ? '\r\u001b[2K' : ''}${red('interrupted:', process.stderr)} build stopped; outputs left as they were`;
+  const result = await interruptible(stopped, () =>
+    runBuild({
+      config,
+      check: options.check,
+      force: options.force,
+      targets,
+      ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+      onProgress: ({ ident, phase, result: entry }) => {
+        if (phase === 'start') running.add(ident);
+        else running.delete(ident);
+        if (options.json) return;
+        if (entry) {
+          if (progress) process.stdout.write('\r\u001b[2K');
+          process.stdout.write(`${line(entry)}\n`);
+          for (const note of entry.notes ?? []) process.stdout.write(`${yellow('note:')} ${note}\n`);
+        }
+        status();
+      },
+    }),
+  );
   if (options.json) {
     const json = {
       ok: result.ok,
@@ -160,4 +164,59 @@ export async function runBuildCommand(options: BuildCommandOptions): Promise<boo
     }
   }
   return result.ok;
+}
+
+export interface WatchCommandOptions {
+  config?: string | undefined;
+  targets: string[];
+  jobs?: number | undefined;
+}
+
+/**
+ * Runs `tsbpf build --watch` until SIGINT or SIGTERM: a line per program built or failed (with
+ * the error) on every rebuild, and the build goes on watching. Resolves true when stopped.
+ */
+export async function runWatchCommand(options: WatchCommandOptions): Promise<boolean> {
+  if (options.jobs !== undefined && (!Number.isInteger(options.jobs) || options.jobs < 1)) {
+    throw new UsageError(`--jobs ${options.jobs}: expected a whole number of 1 or more`);
+  }
+  const targets = options.targets.flatMap((t) => t.split(',')).filter((t) => t.trim() !== '');
+  if (targets.length > 0) resolveTargets(targets);
+  // A bad config at the start is the user's error now, as for a plain build; later ones are
+  // reported by the watcher, which keeps going.
+  const config = loadConfig(options.config === undefined ? {} : { file: options.config });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const { watchBuild } = await import('./watch.js');
+  process.stdout.write(`${dim(`config ${shown(config.file)}`)}\n`);
+  let first = true;
+  try {
+    await watchBuild({
+      configFile: config.file,
+      targets,
+      ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+      signal: stop.signal,
+      onBuild: ({ changed, result, error }) => {
+        if (stop.signal.aborted) return;
+        const why = changed.length > 0 ? dim(` (${changed.map(shown).join(', ')} changed)`) : '';
+        if (error !== undefined) {
+          process.stdout.write(`${red('error')}      ${describeError(error)}${why}\n`);
+        } else if (result) {
+          const done = result.entries.filter((e) => e.status !== 'up-to-date');
+          if (done.length === 0) process.stdout.write(`${dim(`up to date${why}`)}\n`);
+          for (const entry of done)
+            process.stdout.write(`${line(entry)}${entry.status === 'built' ? why : ''}\n`);
+        }
+        if (first) process.stdout.write(`${dim('watching for changes (Ctrl-C to stop)')}\n`);
+        first = false;
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  process.stdout.write(`${dim('stopped watching')}\n`);
+  return true;
 }

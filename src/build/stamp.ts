@@ -6,6 +6,10 @@
 //
 // Paths inside the stamp are relative to its folder when they lie below the folder that holds
 // the config, so a stamp committed with the outputs stays valid in a CI checkout elsewhere.
+// A stamp judges the project, not the machine: the key holds no tool versions, and the inputs
+// outside the project (/usr/include/bpf, recorded with absolute paths) are kept for the record
+// but not compared. So a clone with fresh committed outputs is up to date on any machine, with
+// or without clang (the bpf2go contract); after upgrading clang or libbpf, `build --force`.
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -121,13 +125,15 @@ export function staleReasons(options: {
   const stamp = readStamp(options.stampFile);
   if (stamp === undefined) return ['never built (no stamp)'];
   const reasons: string[] = [];
-  if (stamp.key !== options.key) reasons.push('settings, flags or tool versions changed');
+  if (stamp.key !== options.key) reasons.push('settings, flags or tsbpf version changed');
   for (const [name, digest] of Object.entries(stamp.outputs)) {
     const now = options.hasher.hash(resolve(options.dir, name));
     if (now === undefined) reasons.push(`${show(name)} is missing`);
     else if (now !== digest) reasons.push(`${show(name)} was modified`);
   }
   for (const [name, digest] of Object.entries(stamp.inputs)) {
+    // Outside the project: the machine's headers, which another machine need not have.
+    if (isAbsolute(name)) continue;
     const now = options.hasher.hash(resolve(options.dir, name));
     if (now === undefined) reasons.push(`${show(name)} is gone`);
     else if (now !== digest) reasons.push(`${show(name)} changed`);

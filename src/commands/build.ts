@@ -1,4 +1,4 @@
-// `tsbpf build [--check] [--config FILE] [--target ...] [-j N]`: compiles every program of
+// `tsbpf build [--check | --watch] [--config FILE] [--target ...] [-j N]`: compiles every program of
 // tsbpf.config.json (or package.json's "tsbpf") and writes their typed loaders, skipping those
 // already up to date. Parsing only; src/build does the work.
 
@@ -11,6 +11,7 @@ interface BuildArgs {
   jobs?: number;
   force?: boolean;
   json?: boolean;
+  watch?: boolean;
 }
 
 const command: CommandModule<object, BuildArgs> = {
@@ -38,10 +39,25 @@ const command: CommandModule<object, BuildArgs> = {
       })
       .option('force', { type: 'boolean', describe: 'Rebuild even what is up to date' })
       .option('json', { type: 'boolean', describe: 'Print the result as JSON' })
+      .option('watch', {
+        alias: 'w',
+        type: 'boolean',
+        describe: 'Rebuild on every change to a source, an included header or the config; Ctrl-C stops',
+        conflicts: ['check', 'json', 'force'],
+      })
       .example('$0 build', 'build what changed')
-      .example('$0 build --check', 'in CI: fail when generated files are stale') as Argv<BuildArgs>,
+      .example('$0 build --check', 'in CI: fail when generated files are stale')
+      .example('$0 build --watch', 'while developing: rebuild on every change') as Argv<BuildArgs>,
   handler: async (args: ArgumentsCamelCase<BuildArgs>) => {
-    const { runBuildCommand } = await import('../build/commands.js');
+    const { runBuildCommand, runWatchCommand } = await import('../build/commands.js');
+    if (args.watch) {
+      await runWatchCommand({
+        config: args.config,
+        targets: args.target === undefined ? [] : ([] as string[]).concat(args.target),
+        jobs: args.jobs,
+      });
+      return;
+    }
     const ok = await runBuildCommand({
       check: args.check ?? false,
       config: args.config,

@@ -1,6 +1,7 @@
 // Turns a template folder into the files of a project. Files are copied as they are, except:
 //   - a name ending in `.hbs` is rendered with handlebars and loses the suffix;
-//   - a leading `_` becomes a dot (`_gitignore` -> `.gitignore`; npm drops real dotfiles from packages);
+//   - a leading `_` of a file or folder name becomes a dot (`_gitignore` -> `.gitignore`,
+//     `_github/` -> `.github/`; npm drops some real dotfiles from packages);
 //   - `README.program.md` in a template folder is not copied: it is the `{{> program}}` partial of
 //     the base README, the part that explains this template's program.
 // A template's own files replace base files of the same name.
@@ -37,14 +38,14 @@ function walk(dir: string): string[] {
   return out;
 }
 
-/** The project path of a template file: `src/_gitignore.hbs` -> `src/.gitignore`. */
+/** The project path of a template file: `_github/ci.yml.hbs` -> `.github/ci.yml`. */
 export function targetName(templatePath: string): { target: string; render: boolean } {
   const parts = templatePath.split(sep).join('/').split('/');
   let base = parts.pop() ?? '';
   const render = base.endsWith('.hbs');
   if (render) base = base.slice(0, -'.hbs'.length);
-  if (base.startsWith('_')) base = `.${base.slice(1)}`;
-  return { target: [...parts, base].join('/'), render };
+  const dotted = [...parts, base].map((part) => (part.startsWith('_') ? `.${part.slice(1)}` : part));
+  return { target: dotted.join('/'), render };
 }
 
 /** The files of `base/` overlaid with those of `<type>/`, sorted by target path. */

@@ -188,7 +188,7 @@ describe('tsbpf build', () => {
       (await tsbpf(['build', '--json', '--target', 'bpfel'], dir)).stdout,
     ) as BuildJson;
     expect(result.programs.map((p) => p.error ?? p.status)).toEqual(['built', 'built']);
-    expect(result.programs[0]!.reasons).toContain('settings, flags or tool versions changed');
+    expect(result.programs[0]!.reasons).toContain('settings, flags or tsbpf version changed');
   });
 });
 

@@ -61,9 +61,26 @@ describe('stamps', () => {
     writeFileSync(join(dir, 'a.ts'), 'edited');
     rmSync(join(dir, 'a.c'));
     expect(staleReasons({ dir, stampFile: file, key: 'k2', hasher: new FileHasher() })).toEqual([
-      'settings, flags or tool versions changed',
+      'settings, flags or tsbpf version changed',
       'a.ts was modified',
       'a.c is gone',
+      'a.h changed',
+    ]);
+  });
+
+  it('does not judge the machine: inputs outside the project may differ or be missing', () => {
+    const { dir, file } = built();
+    const system = join(tempDir(), 'bpf_helpers.h');
+    writeFileSync(system, '/* libbpf 1.1 */');
+    const stamp = readStamp(file)!;
+    stamp.inputs[system] = sha256('/* libbpf 1.1 */');
+    stamp.inputs['/nonexistent/usr/include/bpf/bpf_tracing.h'] = sha256('x');
+    writeFileSync(file, formatStamp(stamp));
+    writeFileSync(system, '/* libbpf 1.3 */');
+    expect(staleReasons({ dir, stampFile: file, key: 'k1', hasher: new FileHasher() })).toEqual([]);
+    // The project's own header still counts.
+    writeFileSync(join(dir, 'a.h'), '#define A 2');
+    expect(staleReasons({ dir, stampFile: file, key: 'k1', hasher: new FileHasher() })).toEqual([
       'a.h changed',
     ]);
   });

@@ -1,7 +1,15 @@
 // The scaffolder's logic, without the CLI: option resolution (flags and prompts), package
 // names, template files and rendering, target directory checks, path containment, writes.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -21,7 +29,7 @@ import {
 } from '../../src/scaffold/target-dir.js';
 import { buildTargets, findTemplate, templatesRoot, templateTypes } from '../../src/scaffold/templates.js';
 import { writeProjectFiles } from '../../src/scaffold/write.js';
-import { tempDir } from '../helpers/paths.js';
+import { repoRoot, tempDir } from '../helpers/paths.js';
 
 /** A Prompter that answers from a script and records the questions. */
 function scriptedPrompter(answers: Array<string | boolean>): Prompter & { asked: string[] } {
@@ -109,6 +117,10 @@ describe('templates', () => {
     expect(targetName('package.json.hbs')).toEqual({ target: 'package.json', render: true });
     expect(targetName(join('src', 'main.ts'))).toEqual({ target: 'src/main.ts', render: false });
     expect(targetName(join('src', '_env.hbs'))).toEqual({ target: 'src/.env', render: true });
+    expect(targetName(join('_github', 'workflows', 'ci.yml'))).toEqual({
+      target: '.github/workflows/ci.yml',
+      render: false,
+    });
   });
 
   it('lays a template over base; its own files win, its README partial is not copied', () => {
@@ -240,7 +252,8 @@ describe('options: flags and prompts', () => {
     expect(options.template.type).toBe('tc');
     expect(options.tsbpfVersion).toBe('file:../t.tgz');
     const defaults = await resolveOptions({ dir: 'x', type: 'tc' }, { cwd });
-    expect(defaults.tsbpfVersion).toMatch(/^\^\d+\.\d+\.\d+/);
+    // Run from this checkout: the checkout itself (src/scaffold/tsbpf-spec.ts).
+    expect(defaults.tsbpfVersion).toBe(`file:${realpathSync(repoRoot)}`);
   });
 
   it('asks for what is missing, through the same checks', async () => {
