@@ -6,7 +6,6 @@ import { existsSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { execa } from 'execa';
 import { TsbpfError, UsageError } from '../errors.js';
-import { packageVersion } from '../version.js';
 import { nextSteps } from './next-steps.js';
 import { detectPackageManager, installCommand, type PackageManager } from './package-manager.js';
 import { checkPackageName } from './package-name.js';
@@ -21,6 +20,7 @@ import {
   templatesRoot,
   templateTypes,
 } from './templates.js';
+import { defaultTsbpfSpec } from './tsbpf-spec.js';
 import { executableModes, writeProjectFiles } from './write.js';
 
 export interface CreateArguments {
@@ -130,7 +130,8 @@ export async function resolveOptions(
   }
   checkTargetDir(state, force);
 
-  const tsbpfVersion = args.tsbpfVersion ?? `^${packageVersion()}`;
+  // Given, it wins; else one that installs from where this tsbpf came (the registry or this machine).
+  const tsbpfVersion = args.tsbpfVersion ?? defaultTsbpfSpec();
   if (tsbpfVersion.trim() === '')
     throw new UsageError('--tsbpf-version is empty', {
       hint: 'pass an npm spec: 0.1.0, ^0.1.0, latest, file:../tsbpf-0.1.0.tgz',

@@ -3,8 +3,9 @@
 // terminal (a pty from script(1)); flags alone work without one.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { cliPath, repoRoot, tempDir } from '../helpers/paths.js';
 
@@ -119,14 +120,38 @@ describe('flags', () => {
     const result = run(['create', 'probe', '--type', 'uprobe'], cwd, cliPath);
     expect(result.code).toBe(0);
     expect(existsSync(join(cwd, 'probe', 'target', 'greeter.c'))).toBe(true);
-    const version = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version;
+    // From a checkout, the project depends on the checkout (see the test below).
     expect(JSON.parse(readFileSync(join(cwd, 'probe', 'package.json'), 'utf8')).dependencies.tsbpf).toBe(
-      `^${version}`,
+      `file:${realpathSync(repoRoot)}`,
     );
     const bad = run(['create', 'probe2', '--type', 'nope'], cwd, cliPath);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('valid types: uretprobe, uprobe, kprobe, tracepoint, xdp, tc');
   });
+
+  it('from a checkout, the project installs its tsbpf without the registry (tsbpf is not published)', () => {
+    const cwd = tempDir();
+    expect(run(['probe', '--type', 'xdp'], cwd).code).toBe(0);
+    const project = join(cwd, 'probe');
+    const pkg = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8'));
+    expect(pkg.dependencies.tsbpf).toBe(`file:${realpathSync(repoRoot)}`);
+    // The dev tools (typescript, vitest) would need the registry or its cache; this is about tsbpf.
+    delete pkg.devDependencies;
+    writeFileSync(join(project, 'package.json'), JSON.stringify(pkg));
+    const install = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund'], {
+      cwd: project,
+      encoding: 'utf8',
+    });
+    expect(install.status, install.stderr).toBe(0);
+    const resolved = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', "console.log(import.meta.resolve('tsbpf'))"],
+      { cwd: project, encoding: 'utf8' },
+    );
+    expect(resolved.stdout.trim(), resolved.stderr).toBe(
+      pathToFileURL(join(realpathSync(repoRoot), 'dist', 'runtime', 'index.js')).href,
+    );
+  }, 120_000);
 
   it('uses the package manager that ran it in the next steps', () => {
     const cwd = tempDir();
