@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 // Counts, per process, calls to the kernel function do_unlinkat (what unlink(2) and unlinkat(2)
 // run: deleting a file) and how many of them failed.
 //

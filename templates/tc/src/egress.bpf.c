@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 // Counts the IPv4 packets and bytes an interface sends, per destination address.
 //
 // A tc (traffic control) classifier runs on each packet at the interface's clsact hook, here on

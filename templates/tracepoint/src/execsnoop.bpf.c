@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 // A small execsnoop: every execve() on the machine, with the pid, the parent's pid, the name
 // of the process that called it, and the file it runs.
 //

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 // The arguments of a user-space function at each call: greet(const char *name, int times) in
 // target/greeter.c. src/main.ts chooses the binary and the function when it attaches.
 //

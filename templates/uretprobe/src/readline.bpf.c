@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 // Every line bash's readline() returns, with the pid of the bash that read it.
 //
 // A uretprobe runs when a user-space function returns. readline() returns the line the user

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 // Counts IPv4 packets per source address and protocol, and drops those whose source is not in
 // an allowlist of address prefixes.
 //
