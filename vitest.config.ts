@@ -1,5 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
+// Tests inspect the kernel with system tools that Debian installs in sbin (bpftool, tc), which a
+// bare PATH (`env -i`, `su` without `-`, a CI runner) lacks; tsbpf itself looks there for bpftool.
+const sbin = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
+const path = (process.env.PATH ?? '').split(':').filter(Boolean);
+process.env.PATH = [...path, ...sbin.filter((dir) => !path.includes(dir))].join(':');
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
