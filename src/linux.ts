@@ -38,6 +38,7 @@ export function errnoName(errno: number): string {
 
 /** Capability numbers, from include/uapi/linux/capability.h. */
 export const capabilities = {
+  CAP_DAC_READ_SEARCH: 2,
   CAP_NET_ADMIN: 12,
   CAP_SYS_ADMIN: 21,
   CAP_SYS_RESOURCE: 24,

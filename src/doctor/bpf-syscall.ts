@@ -66,6 +66,53 @@ export function tryCreateMap(type: number, keySize: number, valueSize: number, m
   return 0;
 }
 
+/** The head of union bpf_attr for BPF_PROG_LOAD (include/uapi/linux/bpf.h), up to expected_attach_type. */
+let progLoadAttr: koffi.IKoffiCType | undefined;
+const BPF_PROG_LOAD = 5;
+/** `r0 = 0; exit`: BPF_ALU64|BPF_MOV|BPF_K into r0, then BPF_JMP|BPF_EXIT. */
+const returnZero = Buffer.from([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+
+/**
+ * Loads and closes a two-instruction program of BPF_PROG_TYPE_* `progType`; returns 0 on success,
+ * else the errno. The kernel's load-time permission checks are per type (bpf_prog_load in
+ * kernel/bpf/syscall.c), so this tells what this process may load without attaching anything.
+ */
+export function tryLoadProgram(progType: number): number {
+  const number = bpfSyscallNumbers[process.arch];
+  if (number === undefined) return constants.errno.ENOSYS;
+  // Pointers in bpf_attr are u64: this layout holds where a C pointer is 8 bytes.
+  if (koffi.sizeof('void *') !== 8) throw new Error('not tested on a 32-bit process');
+  const c = loadLibc();
+  progLoadAttr ??= koffi.struct('tsbpf_doctor_prog_load_attr', {
+    prog_type: 'uint32',
+    insn_cnt: 'uint32',
+    insns: 'void *',
+    license: 'const char *',
+    log_level: 'uint32',
+    log_size: 'uint32',
+    log_buf: 'void *',
+    kern_version: 'uint32',
+    prog_flags: 'uint32',
+    prog_name: koffi.array('char', 16),
+    prog_ifindex: 'uint32',
+    expected_attach_type: 'uint32',
+  });
+  const attr = {
+    prog_type: progType,
+    insn_cnt: 2,
+    insns: returnZero,
+    license: 'GPL',
+    prog_name: 'tsbpf_doctor',
+  };
+  const size = koffi.sizeof(progLoadAttr);
+  const fd = Number(
+    c.syscall(number, 'int', BPF_PROG_LOAD, koffi.pointer(progLoadAttr), attr, 'unsigned int', size),
+  );
+  if (fd < 0) return koffi.errno();
+  c.close(fd);
+  return 0;
+}
+
 export function checkBpfSyscall(): CheckResult {
   const title = 'bpf() system call';
   let errno: number;

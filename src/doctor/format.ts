@@ -17,7 +17,15 @@ export function formatReport(report: DoctorReport, stream: NodeJS.WriteStream = 
   const warnings = report.checks.filter((c) => c.status === 'warn').length;
   const failures = report.checks.filter((c) => c.status === 'fail').length;
   lines.push('');
-  if (report.ready) {
+  // Kinds this user lacks the privilege for: a Ready line must not hide them.
+  const denied = (report.programs ?? []).filter((p) => p.blockedBy === 'privilege').map((p) => p.kind);
+  if (report.ready && denied.length > 0) {
+    const runs = (report.programs ?? []).filter((p) => p.runs).map((p) => p.kind);
+    lines.push(
+      bold(yellow(`Ready for some programs: this user cannot run ${denied.join(', ')}`, stream), stream) +
+        ` (see warn above); ${runs.length > 0 ? `it can run ${runs.join(', ')}` : 'it can build them'}`,
+    );
+  } else if (report.ready) {
     const note =
       warnings > 0
         ? ` (${warnings} optional feature${warnings === 1 ? '' : 's'} missing, see warn above)`

@@ -1,6 +1,7 @@
 // tsbpf doctor: checks that this machine can build (clang, llvm-strip, bpftool, headers) and
-// run (kernel, BTF, privileges, bpf(), libbpf, mounts, probe PMUs) tsbpf programs. Each check
-// is a plain function returning a CheckResult; runDoctor() runs them all.
+// run (kernel, BTF, privileges, bpf(), libbpf, mounts, probe PMUs) tsbpf programs, and what this
+// user can run, kind by kind. Each check is a plain function returning a CheckResult; runDoctor()
+// runs them all.
 
 import type { FindOptions } from '../toolchain/discover.js';
 import { checkBpfSyscall, checkRingbuf } from './bpf-syscall.js';
@@ -8,6 +9,7 @@ import { checkJit, checkKernelBtf, checkKernelVersion, checkPmu } from './kernel
 import { checkLibbpf } from './libbpf.js';
 import { checkBpffs, checkTracefs } from './mounts.js';
 import { checkPrivileges, checkUnprivilegedBpf } from './privileges.js';
+import { checkProgramTypes } from './program-types.js';
 import {
   checkBpftool,
   checkClang,
@@ -20,12 +22,13 @@ import {
 import { type CheckResult, check, type DoctorReport } from './types.js';
 
 export { type CapabilityName, capabilities, errnoName, hasCapability, parseCapEff } from '../linux.js';
-export { tryCreateMap } from './bpf-syscall.js';
+export { tryCreateMap, tryLoadProgram } from './bpf-syscall.js';
 export { formatReport } from './format.js';
 export { checkJit, checkKernelBtf, checkKernelVersion, checkPmu, parseKernelRelease } from './kernel.js';
 export { checkLibbpf, libbpfVersion } from './libbpf.js';
 export { checkBpffs, checkTracefs, type Mount, parseMounts } from './mounts.js';
 export { checkPrivileges, checkUnprivilegedBpf, isPrivileged } from './privileges.js';
+export { checkProgramTypes, type ProgramTypeProbes, type ProgramTypeResult } from './program-types.js';
 export {
   checkBpftool,
   checkClang,
@@ -76,5 +79,13 @@ export async function runDoctor(options: FindOptions = {}): Promise<DoctorReport
     guarded('ringbuf', 'Ring buffer maps', () => checkRingbuf()),
     guarded('jit', 'BPF JIT', () => checkJit()),
   ];
-  return { ready: checks.every((c) => c.status !== 'fail'), checks };
+  const programs = checkProgramTypes();
+  checks.push(...programs.map((p) => p.check));
+  return {
+    ready: checks.every((c) => c.status !== 'fail'),
+    checks,
+    programs: programs.map(({ kind, runs, blockedBy }) =>
+      blockedBy ? { kind, runs, blockedBy } : { kind, runs },
+    ),
+  };
 }

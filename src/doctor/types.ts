@@ -17,6 +17,11 @@ export interface DoctorReport {
   /** True when nothing failed: this machine can build and run tsbpf programs. */
   ready: boolean;
   checks: CheckResult[];
+  /**
+   * Per kind of program ('tracepoint', 'uprobe/uretprobe', ...), whether it runs for this user
+   * and, when not, whether privilege or the kernel is why (the run-* checks say more).
+   */
+  programs?: { kind: string; runs: boolean; blockedBy?: 'privilege' | 'kernel' }[];
 }
 
 export function check(

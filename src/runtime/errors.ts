@@ -52,12 +52,57 @@ export const ENOSYS = 38;
 export const EOPNOTSUPP = 95;
 export const ENOTSUPP = 524;
 
+// What each kind of program needs as a user other than root, measured on Linux 6.18 (Debian 12,
+// kernel.perf_event_paranoid=2, tracefs mode 0700) with setpriv; docs/troubleshooting.md has the table.
+//   every program: CAP_BPF (maps, load); tracing types (raw_tp, tracepoint, kprobe, uprobe) also
+//   CAP_PERFMON; XDP/tc/socket CAP_NET_ADMIN; tracepoint attach: read access to tracefs;
+//   uprobe/uretprobe attach: CAP_SYS_ADMIN (the uprobe PMU refuses CAP_PERFMON with EACCES).
+
 export const privilegeHint =
-  'run as root, or grant CAP_BPF and CAP_PERFMON (plus CAP_NET_ADMIN for XDP/tc/sockets); ' +
-  'unprivileged users also need /proc/sys/kernel/unprivileged_bpf_disabled = 0';
+  'run as root, or grant CAP_BPF and CAP_PERFMON (plus CAP_NET_ADMIN for XDP/tc/sockets, CAP_SYS_ADMIN for uprobes, ' +
+  'CAP_DAC_READ_SEARCH for tracepoints); `tsbpf doctor` says what this user can run';
+
+/**
+ * How to give a process the capabilities it lacks (`missing`): from root with setpriv, or file
+ * capabilities on a node binary. The commands grant all of `all`, since they replace what it has.
+ */
+export function grantHint(missing: readonly string[], all: readonly string[] = missing): string {
+  const names = [...new Set([...all, ...missing])].map((c) => c.replace(/^CAP_/, '').toLowerCase());
+  const list = missing.join(' and ');
+  const plus = names.map((n) => `+${n}`).join(',');
+  return (
+    `run as root, or grant ${list}: start node from root with \`setpriv --reuid=<user> --init-groups ` +
+    `--inh-caps=${plus} --ambient-caps=${plus} node app.js\`, or \`setcap ${names.map((n) => `cap_${n}`).join(',')}+ep\` ` +
+    'on a node binary kept for this program'
+  );
+}
+
+/** Tracepoints by name: libbpf reads the id from tracefs, which Debian and others mount root-only. */
+export const tracefsHint =
+  'run as root, or grant CAP_DAC_READ_SEARCH (reads the root-only tracefs), or open tracefs to a group ' +
+  '(as root: `mount -o remount,gid=<group>,mode=0750 /sys/kernel/tracing`), or use a raw tracepoint: ' +
+  'SEC("raw_tp/sys_enter") needs only CAP_BPF and CAP_PERFMON';
 
 /** The capabilities bpf() asks for (CAP_SYS_RESOURCE is doctor's alone). */
 export type Capability = Exclude<CapabilityName, 'CAP_SYS_RESOURCE'>;
+
+/**
+ * A uprobe or uretprobe the kernel refused: the uprobe PMU wants CAP_SYS_ADMIN, and CAP_BPF with
+ * CAP_PERFMON are not enough (perf_event_open fails with EACCES; seen on Linux 6.18).
+ */
+export function uprobePermissionError(what: string, errnoLabel: string, cause?: unknown): PermissionError {
+  const lacks = missingCapabilities(['CAP_SYS_ADMIN']).length > 0;
+  if (lacks) {
+    return new PermissionError(
+      `${what}: permission denied (${errnoLabel}): the process lacks CAP_SYS_ADMIN, which uprobes need (CAP_BPF and CAP_PERFMON are not enough)`,
+      { hint: grantHint(['CAP_SYS_ADMIN'], ['CAP_BPF', 'CAP_PERFMON', 'CAP_SYS_ADMIN']), cause },
+    );
+  }
+  return new PermissionError(`${what}: permission denied (${errnoLabel})`, {
+    hint: 'the process has CAP_SYS_ADMIN, so a security module (SELinux, AppArmor) or lockdown refused it: check the audit log',
+    cause,
+  });
+}
 
 /**
  * Which of `needed` the process lacks. CAP_SYS_ADMIN still stands in for CAP_BPF and CAP_PERFMON
@@ -95,10 +140,7 @@ export function permissionError(
     const list = missing.join(' and ');
     return new PermissionError(
       `${what}: operation not permitted (${errnoLabel}): the process lacks ${list}${detail}`,
-      {
-        hint: `run as root, or grant ${list} (e.g. \`setpriv --inh-caps=+${missing.map((c) => c.slice(4).toLowerCase()).join(',+')} --ambient-caps=...\` or \`setcap\` on node)`,
-        cause,
-      },
+      { hint: grantHint(missing, needed), cause },
     );
   }
   return new PermissionError(`${what}: operation not permitted (${errnoLabel})${detail}`, {

@@ -13,8 +13,22 @@ import {
 } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { NotSupportedError, PermissionError, TsbpfError, UsageError } from '../errors.js';
+import { errnoName } from '../linux.js';
 import { BPF_XDP, ProgType, XdpFlags } from './constants.js';
-import { callError, capabilitiesFor, EEXIST, EINTR, ENOENT, ENOTSUPP, EOPNOTSUPP, ESRCH } from './errors.js';
+import {
+  callError,
+  capabilitiesFor,
+  EACCES,
+  EEXIST,
+  EINTR,
+  ENOENT,
+  ENOTSUPP,
+  EOPNOTSUPP,
+  EPERM,
+  ESRCH,
+  tracefsHint,
+  uprobePermissionError,
+} from './errors.js';
 import {
   koffi,
   LinkCreateOpts,
@@ -157,7 +171,7 @@ export class Program {
           return new UsageError(
             `program ${this.name}: SEC("${this.sectionName}") does not say where to attach`,
             {
-              hint: 'use an explicit form: attachXdp({ ifname }), attachTc({ ifname, direction }), attachUprobe({ binary, symbol }), ...',
+              hint: 'use an explicit form: attachXdp({ ifname }), attachTc({ ifname, direction }), attachUprobe({ binary, symbol }), attachKprobe({ symbol }), attachTracepoint(category, name) or attachRawTracepoint(name)',
             },
           );
         }
@@ -200,6 +214,9 @@ export class Program {
         }
         if (errno === ESRCH)
           return new TsbpfError(`program ${this.name}: no process ${options.pid} to probe`);
+        if (errno === EACCES || errno === EPERM) {
+          return uprobePermissionError(`program ${this.name}: ${what}`, errnoName(errno));
+        }
         return undefined;
       },
     );
@@ -425,15 +442,14 @@ export class Program {
 function tracefsForAttach(program: string): void {
   for (const root of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']) {
     try {
-      accessSync(root, fsConstants.X_OK);
+      // Listed, not access()ed: access() judges by the real uid without capabilities, and
+      // CAP_DAC_READ_SEARCH (which does let libbpf in) would be missed.
+      readdirSync(root);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EACCES') {
         throw new PermissionError(
           `program ${program}: cannot attach a tracepoint: ${root} (tracefs) is not readable by this user`,
-          {
-            hint: 'run as root, or give the user access to tracefs (e.g. mount it with gid=/mode=), or use a raw tracepoint (SEC("raw_tp/...")), which needs no tracefs',
-            cause: error,
-          },
+          { hint: tracefsHint, cause: error },
         );
       }
       continue;

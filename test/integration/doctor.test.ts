@@ -30,6 +30,13 @@ const expectedIds = [
   'uprobe',
   'ringbuf',
   'jit',
+  'run-raw-tracepoint',
+  'run-tracepoint',
+  'run-uprobe',
+  'run-kprobe',
+  'run-xdp',
+  'run-tc',
+  'run-perf-event-array',
 ];
 
 describe('tsbpf doctor', () => {
@@ -51,9 +58,20 @@ describe('tsbpf doctor', () => {
       'bpftool',
       'uprobe',
       'ringbuf',
+      // As root every kind loads and attaches, kprobes aside (the kernel's, not the user's).
+      'run-raw-tracepoint',
+      'run-tracepoint',
+      'run-uprobe',
+      'run-kprobe',
+      'run-xdp',
+      'run-tc',
+      'run-perf-event-array',
     ]) {
       expect(byId[id]?.status, id).toBe('ok');
     }
+    expect(report.programs?.filter((p) => !p.runs)).toEqual([
+      { kind: 'kprobe', runs: false, blockedBy: 'kernel' },
+    ]);
     expect(byId.clang?.detail).toMatch(/^clang \d+\.\d+\.\d+ at \/.+, with the BPF target$/);
     expect(byId.libbpf?.detail).toMatch(/^libbpf\.so\.1 1\.\d+$/);
     for (const c of report.checks) {

@@ -46,6 +46,7 @@ beforeAll(() => {
   writeFileSync(join(dir, 'events.o'), runtimeFixture('events'), { mode: 0o644 });
   writeFileSync(join(dir, 'net.o'), runtimeFixture('net'), { mode: 0o644 });
   writeFileSync(join(dir, 'rawtp.o'), reliabilityFixture('rawtp'), { mode: 0o644 });
+  writeFileSync(join(dir, 'kinds.o'), reliabilityFixture('kinds'), { mode: 0o644 });
   createNetns(ns, 'pv0', 'pv1');
 });
 
@@ -97,6 +98,7 @@ describe('a generated loader with only the capabilities it needs', () => {
   let main: string;
   let tracepoint: string;
   let net: string;
+  let uprobe: string;
 
   beforeAll(() => {
     for (const ident of ['rawtp', 'events']) {
@@ -131,7 +133,7 @@ try {
   objs.close();
   console.log(JSON.stringify({ uid: process.getuid(), seen, pid: process.pid }));
 } catch (e) {
-  console.log(JSON.stringify({ error: e.name, message: e.message.split('\\n')[0] }));
+  console.log(JSON.stringify({ error: e.name, message: e.message.split('\\n')[0], hint: e.hint }));
   process.exitCode = 1;
 }
 `,
@@ -147,6 +149,26 @@ try {
   objs.programs.onGetppid.attach();
   objs.close();
   console.log(JSON.stringify({ uid: process.getuid(), attached: true }));
+} catch (e) {
+  console.log(JSON.stringify({ error: e.name, message: e.message.split('\\n')[0], hint: e.hint }));
+  process.exitCode = 1;
+}
+`,
+    );
+    // A uprobe on node's own uv_now: the uprobe PMU wants CAP_SYS_ADMIN.
+    uprobe = writeScript(
+      dir,
+      'uprobe.mjs',
+      `
+import { readFileSync } from 'node:fs';
+import { CollectionSpec } from 'RUNTIME';
+try {
+  const spec = CollectionSpec.fromBytes(readFileSync(${JSON.stringify(join(dir, 'kinds.o'))}));
+  for (const [name, p] of spec.programs) p.autoload = name === 'relk_uprobe';
+  const coll = await spec.load();
+  const link = coll.program('relk_uprobe').attachUprobe({ binary: process.execPath, symbol: 'uv_now' });
+  console.log(JSON.stringify({ uid: process.getuid(), attached: !link.closed }));
+  coll.close();
 } catch (e) {
   console.log(JSON.stringify({ error: e.name, message: e.message.split('\\n')[0], hint: e.hint }));
   process.exitCode = 1;
@@ -198,7 +220,29 @@ try {
       expect(r.json).toMatchObject({ error: 'PermissionError' });
       expect(r.json.message).toContain('/sys/kernel/tracing');
       expect(r.json.hint).toMatch(/raw_tp/);
+      expect(r.json.hint).toContain('CAP_DAC_READ_SEARCH');
     }
+  });
+
+  it('a tracepoint by name with CAP_DAC_READ_SEARCH added, as the hint says: attaches', async () => {
+    const r = await run(() => tracepoint, ['bpf', 'perfmon', 'dac_read_search']);
+    expect(r.json).toEqual({ uid: NOBODY_UID, attached: true });
+    expect(r.code).toBe(0);
+  });
+
+  it('a uprobe with CAP_BPF + CAP_PERFMON: PermissionError whose hint names CAP_SYS_ADMIN', async () => {
+    const r = await run(() => uprobe, ['bpf', 'perfmon']);
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ error: 'PermissionError' });
+    expect(r.json.message).toContain('lacks CAP_SYS_ADMIN');
+    expect(r.json.hint).toContain('--inh-caps=+bpf,+perfmon,+sys_admin');
+    expect(r.json.hint).not.toContain('...');
+  });
+
+  it('a uprobe with CAP_SYS_ADMIN added, as the hint says: attaches', async () => {
+    const r = await run(() => uprobe, ['bpf', 'perfmon', 'sys_admin']);
+    expect(r.json).toEqual({ uid: NOBODY_UID, attached: true });
+    expect(r.code).toBe(0);
   });
 
   it('without any capability: PermissionError naming CAP_BPF', async () => {
@@ -213,6 +257,9 @@ try {
     expect(r.code).toBe(1);
     expect(r.json).toMatchObject({ error: 'PermissionError' });
     expect(r.json.message).toContain('lacks CAP_PERFMON');
+    // The command grants what the program needs in all, not only what is missing.
+    expect(r.json.hint).toContain('--inh-caps=+bpf,+perfmon --ambient-caps=+bpf,+perfmon');
+    expect(r.json.hint).not.toContain('...');
   });
 
   it('XDP + tc as nobody with CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN: attaches', async () => {
@@ -226,5 +273,59 @@ try {
     expect(r.code).toBe(1);
     expect(r.json).toMatchObject({ error: 'PermissionError' });
     expect(r.json.message).toContain('lacks CAP_NET_ADMIN');
+  });
+});
+
+describe('tsbpf doctor as a user with only some capabilities', () => {
+  const doctor = (caps: string[], json: boolean) => {
+    try {
+      const out = execFileSync(
+        withCaps(caps)[0] as string,
+        [...withCaps(caps).slice(1), process.execPath, cliPath, 'doctor', ...(json ? ['--json'] : [])],
+        { cwd: dir, env: { ...process.env, NO_COLOR: '1', HOME: '/nonexistent' }, stdio: 'pipe' },
+      );
+      return out.toString();
+    } catch (error) {
+      return String((error as { stdout: Buffer }).stdout);
+    }
+  };
+
+  it('with CAP_BPF + CAP_PERFMON: names what tracepoints and uprobes lack, not a blanket Ready', () => {
+    const tracefsOpen = (statSync('/sys/kernel/tracing').mode & 0o005) === 0o005;
+    const report = JSON.parse(doctor(['bpf', 'perfmon'], true)) as {
+      ready: boolean;
+      checks: { id: string; status: string; detail: string; fix?: string }[];
+      programs: { kind: string; runs: boolean; blockedBy?: string }[];
+    };
+    const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
+    expect(byId['run-raw-tracepoint']?.status).toBe('ok');
+    expect(byId['run-perf-event-array']?.status).toBe('ok');
+    expect(byId['run-uprobe']).toMatchObject({ status: 'warn' });
+    expect(byId['run-uprobe']?.detail).toContain('uprobes need CAP_SYS_ADMIN');
+    expect(byId['run-uprobe']?.fix).toContain('grant CAP_SYS_ADMIN');
+    for (const kind of ['run-xdp', 'run-tc']) expect(byId[kind]?.detail).toContain('lacks CAP_NET_ADMIN');
+    if (!tracefsOpen) {
+      expect(byId['run-tracepoint']).toMatchObject({ status: 'warn' });
+      expect(byId['run-tracepoint']?.detail).toContain('/sys/kernel/tracing (tracefs) is not readable');
+      expect(byId['run-tracepoint']?.fix).toContain('CAP_DAC_READ_SEARCH');
+    }
+    for (const c of report.checks) expect(c.fix ?? '', c.id).not.toContain('...');
+    const denied = report.programs.filter((p) => p.blockedBy === 'privilege').map((p) => p.kind);
+    expect(denied).toEqual([...(tracefsOpen ? [] : ['tracepoint']), 'uprobe/uretprobe', 'XDP', 'tc']);
+
+    const text = doctor(['bpf', 'perfmon'], false);
+    expect(text).not.toContain('Ready: this machine can build and run tsbpf programs');
+    expect(text).toContain(
+      `Ready for some programs: this user cannot run ${denied.join(', ')} (see warn above); it can run raw_tp`,
+    );
+  });
+
+  it('with the capabilities the fixes name: every kind runs (kprobes aside: the kernel has none)', () => {
+    const report = JSON.parse(
+      doctor(['bpf', 'perfmon', 'net_admin', 'sys_admin', 'dac_read_search'], true),
+    ) as { programs: { kind: string; runs: boolean; blockedBy?: string }[] };
+    expect(report.programs.filter((p) => !p.runs)).toEqual([
+      { kind: 'kprobe', runs: false, blockedBy: 'kernel' },
+    ]);
   });
 });
