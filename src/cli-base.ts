@@ -3,15 +3,28 @@
 
 import type { Argv } from 'yargs';
 import yargs from 'yargs';
+import { closest, unknownOptionsMessage } from './cli-suggest.js';
 import { UsageError } from './errors.js';
 import { setVerbose } from './output.js';
 import { packageVersion } from './version.js';
 
-export function baseParser(argv: string[], scriptName: string): Argv {
+// yargs' own wording for the mistakes we reword, fixed whatever LANG says so they can be matched.
+const unknownArguments = { one: 'Unknown argument: %s', other: 'Unknown arguments: %s' };
+const didYouMean = 'Did you mean %s?';
+
+/**
+ * The parser both bins start from. `commands` names the root's commands (tsbpf's), so a mistyped
+ * one is told apart from a stray argument.
+ */
+export function baseParser(argv: string[], scriptName: string, commands: readonly string[] = []): Argv {
   stopQuietlyOnClosedPipe();
-  return yargs(argv)
+  const words = argv.filter((arg) => !arg.startsWith('-'));
+  const command = commands.includes(words[0] ?? '') ? words[0] : undefined;
+  const invocation = command ? `${scriptName} ${command}` : scriptName;
+  const parser: Argv = yargs(argv)
     .scriptName(scriptName)
     .version(packageVersion())
+    .updateStrings({ 'Unknown argument: %s': unknownArguments, [didYouMean]: didYouMean } as never)
     .option('verbose', {
       type: 'boolean',
       describe: 'Show details and stack traces (also DEBUG=tsbpf)',
@@ -23,13 +36,76 @@ export function baseParser(argv: string[], scriptName: string): Argv {
     .alias('help', 'h')
     .wrap(Math.min(110, process.stdout.columns || 80))
     .fail((message, error) => {
-      throw (
-        error ??
-        new UsageError(message ?? 'invalid arguments', {
-          hint: `run ${scriptName} --help to see the options`,
-        })
-      );
+      if (error) throw error;
+      throw usageError(message ?? 'invalid arguments', {
+        argv,
+        commands: command || commands.length === 0 ? [] : commands,
+        knownOptions: optionNames(parser),
+        invocation,
+      });
     });
+  return parser;
+}
+
+interface FailContext {
+  argv: string[];
+  /** The root's commands, when no command was recognised (empty otherwise). */
+  commands: readonly string[];
+  knownOptions: string[];
+  /** `tsbpf build`: what `--help` follows to list the options in play. */
+  invocation: string;
+}
+
+/** yargs' failure message as one line that names what was typed, and a hint. */
+function usageError(message: string, context: FailContext): UsageError {
+  const help = `run ${context.invocation} --help to see the options`;
+  const typo = /^Did you mean (.+)\?$/.exec(message);
+  if (typo) {
+    const typed = context.argv.find((arg) => !arg.startsWith('-')) ?? '';
+    return new UsageError(`unknown command ${typed}; did you mean ${typo[1]}?`, {
+      hint: `${context.invocation} --help lists the commands`,
+    });
+  }
+  const unknown = /^Unknown arguments?: (.+)$/.exec(message);
+  if (unknown) {
+    const names = (unknown[1] ?? '').split(', ');
+    const typedOptions = new Set(
+      context.argv
+        .filter((arg) => arg.startsWith('-'))
+        .map((arg) => arg.replace(/^-+(no-)?/, '').split('=')[0]),
+    );
+    // yargs lists `--out-dirr` twice (out-dirr, outDirr): keep the spelling that was typed.
+    const options = names.filter((name) => typedOptions.has(name));
+    const words = names.filter((name) => !typedOptions.has(name) && !typedOptions.has(kebab(name)));
+    if (words.length > 0 && context.commands.length > 0) {
+      const typed = words.find((word) => context.argv.includes(word)) ?? words[0] ?? '';
+      const guess = closest(typed, context.commands);
+      return new UsageError(`unknown command ${typed}${guess ? `; did you mean ${guess}?` : ''}`, {
+        hint: `${context.invocation} --help lists the commands`,
+      });
+    }
+    const parts = [
+      ...(options.length > 0 ? [unknownOptionsMessage(options, context.knownOptions)] : []),
+      ...(words.length > 0 ? [`unexpected argument${words.length > 1 ? 's' : ''} ${words.join(' ')}`] : []),
+    ];
+    return new UsageError(parts.join('; '), { hint: help });
+  }
+  return new UsageError(message, { hint: help });
+}
+
+const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The options (and aliases) the parser knows in the command being run, as they are typed. */
+function optionNames(parser: Argv): string[] {
+  // getOptions() is yargs' (used by its completion), missing from @types/yargs.
+  const { key, alias } = (
+    parser as unknown as {
+      getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> };
+    }
+  ).getOptions();
+  const names = [...Object.keys(key), ...Object.values(alias).flat()];
+  // yargs adds the camelCase twin of every kebab-case option: suggest the spelling --help shows.
+  return [...new Set(names)].filter((name) => !/[A-Z]/.test(name) && name !== '$0');
 }
 
 /**

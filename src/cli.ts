@@ -52,10 +52,14 @@ export async function main(argv: string[]): Promise<void> {
   const requested = argv.find((arg) => !arg.startsWith('-'));
   const chosen = commands.find((c) => c.name === requested);
 
-  let parser: Argv = baseParser(argv, 'tsbpf')
+  let parser: Argv = baseParser(
+    argv,
+    'tsbpf',
+    commands.map((c) => c.name),
+  )
     .usage('$0 <command> [options]')
-    .demandCommand(1, 'Name a command: tsbpf <command> (tsbpf --help lists them).')
-    .recommendCommands();
+    // A mistyped command is an unknown argument to the root: cli-base suggests the nearest.
+    .demandCommand(1, 'Name a command: tsbpf <command> (tsbpf --help lists them).');
 
   for (const command of commands) {
     if (command === chosen) {

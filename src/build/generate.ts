@@ -243,7 +243,7 @@ export async function prepare(options: GenerateOptions): Promise<Prepared> {
       if (value === 'struct' || value === 'union') continue;
       notes.push(
         printable(
-          `${map.name} has no event type, so its reader yields raw bytes; bind one with --event ${map.name}=<type>`,
+          `${map.name} has no event type, so its reader yields raw bytes; bind one with tsbpf gen --event ${map.name}=<type>, or in tsbpf build's config with "events": { "${map.name}": "<type>" }`,
         ),
       );
     }

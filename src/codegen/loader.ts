@@ -192,7 +192,7 @@ class LoaderEmitter {
 
   emit(): string {
     const { info, options } = this;
-    const typeRoots = this.resolveNamedTypes(options.types ?? [], '--type');
+    const typeRoots = this.resolveNamedTypes(options.types ?? [], 'type');
     const eventTypes = this.resolveEvents();
     const mapTypes = new Map<string, MapInfo>();
     for (const map of info.maps) mapTypes.set(map.name, this.typesMap(map));
@@ -282,19 +282,16 @@ class LoaderEmitter {
       const map = this.info.maps.find((m) => m.name === mapName);
       if (!map) {
         const maps = this.info.maps.map((m) => m.name).join(', ') || '(none)';
-        throw new UsageError(printable(`--event ${mapName}=${typeName}: the object has no map ${mapName}`), {
+        throw new UsageError(printable(`event ${mapName}=${typeName}: the object has no map ${mapName}`), {
           hint: printable(`its maps: ${maps}`),
         });
       }
       if (map.type !== RINGBUF && map.type !== PERF_EVENT_ARRAY) {
-        throw new UsageError(
-          printable(`--event ${mapName}=${typeName}: ${mapName} is a ${map.typeName} map`),
-          {
-            hint: 'event types apply to ring buffers (BPF_MAP_TYPE_RINGBUF) and perf event arrays',
-          },
-        );
+        throw new UsageError(printable(`event ${mapName}=${typeName}: ${mapName} is a ${map.typeName} map`), {
+          hint: 'event types apply to ring buffers (BPF_MAP_TYPE_RINGBUF) and perf event arrays',
+        });
       }
-      const [id] = this.resolveNamedTypes([typeName], `--event ${mapName}=`);
+      const [id] = this.resolveNamedTypes([typeName], `event ${mapName}=`);
       events.set(mapName, id!);
     }
     for (const map of this.info.maps) {

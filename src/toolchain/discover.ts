@@ -158,7 +158,7 @@ export async function findClang(options: FindOptions = {}): Promise<Tool> {
     const path = findOnPath(named, env);
     if (!path) {
       throw new ToolchainError(`clang '${named}' was not found`, {
-        hint: `check the --clang option or TSBPF_CLANG, or ${installHints.clang}`,
+        hint: `check TSBPF_CLANG (it names the clang to run), or ${installHints.clang}`,
       });
     }
     const version = await clangVersion(path, env);

@@ -68,13 +68,13 @@ export async function readBtfFile(path: string, explicit: boolean): Promise<Buff
     if (!explicit && code === 'ENOENT') {
       throw new NotSupportedError(`this kernel exposes no BTF (${path} does not exist)`, {
         cause: error,
-        hint: 'use a kernel built with CONFIG_DEBUG_INFO_BTF=y, or pass --btf FILE with a BTF file for your kernel',
+        hint: 'use a kernel built with CONFIG_DEBUG_INFO_BTF=y, or make vmlinux.h from a BTF file of your kernel: tsbpf vmlinux --btf FILE',
       });
     }
     if (code === 'ENOENT') {
       throw new UsageError(`BTF file ${path} does not exist`, {
         cause: error,
-        hint: `pass --btf with an existing BTF file, or omit it to use ${kernelBtfPath}`,
+        hint: `give tsbpf vmlinux --btf an existing BTF file, or omit it to use ${kernelBtfPath}`,
       });
     }
     throw new UsageError(`cannot read BTF file ${path}: ${(error as Error).message}`, { cause: error });
