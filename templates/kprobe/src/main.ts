@@ -3,7 +3,7 @@
 // Needs root, and a kernel with kprobes (CONFIG_KPROBES).
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NotSupportedError, PermissionError, TsbpfError } from 'tsbpf';
+import { NotSupportedError, PermissionError, printable, TsbpfError, VerifierError } from 'tsbpf';
 import { loadUnlink } from './unlink.js';
 
 async function main(): Promise<void> {
@@ -33,6 +33,11 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
   if (error instanceof TsbpfError && error.hint) console.error(`hint: ${error.hint}`);
+  // The verifier's whole log says why it refused; it runs to hundreds of lines, so only on request.
+  if (error instanceof VerifierError) {
+    if (process.env.TSBPF_VERBOSE) console.error(error.log.split('\n').map(printable).join('\n'));
+    else console.error('Run with TSBPF_VERBOSE=1 to print the whole verifier log.');
+  }
   if (error instanceof NotSupportedError) {
     console.error('This kernel cannot attach kprobes (CONFIG_KPROBES is off); try the tracepoint template.');
   } else if (error instanceof PermissionError || process.getuid?.() !== 0) {

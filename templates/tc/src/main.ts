@@ -6,7 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PermissionError, printable, TsbpfError } from 'tsbpf';
+import { PermissionError, printable, TsbpfError, VerifierError } from 'tsbpf';
 import { loadEgress } from './egress.js';
 
 /** The interface of the default route, from /proc/net/route (destination 00000000). */
@@ -45,6 +45,11 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
   if (error instanceof TsbpfError && error.hint) console.error(`hint: ${error.hint}`);
+  // The verifier's whole log says why it refused; it runs to hundreds of lines, so only on request.
+  if (error instanceof VerifierError) {
+    if (process.env.TSBPF_VERBOSE) console.error(error.log.split('\n').map(printable).join('\n'));
+    else console.error('Run with TSBPF_VERBOSE=1 to print the whole verifier log.');
+  }
   if (error instanceof PermissionError || process.getuid?.() !== 0) {
     console.error('Attaching tc programs needs root: run `sudo npm start`.');
   }

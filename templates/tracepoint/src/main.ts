@@ -1,7 +1,7 @@
 // A small execsnoop: prints every program started on this machine (each execve()), with its
 // pid, its parent's pid and the command that started it. Ctrl-C stops it. Needs root.
 
-import { PermissionError, printable, TsbpfError } from 'tsbpf';
+import { PermissionError, printable, TsbpfError, VerifierError } from 'tsbpf';
 import { loadExecsnoop } from './execsnoop.js';
 
 async function main(): Promise<void> {
@@ -27,6 +27,11 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
   if (error instanceof TsbpfError && error.hint) console.error(`hint: ${error.hint}`);
+  // The verifier's whole log says why it refused; it runs to hundreds of lines, so only on request.
+  if (error instanceof VerifierError) {
+    if (process.env.TSBPF_VERBOSE) console.error(error.log.split('\n').map(printable).join('\n'));
+    else console.error('Run with TSBPF_VERBOSE=1 to print the whole verifier log.');
+  }
   if (error instanceof PermissionError || process.getuid?.() !== 0) {
     console.error('Loading eBPF programs needs root: run `sudo npm start`.');
   }
