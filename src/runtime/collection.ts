@@ -470,7 +470,7 @@ export function describeLoadFailure(
         hint:
           errno === E2BIG || errno === ENOSPC
             ? 'the program is too large or complex for the verifier; split it or bound its loops'
-            : "the source line above is where it failed; the error's .log holds the verifier's whole log (a created project's main.ts prints it with TSBPF_VERBOSE=1)",
+            : `${summary.sourceLine === undefined ? '' : 'the source line above is where it failed; '}the error's .log holds the verifier's whole log (a created project's main.ts prints it with TSBPF_VERBOSE=1)`,
       }),
     };
   }
