@@ -324,10 +324,10 @@ async function compileSources(
   const limiter = options.limiter ?? new Limiter(Number.POSITIVE_INFINITY);
   const inputs = new Set<string>(sources);
   let compiled = 0;
-  const objects = await Promise.all(
+  const objects = await allFinished(
     targets.map(async (target): Promise<BuiltObject> => {
       const settings = compileSettings(options, target, cwd);
-      const parts = await Promise.all(
+      const parts = await allFinished(
         sources.map((source, i) =>
           limiter.run(async () => {
             const result = await compile({
@@ -357,6 +357,17 @@ async function compileSources(
     }),
   );
   return { objects, inputs: [...inputs].sort(), compiled, toolchain, dropped, notes: note ? [note] : [] };
+}
+
+/**
+ * Promise.all that settles only when every job has: the caller removes the scratch folder the
+ * jobs write into, and a job still writing there would turn the first failure into ENOTEMPTY.
+ */
+async function allFinished<T>(jobs: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(jobs);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
 
 /**

@@ -20,6 +20,7 @@ import { readObject } from '../btf/object.js';
 import { findType } from '../codegen/loader.js';
 import { CompileError, ToolchainError } from '../errors.js';
 import { debug } from '../output.js';
+import { bigEndianLinkFix } from '../toolchain/bpftool-link.js';
 import { ClangError, type CompileOptions, compile } from '../toolchain/compile.js';
 import { installHints, type Toolchain } from '../toolchain/discover.js';
 
@@ -160,9 +161,10 @@ export async function linkObjects(
   });
   if (result.failed) {
     const text = String(result.stderr || result.stdout || result.shortMessage).trim();
-    // libbpf's linker learnt the other byte order only in libbpf 1.5; older bpftools refuse bpfeb here.
+    // Many bpftools (Debian 12's 7.1, Debian 13's 7.5) link only the host's byte order; see
+    // toolchain/bpftool-link.ts, which lets the default targets go without bpfeb there.
     const hint = /unsupported byte order/.test(text)
-      ? `this bpftool (${toolchain.bpftool.version}) cannot link objects of the other byte order: build with --target bpfel (or the host's order), or use a bpftool built with libbpf 1.5 or later`
+      ? `this bpftool (${toolchain.bpftool.version}) cannot link objects of the other byte order: build with --target bpfel (or the host's order), or ${bigEndianLinkFix}`
       : 'each map, program and global must be defined in one file only; declare shared ones extern in the others';
     throw new CompileError(`linking ${inputs.length} objects failed (bpftool gen object):\n${text}`, {
       hint,

@@ -78,7 +78,7 @@ export async function checkBpftool(options: FindOptions = {}, clang?: Tool): Pro
       'ok',
       links
         ? `${found}; links big-endian (bpfeb) objects too`
-        : `${found}; cannot link big-endian (bpfeb) objects: programs of several C files build for bpfel only; bpftool 7.5 or newer links both`,
+        : `${found}; cannot link big-endian (bpfeb) objects: programs of several C files build for bpfel only (bpftool 7.8 with libbpf 1.8 links both)`,
     );
   } catch (error) {
     return failure('bpftool', 'bpftool', error, installHints.bpftool);

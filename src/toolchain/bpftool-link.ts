@@ -1,7 +1,8 @@
 // Whether this bpftool can link big-endian (bpfeb) objects with `bpftool gen object`. libbpf's
-// linker learnt the other byte order only in libbpf 1.5 (bpftool 7.5); Debian 12's bpftool 7.1
-// (libbpf 1.1) refuses with "unsupported byte order". A distribution may backport the fix, so
-// the answer comes from trying: clang compiles a one-symbol bpfeb object and bpftool links it.
+// linker long refused the other byte order ("unsupported byte order"): Debian 12's bpftool 7.1
+// (libbpf 1.1) and Debian 13's 7.5 (libbpf 1.5, from Linux 6.12) both do; Debian unstable's 7.8
+// (libbpf 1.8) links it. Versions say little about backports, so the answer comes from trying:
+// clang compiles a one-symbol bpfeb object and bpftool links it.
 // The answer is kept per bpftool binary (path, size, mtime, inode) in the per-user cache, so a
 // build pays for the probe once per bpftool.
 
@@ -16,7 +17,8 @@ import { readTrustedCacheFile, trustedCacheDir } from './cache-trust.js';
 import type { Tool } from './discover.js';
 
 /** What gives a bpftool that links both byte orders, for notes and doctor's fix. */
-export const bigEndianLinkFix = 'install a bpftool built with libbpf 1.5 or later (bpftool 7.5 or newer)';
+export const bigEndianLinkFix =
+  "use a newer bpftool (Debian 13's 7.5 cannot link them either; 7.8 with libbpf 1.8, as in Debian unstable, can)";
 
 /** The bpftool's identity: a replaced or upgraded binary gets a fresh probe. */
 function identity(bpftool: Tool): string {
