@@ -34,6 +34,14 @@ export function temporaryPath(path: string): string {
   );
 }
 
+/** The name a temporary's name (`.NAME.tsbpf-tmp-PID-HEX`) stands for, or undefined for other names. */
+export function temporaryTarget(name: string): string | undefined {
+  const marker = name.lastIndexOf(tempMarker);
+  return name.startsWith('.') && marker > 1 && /^\d+-[0-9a-f]+$/.test(name.slice(marker + tempMarker.length))
+    ? name.slice(1, marker)
+    : undefined;
+}
+
 /**
  * Creates `path` and writes `data` to it, failing if anything (a file, a symlink) is already
  * there: what is written always lands in a new file of ours, never through a planted link.

@@ -3,6 +3,8 @@
 // fix, not bugs: this turns one into a TsbpfError that names the path, says what is wrong in
 // words and how to fix it, so the CLI prints one line and exits 1 instead of a stack trace.
 
+import { basename, dirname, join } from 'node:path';
+import { temporaryTarget } from './atomic.js';
 import { TsbpfError } from './errors.js';
 
 /** Why a path failed, and what to do, by errno code (see errno(3)). */
@@ -44,7 +46,14 @@ export function userErrorOf(error: unknown): TsbpfError | undefined {
         ? undefined
         : causes[code];
   if (!known || (path === undefined && dest === undefined)) return undefined;
-  // rename(temporary, target) fails on the target the user named, not on tsbpf's temporary.
-  const subject = syscall === 'rename' && dest !== undefined ? dest : (path ?? dest);
+  // rename(temporary, target) fails on the target the user named, not on tsbpf's temporary; so
+  // does creating the temporary (src/atomic.ts) in a folder the user cannot write.
+  const subject = syscall === 'rename' && dest !== undefined ? dest : targetOf(path ?? dest ?? '');
   return new TsbpfError(`${subject}: ${known.cause} (${code})`, { cause: error, hint: known.hint });
+}
+
+/** The file a temporary of src/atomic.ts stands for, or the path itself. */
+function targetOf(path: string): string {
+  const target = temporaryTarget(basename(path));
+  return target === undefined ? path : join(dirname(path), target);
 }

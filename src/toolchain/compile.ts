@@ -13,6 +13,7 @@ import { parseDepfile } from './depfile.js';
 import type { Toolchain } from './discover.js';
 import { installHints } from './discover.js';
 import { clangArgs, defaultIncludeDirs } from './flags.js';
+import { describeHeaderClash, findHeaderClash, headerClashHint } from './header-clash.js';
 import { forgetPrecompiledHeader, precompiledHeaderFor } from './pch.js';
 import type { Target } from './targets.js';
 
@@ -57,8 +58,13 @@ export class ClangError extends CompileError {
     readonly target: string,
     readonly diagnostics: string,
     hint: string | undefined,
+    /** Said instead of the diagnostics when they have one known cause (see header-clash.ts). */
+    summary?: string,
   ) {
-    super(`${file}: clang failed (target ${target}):\n${diagnostics.trimEnd()}`, hint ? { hint } : {});
+    super(
+      summary ? `${file}: ${summary}` : `${file}: clang failed (target ${target}):\n${diagnostics.trimEnd()}`,
+      hint ? { hint } : {},
+    );
   }
 }
 
@@ -128,6 +134,16 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
         });
       }
       const diagnostics = String(result.stderr || result.stdout);
+      const clash = findHeaderClash(diagnostics, options.source);
+      if (clash) {
+        throw new ClangError(
+          options.source,
+          options.target.name,
+          diagnostics,
+          headerClashHint,
+          describeHeaderClash(clash),
+        );
+      }
       throw new ClangError(options.source, options.target.name, diagnostics, hintFor(diagnostics));
     }
     if (options.strip ?? true) {
