@@ -110,6 +110,17 @@ describe('flags', () => {
     });
     expect(existsSync(join(cwd, '.gitignore'))).toBe(true);
     expect(existsSync(join(cwd, 'src', 'egress.bpf.c'))).toBe(true);
+    // npm start and npm test build first (a no-op when up to date), so neither runs a stale dist/.
+    expect(JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8')).scripts).toMatchObject({
+      build: 'tsbpf build && tsc -b',
+      prestart: 'npm run build',
+      pretest: 'npm run build',
+      dev: expect.stringMatching(/tsbpf build --watch .*node --watch dist\/src\/main\.js/),
+    });
+    // The committed loader is checked in CI, without clang.
+    expect(readFileSync(join(cwd, '.github', 'workflows', 'ci.yml'), 'utf8')).toMatch(
+      /npm ci\n[\s\S]*npx tsbpf build --check/,
+    );
     expect(result.stdout).toContain('Next steps:');
     expect(result.stdout).not.toContain('cd ');
     expect(result.stdout).toMatch(/npm install\n\s+npm run build/);
