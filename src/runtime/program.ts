@@ -42,6 +42,7 @@ import {
 } from './ffi/libbpf.js';
 import { libc } from './ffi/libc.js';
 import { captureLibbpf } from './ffi/print.js';
+import { isHookBusy, tcBusyError, xdpBusyError } from './hook-busy.js';
 import { FdLink, LibbpfLink, type Link, SocketLink, TcLink } from './link.js';
 import { pinDetail } from './map.js';
 import { ensureTracefs } from './tracefs.js';
@@ -72,7 +73,10 @@ export interface TcOptions {
   ifname?: string;
   ifindex?: number;
   direction: 'ingress' | 'egress';
-  /** Filter priority (default: the kernel picks). */
+  /**
+   * Filter priority; lower numbers run first (default 1). A second filter at a taken priority is
+   * refused rather than put silently in front of the first, as a kernel-chosen priority would be.
+   */
   priority?: number;
 }
 
@@ -272,12 +276,15 @@ export class Program {
   attachXdp(options: XdpOptions): Link {
     const ifindex = interfaceIndex(options);
     if (!options.mode) {
-      return this.#link(`attach XDP to ${describeIf(options)}`, () =>
-        libbpf().bpf_program__attach_xdp(this.#ptr, ifindex),
+      return this.#link(
+        `attach XDP to ${describeIf(options)}`,
+        () => libbpf().bpf_program__attach_xdp(this.#ptr, ifindex),
+        (errno) => (isHookBusy(errno) ? xdpBusyError(this.name, describeIf(options), errno) : undefined),
       );
     }
     const opts = { sz: koffi.sizeof(LinkCreateOpts), flags: XdpFlags[options.mode] };
     const fd = libbpf().bpf_link_create(this.fd, ifindex, BPF_XDP, opts) as number;
+    if (isHookBusy(-fd)) throw xdpBusyError(this.name, describeIf(options), -fd);
     if (fd < 0) {
       throw callError(
         `program ${this.name}: attach XDP (${options.mode}) to ${describeIf(options)}`,
@@ -327,10 +334,13 @@ export class Program {
       prog_fd: this.fd,
       flags: 0,
       prog_id: 0,
-      handle: 0,
-      priority: options.priority ?? 0,
+      // A fixed handle and priority: the kernel refuses a second filter there (EEXIST), where
+      // with both left to it, it would run the newest first and the older one would see nothing.
+      handle: 1,
+      priority: options.priority ?? 1,
     };
     const err = l.bpf_tc_attach(hook, opts) as number;
+    if (err === -EEXIST) throw tcBusyError(this.name, describeIf(options), options.direction, opts.priority);
     if (err < 0)
       throw callError(
         `program ${this.name}: attach tc ${options.direction} on ${describeIf(options)}`,
