@@ -110,8 +110,13 @@ for (const name of await readdir(outDir)) {
   if (info && Date.now() - info.mtimeMs > 60_000) await rm(path, { force: true });
 }
 
+// No source maps ship (tsconfig.build.json, and none from esbuild): they would name src/*.ts files
+// the package does not contain. Maps an older build left in dist/ go too, or npm pack ships them.
+for (const name of await readdir(`${root}dist`, { recursive: true })) {
+  if (name.endsWith('.js.map')) await rm(join(root, 'dist', name), { force: true });
+}
+
 // The bin: tsc's dist/cli.js replaced by the bundle's entry (same exports, see dist/cli.d.ts).
-await rm(`${root}dist/cli.js.map`, { force: true });
 writeFileAtomic(
   `${root}dist/cli.js`,
   "#!/usr/bin/env node\n// The tsbpf command line, bundled by scripts/bundle.mjs into ./cli/.\nexport * from './cli/main.js';\n",
