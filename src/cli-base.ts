@@ -30,13 +30,21 @@ export function baseParser(argv: string[], scriptName: string, commands: readonl
       describe: 'Show details and stack traces (also DEBUG=tsbpf)',
       global: true,
     })
-    .middleware((args) => setVerbose(Boolean(args.verbose)))
+    .middleware((args) => {
+      setVerbose(Boolean(args.verbose));
+      rejectNonNumbers(args, argv, parser, invocation);
+    })
     .strict()
     .help()
     .alias('help', 'h')
     .wrap(Math.min(110, process.stdout.columns || 80))
     .fail((message, error) => {
       if (error) throw error;
+      // yargs checks required options before unknown ones: `--objet x` is reported as the
+      // missing --object unless the typo is named first.
+      const typos = unknownTyped(argv, optionNames(parser));
+      if (typos.length > 0 && (command || words.length === 0))
+        message = `Unknown argument: ${typos.join(', ')}`;
       throw usageError(message ?? 'invalid arguments', {
         argv,
         commands: command || commands.length === 0 ? [] : commands,
@@ -93,19 +101,61 @@ function usageError(message: string, context: FailContext): UsageError {
   return new UsageError(message, { hint: help });
 }
 
+/** The option names typed before `--` (as typed, without dashes or `no-`). */
+function typedOptions(argv: string[]): string[] {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end))
+    .filter((arg) => /^--?[a-zA-Z]/.test(arg))
+    .flatMap((arg) =>
+      arg.startsWith('--') ? [arg.slice(2).replace(/^no-/, '').split('=')[0] ?? ''] : [...arg.slice(1)],
+    );
+}
+
+/** Typed options the command does not have. */
+function unknownTyped(argv: string[], known: string[]): string[] {
+  const names = new Set([...known, ...known.map(kebab)]);
+  return [...new Set(typedOptions(argv).filter((name) => !names.has(name) && !names.has(kebab(name))))];
+}
+
+/** A number option given something else (`-j abc`) is named with what was typed, not as NaN. */
+function rejectNonNumbers(
+  args: Record<string, unknown>,
+  argv: string[],
+  parser: Argv,
+  invocation: string,
+): void {
+  const { alias } = options(parser);
+  for (const [key, value] of Object.entries(args)) {
+    if (typeof value !== 'number' || !Number.isNaN(value) || /[A-Z]/.test(key)) continue;
+    const spellings = [key, ...(alias[key] ?? [])].map((name) =>
+      name.length === 1 ? `-${name}` : `--${name}`,
+    );
+    const at = argv.findIndex((arg) => spellings.some((s) => arg === s || arg.startsWith(`${s}=`)));
+    const typed = at < 0 ? '' : (argv[at]?.split('=')[1] ?? argv[at + 1] ?? '');
+    const flag = argv[at]?.split('=')[0] ?? `--${key}`;
+    throw new UsageError(`${flag} ${typed}: expected a number`, {
+      hint: `run ${invocation} --help to see the options`,
+    });
+  }
+}
+
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** The options (and aliases) the parser knows in the command being run, as they are typed. */
 function optionNames(parser: Argv): string[] {
-  // getOptions() is yargs' (used by its completion), missing from @types/yargs.
-  const { key, alias } = (
+  const { key, alias } = options(parser);
+  const names = [...Object.keys(key), ...Object.values(alias).flat()];
+  // yargs adds the camelCase twin of every kebab-case option: suggest the spelling --help shows.
+  return [...new Set(names)].filter((name) => !/[A-Z]/.test(name) && name !== '$0');
+}
+
+/** The options yargs knows now (in a command, the command's); getOptions() is missing from @types/yargs. */
+function options(parser: Argv): { key: Record<string, unknown>; alias: Record<string, string[]> } {
+  return (
     parser as unknown as {
       getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> };
     }
   ).getOptions();
-  const names = [...Object.keys(key), ...Object.values(alias).flat()];
-  // yargs adds the camelCase twin of every kebab-case option: suggest the spelling --help shows.
-  return [...new Set(names)].filter((name) => !/[A-Z]/.test(name) && name !== '$0');
 }
 
 /**

@@ -23,9 +23,10 @@ export function editDistance(a: string, b: string): number {
 
 /** The candidate nearest to `typed`, when it is near enough to be what was meant. */
 export function closest(typed: string, candidates: Iterable<string>): string | undefined {
-  // A third of the name may be wrong (at least one letter, at most three): `chek` finds `check`,
-  // `x` finds nothing.
-  const limit = Math.min(3, Math.max(1, Math.floor(typed.length / 3)));
+  // A third of the name may be wrong (at least one letter, at most three): `chek` finds `check`.
+  // A name of one or two letters is too short to guess from (`-x` is not a typo of `-h`), but
+  // its case may be wrong (`-J`).
+  const limit = typed.length < 3 ? 0 : Math.min(3, Math.max(1, Math.floor(typed.length / 3)));
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {
