@@ -134,6 +134,20 @@ describe('docs/errors.md: the command-line table', () => {
     for (const name of [...Object.keys(setups), ...Object.keys(skipped)]) expect(names).toContain(name);
   });
 
+  it('a reader that stops early ends create-tsbpf quietly with status 0 (the note under the table)', async () => {
+    const child = spawn(process.execPath, [createPath, join(dir, 'piped'), '--type', 'xdp'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy(); // the reader is gone before the first line
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
   for (const row of table) {
     const setup = setups[row.name] ?? {};
     const skip = skipped[row.name] ?? (setup.user !== undefined && !isRoot ? 'needs root' : undefined);
