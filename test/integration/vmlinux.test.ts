@@ -79,7 +79,7 @@ describe('tsbpf vmlinux', () => {
     const result = await tsbpf('vmlinux', '--btf', '/nonexistent', '--out', join(dir, 'vmlinux.h'));
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('error: BTF file /nonexistent does not exist');
-    expect(result.stderr).toContain('hint: pass --btf with an existing BTF file');
+    expect(result.stderr).toContain('hint: give tsbpf vmlinux --btf an existing BTF file');
     expect(result.stderr).not.toMatch(/^\s+at /m);
     expect(readdirSync(dir)).toEqual([]);
     await expect(generateVmlinux({ btf: '/nonexistent', out: join(dir, 'v.h') })).rejects.toBeInstanceOf(
