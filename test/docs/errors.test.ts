@@ -102,6 +102,7 @@ beforeAll(() => {
   for (const [folder, config] of [
     ['bad-config', { programs: [{ ident: 'p', sources: ['p.c'], targets: 'x' }] }],
     ['project', { programs: [{ ident: 'p', sources: ['p.c'] }] }],
+    ['ring-project', { programs: [{ ident: 'ring', sources: ['../ring.c'] }] }],
   ] as const) {
     mkdirSync(join(dir, folder));
     writeFileSync(join(dir, folder, 'tsbpf.config.json'), JSON.stringify(config));
@@ -146,6 +147,18 @@ describe('docs/errors.md: the command-line table', () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(stderr).toBe('');
     expect(code).toBe(0);
+  });
+
+  it('tsbpf build prints the same note as tsbpf gen for a ring buffer without an event type', () => {
+    const row = table.find((r) => r.name === 'A ring buffer without an event type');
+    const result = spawnSync(process.execPath, [cliPath, 'build'], {
+      cwd: join(dir, 'ring-project'),
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(row?.expected.length).toBe(1);
+    for (const line of row?.expected ?? []) expect(result.stdout).toMatch(pattern(line));
   });
 
   for (const row of table) {
