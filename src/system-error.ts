@@ -35,9 +35,11 @@ const causes: Record<string, { cause: string; hint: string }> = {
 };
 
 /** The user error a failed system call on a path stands for, or undefined when it is not one. */
-export function userErrorOf(error: unknown): TsbpfError | undefined {
+export function userErrorOf(error: unknown, pathGiven?: string): TsbpfError | undefined {
   if (!(error instanceof Error)) return undefined;
-  const { code, path, dest, syscall } = error as NodeJS.ErrnoException & { dest?: string };
+  const { code, dest, syscall, ...rest } = error as NodeJS.ErrnoException & { dest?: string };
+  // Some calls (read(2) of a folder) leave the path out of the error: the caller knows it.
+  const path = rest.path ?? pathGiven;
   // mkdir -p meeting a file on the way says EEXIST: what the user needs to hear is which part.
   const known =
     syscall === 'mkdir' && code === 'EEXIST'

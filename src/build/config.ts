@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { describeUser } from '../linux.js';
+import { userErrorOf } from '../system-error.js';
 import { resolveTargets } from '../toolchain/targets.js';
 import { checkIdent } from './naming.js';
 import {
@@ -199,7 +200,16 @@ function readJson(file: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`, { cause: error });
+    // A --config that is missing or a folder: the path and the cause in words, not Node's text.
+    const known = userErrorOf(error, file);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(`config ${known?.message ?? `${file}: ${(error as Error).message}`}`, {
+      cause: error,
+      hint:
+        code === 'ENOENT' || code === 'EISDIR'
+          ? 'name a config file: tsbpf build --config tsbpf.config.json (or package.json with a "tsbpf" key)'
+          : known?.hint,
+    });
   }
   try {
     return JSON.parse(text);
