@@ -17,7 +17,7 @@ const causes: Record<string, { cause: string; hint: string }> = {
   EPERM: { cause: 'operation not permitted', hint: 'use a path you own, or run with the rights it needs' },
   EISDIR: {
     cause: 'is a folder, where a file was expected',
-    hint: 'give a file path, such as DIR/vmlinux.h',
+    hint: 'give the path of a file, not of a folder (for an output: DIR/NAME)',
   },
   ENOTDIR: { cause: 'a part of the path is not a folder', hint: 'check each folder on the path' },
   EEXIST: { cause: 'already exists', hint: 'remove it or choose another path' },

@@ -16,6 +16,7 @@ import { printableError } from '../codegen/escape.js';
 import type { LoaderObject } from '../codegen/loader.js';
 import { FormatError, UsageError } from '../errors.js';
 import { printable } from '../printable.js';
+import { userErrorOf } from '../system-error.js';
 import { bigEndianLinkFix, bpftoolLinksBigEndian } from '../toolchain/bpftool-link.js';
 import { compile } from '../toolchain/compile.js';
 import { findToolchain, type Toolchain } from '../toolchain/discover.js';
@@ -24,6 +25,7 @@ import { resolveTargets, type Target } from '../toolchain/targets.js';
 import { trackScratch } from './interrupt.js';
 import { checkIdent, similarNames } from './naming.js';
 import { Limiter } from './pool.js';
+import { checkSource } from './source-check.js';
 
 /** ELF e_machine of eBPF objects (EM_BPF in include/uapi/linux/elf-em.h). */
 const EM_BPF = 247;
@@ -154,6 +156,7 @@ export async function prepare(options: GenerateOptions): Promise<Prepared> {
       hint: 'name C sources, or prebuilt objects with --objfile',
     });
   }
+  for (const source of sources) checkSource(source);
 
   // Made and registered in one synchronous step, so an interrupt never misses it.
   const scratch = mkdtempSync(join(tmpdir(), 'tsbpf-gen-'));
@@ -419,7 +422,11 @@ async function readObjfiles(
     try {
       bytes = new Uint8Array(await readFile(path));
     } catch (error) {
-      throw new UsageError(`cannot read --objfile ${path}: ${(error as Error).message}`, { cause: error });
+      const known = userErrorOf(error, path);
+      throw new UsageError(`--objfile ${known?.message ?? `${path}: ${(error as Error).message}`}`, {
+        cause: error,
+        hint: known?.hint,
+      });
     }
     const info = readObject(bytes, path);
     if (info.elf.machine !== EM_BPF) {

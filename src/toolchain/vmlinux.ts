@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { execa } from 'execa';
 import { sweepTemporaries, writeFileAtomic } from '../atomic.js';
 import { FormatError, NotSupportedError, UsageError } from '../errors.js';
+import { userErrorOf } from '../system-error.js';
 import type { Tool } from './discover.js';
 import { findBpftool } from './discover.js';
 
@@ -77,7 +78,11 @@ export async function readBtfFile(path: string, explicit: boolean): Promise<Buff
         hint: `give tsbpf vmlinux --btf an existing BTF file, or omit it to use ${kernelBtfPath}`,
       });
     }
-    throw new UsageError(`cannot read BTF file ${path}: ${(error as Error).message}`, { cause: error });
+    const known = userErrorOf(error, path);
+    throw new UsageError(`BTF file ${known?.message ?? `${path}: ${(error as Error).message}`}`, {
+      cause: error,
+      hint: known?.hint,
+    });
   }
 }
 
