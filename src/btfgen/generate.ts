@@ -6,6 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { makeDirectory, sweepTemporaries, temporaryPath } from '../atomic.js';
 import { ToolchainError, UsageError } from '../errors.js';
+import { userErrorOf } from '../system-error.js';
 import type { Tool } from '../toolchain/discover.js';
 import { findBpftool } from '../toolchain/discover.js';
 
@@ -41,8 +42,12 @@ function outputNames(kernels: string[]): string[] {
 async function size(path: string, what: string): Promise<number> {
   try {
     return (await stat(path)).size;
-  } catch {
-    throw new UsageError(`${what} ${path} does not exist`);
+  } catch (error) {
+    const known = userErrorOf(error, path);
+    throw new UsageError(`${what} ${known?.message ?? `${path} does not exist`}`, {
+      cause: error,
+      hint: known?.hint ?? 'check the path',
+    });
   }
 }
 
