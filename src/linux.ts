@@ -1,7 +1,7 @@
 // Facts about the running Linux process that both the runtime (its error messages) and
 // `tsbpf doctor` (its checks) need: errno names, the process's effective capabilities, user names.
 // No dependencies beyond Node, so either side may import it.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 
 // The kernel's names for the numbers Node knows two names for (EAGAIN = EWOULDBLOCK,
@@ -76,4 +76,17 @@ export function describeUser(uid: number): string {
     }
   } catch {}
   return `uid ${uid}`;
+}
+
+/**
+ * Whether a path exists, by stat(): existsSync() asks access(), which judges by the real uid
+ * without capabilities, so a non-root process with CAP_DAC_READ_SEARCH would see no tracefs.
+ */
+export function pathExists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -5,9 +5,9 @@
 // BPF output perf event is opened and closed (what a perf event array reader opens).
 // What each needs was measured on Linux 6.18 as nobody with setpriv: see docs/troubleshooting.md.
 
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { constants } from 'node:os';
-import { errnoName } from '../linux.js';
+import { errnoName, pathExists } from '../linux.js';
 import { type Capability, grantHint, missingCapabilities, tracefsHint } from '../runtime/errors.js';
 import { tryLoadProgram } from './bpf-syscall.js';
 import { tryBpfOutputEvent, tryUprobePmu } from './perf-event.js';
@@ -58,21 +58,12 @@ function tracefsState(): { state: 'ok' | 'denied' | 'missing'; root: string } {
   return { state: 'missing', root: tracefsRoots[0] as string };
 }
 
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** libbpf attaches kprobes through the kprobe PMU, or the legacy kprobe_events file without one. */
 function hasKprobes(): boolean {
   return [
     '/sys/bus/event_source/devices/kprobe',
     ...tracefsRoots.map((root) => `${root}/kprobe_events`),
-  ].some(exists);
+  ].some(pathExists);
 }
 
 export const realProbes: ProgramTypeProbes = {

@@ -1,7 +1,7 @@
 // tracefs: where tracepoint ids and trace_pipe live. Some machines boot without it mounted; as root
 // we mount it (what `mount -t tracefs nodev /sys/kernel/tracing` does) instead of failing.
-import { statSync } from 'node:fs';
 import { PermissionError } from '../errors.js';
+import { pathExists } from '../linux.js';
 import { koffi } from './ffi/libbpf.js';
 
 export const TRACEFS = '/sys/kernel/tracing';
@@ -10,30 +10,17 @@ let mountFn:
   | ((source: string, target: string, type: string, flags: number, data: null) => number)
   | undefined;
 
-/**
- * Whether a path exists, by stat(): existsSync() asks access(), which judges by the real uid
- * without capabilities, so a non-root process with CAP_DAC_READ_SEARCH would see no tracefs.
- */
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The tracefs root, mounting it when missing. Throws PermissionError when it cannot be mounted. */
 export function ensureTracefs(): string {
-  if (exists(`${TRACEFS}/events`)) return TRACEFS;
-  if (exists('/sys/kernel/debug/tracing/events')) return '/sys/kernel/debug/tracing';
+  if (pathExists(`${TRACEFS}/events`)) return TRACEFS;
+  if (pathExists('/sys/kernel/debug/tracing/events')) return '/sys/kernel/debug/tracing';
   mountFn ??= koffi
     .load('libc.so.6')
     .func(
       'int mount(const char *source, const char *target, const char *type, unsigned long flags, const void *data)',
     );
   const rc = mountFn('nodev', TRACEFS, 'tracefs', 0, null);
-  if (rc < 0 || !exists(`${TRACEFS}/events`)) {
+  if (rc < 0 || !pathExists(`${TRACEFS}/events`)) {
     throw new PermissionError(
       `tracefs is not mounted at ${TRACEFS} and mounting it failed (errno ${koffi.errno()})`,
       {

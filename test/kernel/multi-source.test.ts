@@ -85,8 +85,8 @@ describe('several C files with the default targets', () => {
     expect([objs.maps.hits.get(0), objs.maps.hits.get(1)]).toEqual([3n, 2n]);
   });
 
-  it('a target the user chose is kept: bpfeb alone still fails with the bpftool hint', async () => {
-    if (linksBigEndian) return;
+  it('a target the user chose is kept: bpfeb alone still fails with the bpftool hint', async (ctx) => {
+    if (linksBigEndian) ctx.skip('this bpftool links big-endian objects, so nothing fails');
     const dir = tempProject('tsbpf-multi-');
     const result = await tsbpf(
       [
