@@ -2,24 +2,7 @@
 // typed and the nearest real name, as git and cargo say it, instead of yargs' bare
 // "Unknown argument: chek".
 
-/** Edit distance (insertions, deletions, substitutions, adjacent swaps) between two names. */
-export function editDistance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  const at = (i: number, j: number): number => rows[i]?.[j] ?? 0;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = at(i - 1, j - 1) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, substitution);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, at(i - 2, j - 2) + 1);
-      }
-      (rows[i] as number[])[j] = best;
-    }
-  }
-  return at(a.length, b.length);
-}
+import { editDistance } from './build/naming.js';
 
 /** The candidate nearest to `typed`, when it is near enough to be what was meant. */
 export function closest(typed: string, candidates: Iterable<string>): string | undefined {

@@ -64,6 +64,7 @@ describe('similarNames', () => {
     expect(editDistance('kitten', 'sitting')).toBe(3);
     expect(editDistance('', 'abc')).toBe(3);
     expect(editDistance('same', 'same')).toBe(0);
+    expect(editDistance('chekc', 'check')).toBe(1); // a swap of two neighbours is one step
   });
 });
 
