@@ -11,6 +11,7 @@ import { parseElf } from '../elf/elf.js';
 import { FormatError, NotSupportedError, PermissionError, TsbpfError, UsageError } from '../errors.js';
 import { errnoName } from '../linux.js';
 import { debug } from '../output.js';
+import { btfAttachLoadError } from './btf-attach.js';
 import { MapType, mapTypeName } from './constants.js';
 import {
   callError,
@@ -475,16 +476,16 @@ export function describeLoadFailure(
     };
   }
   const what = program ? `load program ${program}` : 'load BPF object';
-  if (errno === EPERM && program && /fentry|fexit|fmod_ret|lsm/.test(all)) {
-    return {
-      program,
-      error: new NotSupportedError(
-        `${what}: the kernel refused a tracing (fentry/fexit) program with EPERM`,
-        {
-          hint: 'this kernel does not allow BPF trampolines here; use kprobe, tracepoint or raw_tp programs',
-        },
-      ),
+  const loaded = program ? opened?.programs.get(program) : undefined;
+  if (program && loaded) {
+    const kind = {
+      name: program,
+      type: libbpf().bpf_program__type(loaded) as number,
+      section: libbpf().bpf_program__section_name(loaded) as string,
     };
+    const texts = messages.map((m) => m.text.trim());
+    const error = btfAttachLoadError(what, errno, texts, kind);
+    if (error) return { program, error };
   }
   const pins: PinnedMap[] = opened ? pinnedMaps(opened.maps) : [];
   if (errno === EACCES && !program && pins.length > 0) {

@@ -45,6 +45,7 @@ import { captureLibbpf } from './ffi/print.js';
 import { isHookBusy, tcBusyError, xdpBusyError } from './hook-busy.js';
 import { FdLink, LibbpfLink, type Link, SocketLink, TcLink } from './link.js';
 import { pinDetail } from './map.js';
+import { manualAttachError } from './sections.js';
 import { ensureTracefs } from './tracefs.js';
 
 export interface UprobeOptions {
@@ -161,8 +162,14 @@ export class Program {
 
   /** Attaches as the SEC() name says (libbpf's auto-attach). */
   attach(): Link {
-    if (/^k(ret)?(probe|syscall)(\.multi)?(\/|$)/.test(this.sectionName)) assertKprobes(this.name);
-    if (/^(tp|tracepoint)\//.test(this.sectionName)) tracefsForAttach(this.name);
+    const manual = manualAttachError(this.name, this.sectionName);
+    if (manual) throw manual;
+    if (/^k(ret)?(probe|syscall)(\.multi)?(\/|$)/.test(this.sectionName)) {
+      assertKprobes(this.name, `SEC("${this.sectionName}")`);
+    }
+    // What libbpf's attach_tp does, through attachTracepoint so a missing one is named the same way.
+    const tracepoint = /^(?:tp|tracepoint)\/([^/]+)\/(.+)$/.exec(this.sectionName);
+    if (tracepoint) return this.attachTracepoint(tracepoint[1]!, tracepoint[2]!);
     return this.#link(
       `attach (SEC("${this.sectionName}"))`,
       () => libbpf().bpf_program__attach(this.#ptr),
@@ -470,17 +477,14 @@ function tracefsForAttach(program: string): void {
 }
 
 /** A clear error where the kernel has no kprobes (no kprobe PMU and no kprobe_events). */
-export function assertKprobes(program: string): void {
+export function assertKprobes(program: string, what = 'kprobe/kretprobe programs'): void {
   const pmu = existsSync('/sys/bus/event_source/devices/kprobe');
   const legacy =
     existsSync('/sys/kernel/tracing/kprobe_events') || existsSync('/sys/kernel/debug/tracing/kprobe_events');
   if (!pmu && !legacy) {
-    throw new NotSupportedError(
-      `program ${program}: this kernel has no kprobes, so kprobe/kretprobe programs cannot attach`,
-      {
-        hint: 'the kernel is built without CONFIG_KPROBES; use a tracepoint, raw tracepoint or fentry program instead',
-      },
-    );
+    throw new NotSupportedError(`program ${program}: this kernel has no kprobes, so ${what} cannot attach`, {
+      hint: 'the kernel is built without CONFIG_KPROBES; use a tracepoint, raw tracepoint or fentry program instead',
+    });
   }
 }
 
