@@ -508,12 +508,29 @@ async function missingTypeError(
       ? `no type named '${names[0]}'`
       : `no types named ${names.map((n) => `'${n}'`).join(', ')}`,
   );
+  if (sources.length === 0) {
+    // clang emits BTF only for the types globals, function signatures and CO-RE reads use.
+    const it = names.length === 1 ? 'it' : 'them';
+    return new UsageError(
+      `${what} in ${where}: clang emitted no BTF for ${it} (a type reached only through local variables gets none)\n${lines.join('\n')}`,
+      { hint: objectTypeHint(names[0]!) },
+    );
+  }
   return new UsageError(`${what} in ${where}\n${lines.join('\n')}`, {
-    hint:
-      sources.length > 0
-        ? 'check the spelling; name a struct, union, enum or typedef the C source declares'
-        : "an object's BTF keeps only the types its programs use: generate from the C source to find others",
+    hint: 'check the spelling; name a struct, union, enum or typedef the C source declares',
   });
+}
+
+/** How to get a type into BTF that an object lacks: from the C source, or a global that uses it. */
+function objectTypeHint(name: string): string {
+  const match = /^\s*(struct|union|enum)?\s*([A-Za-z_]\w*)\s*$/.exec(name);
+  const type = match ? `${match[1] ?? 'struct'} ${match[2]}` : 'struct event';
+  const variable = `unused_${match?.[2] ?? 'event'}`;
+  return printable(
+    'generate from the C source instead of --objfile (tsbpf then compiles the types it needs), or make a global use ' +
+      `the type and compile the object again, e.g. \`const ${type} *${variable};\` or ` +
+      `\`${type} *unused __attribute__((unused));\``,
+  );
 }
 
 /** struct/union/enum tags and simple typedef names the preprocessed sources declare. */
