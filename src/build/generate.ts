@@ -23,6 +23,7 @@ import { findToolchain, type Toolchain } from '../toolchain/discover.js';
 import { clangArgs, defaultIncludeDirs } from '../toolchain/flags.js';
 import { resolveTargets, type Target } from '../toolchain/targets.js';
 import { trackScratch } from './interrupt.js';
+import { commonJsNote } from './module-format.js';
 import { checkIdent, similarNames } from './naming.js';
 import { Limiter } from './pool.js';
 import { checkSource } from './source-check.js';
@@ -250,6 +251,8 @@ export async function prepare(options: GenerateOptions): Promise<Prepared> {
         ),
       );
     }
+    const moduleNote = commonJsNote(outDir, ident, options.embed === true);
+    if (moduleNote) notes.push(moduleNote);
     const files: OutputFile[] = options.embed
       ? []
       : objects.map((o) => ({ path: join(outDir, o.file), data: o.bytes }));
