@@ -1,7 +1,8 @@
 // CollectionSpec (an object libbpf opened, not yet in the kernel) and Collection (the loaded one).
-// The spec records what the user changed (autoload, max_entries, data section bytes) instead of
-// trusting libbpf's open object alone: load may have to reopen the object — with a custom kernel
-// BTF or pin root, or to drop a program the kernel refused — and replays the changes each time.
+// The spec records what the user changed (map and program settings in specs.ts, data section
+// bytes) instead of trusting libbpf's open object alone: load may have to reopen the object — with
+// a custom kernel BTF or pin root, or to drop a program the kernel refused — and replays the
+// changes each time.
 
 import { existsSync } from 'node:fs';
 import { parseBtf } from '../btf/btf.js';
@@ -12,7 +13,7 @@ import { FormatError, NotSupportedError, PermissionError, TsbpfError, UsageError
 import { errnoName } from '../linux.js';
 import { debug } from '../output.js';
 import { btfAttachLoadError } from './btf-attach.js';
-import { MapType, mapTypeName } from './constants.js';
+import { MapType } from './constants.js';
 import {
   callError,
   capabilitiesFor,
@@ -31,8 +32,10 @@ import { captureLibbpf, type LibbpfMessage } from './ffi/print.js';
 import { finalizer } from './lifetime.js';
 import type { Link } from './link.js';
 import { BpfMap } from './map.js';
+import { checkMapSizes } from './map-sizes.js';
 import { checkPins, type PinnedMap, pinnedMaps, pinPathsIn, verifyPins } from './pins.js';
 import { Program } from './program.js';
+import { MapSpec, ProgramSpec, type SpecState } from './specs.js';
 import { summarizeVerifierLog, verifierMessage } from './verifier.js';
 
 export interface LoadOptions {
@@ -60,84 +63,7 @@ export interface SkippedProgram {
   error: TsbpfError;
 }
 
-/** A program of a spec. */
-export class ProgramSpec {
-  readonly name: string;
-  readonly sectionName: string;
-  readonly type: number;
-  #autoload: boolean;
-  constructor(name: string, sectionName: string, type: number, autoload: boolean) {
-    this.name = name;
-    this.sectionName = sectionName;
-    this.type = type;
-    this.#autoload = autoload;
-  }
-  /** Whether load() puts this program in the kernel. */
-  get autoload(): boolean {
-    return this.#autoload;
-  }
-  set autoload(value: boolean) {
-    this.#autoload = value;
-  }
-}
-
-/** A map of a spec. */
-export class MapSpec {
-  readonly name: string;
-  readonly type: number;
-  readonly keySize: number;
-  readonly valueSize: number;
-  /** The BTF type ids the object declared (__type(key/value, ...)); 0 when none. */
-  readonly keyTypeId: number;
-  readonly valueTypeId: number;
-  /**
-   * The value size the object declared. For ring buffers and perf event arrays declared with
-   * `__type(value, struct event)` this is sizeof(struct event): the event type, while the map
-   * itself is created with the sizes the kernel wants.
-   */
-  readonly declaredValueSize: number;
-  /** An internal map (.data, .rodata, .bss, .kconfig) rather than one the program declared. */
-  readonly internal: boolean;
-  #maxEntries: number;
-  #maxEntriesSet = false;
-  constructor(init: {
-    name: string;
-    type: number;
-    keySize: number;
-    valueSize: number;
-    keyTypeId: number;
-    valueTypeId: number;
-    declaredValueSize: number;
-    internal: boolean;
-    maxEntries: number;
-  }) {
-    this.name = init.name;
-    this.type = init.type;
-    this.keySize = init.keySize;
-    this.valueSize = init.valueSize;
-    this.keyTypeId = init.keyTypeId;
-    this.valueTypeId = init.valueTypeId;
-    this.declaredValueSize = init.declaredValueSize;
-    this.internal = init.internal;
-    this.#maxEntries = init.maxEntries;
-  }
-  get typeName(): string {
-    return mapTypeName(this.type);
-  }
-  get maxEntries(): number {
-    return this.#maxEntries;
-  }
-  set maxEntries(value: number) {
-    if (!Number.isInteger(value) || value <= 0)
-      throw new UsageError(`map ${this.name}: max entries must be a positive integer`);
-    this.#maxEntries = value;
-    this.#maxEntriesSet = true;
-  }
-  /** @internal whether the user changed max entries (replayed on reopen). */
-  get maxEntriesChanged(): boolean {
-    return this.#maxEntriesSet;
-  }
-}
+export { type AttachTarget, MapSpec, ProgramSpec } from './specs.js';
 
 interface Opened {
   /** The object's name (CollectionSpec.fromBytes's name option). */
@@ -262,6 +188,8 @@ export class CollectionSpec {
   readonly #bytes: Uint8Array;
   #opened: Opened | undefined;
   readonly #sections = new Map<string, { mapName: string; bytes: Uint8Array }>();
+  /** Shared with the map and program specs: their setters throw once load() or close() ran. */
+  readonly #state: SpecState = {};
 
   private constructor(bytes: Uint8Array, name: string) {
     this.#bytes = bytes;
@@ -279,6 +207,12 @@ export class CollectionSpec {
           l.bpf_program__section_name(p) as string,
           l.bpf_program__type(p) as number,
           l.bpf_program__autoload(p) as boolean,
+          {
+            expectedAttachType: l.bpf_program__expected_attach_type(p) as number,
+            flags: l.bpf_program__flags(p) as number,
+            logLevel: l.bpf_program__log_level(p) as number,
+            state: this.#state,
+          },
         ),
       );
     }
@@ -298,6 +232,13 @@ export class CollectionSpec {
           declaredValueSize: opened.declared.get(mname)?.valueSize ?? 0,
           internal: l.bpf_map__is_internal(m) as boolean,
           maxEntries: l.bpf_map__max_entries(m) as number,
+          flags: l.bpf_map__map_flags(m) as number,
+          numaNode: l.bpf_map__numa_node(m) as number,
+          mapExtra: BigInt(l.bpf_map__map_extra(m) as number | bigint),
+          pinPath: (l.bpf_map__pin_path(m) as string | null) ?? undefined,
+          autocreate: l.bpf_map__autocreate(m) as boolean,
+          state: this.#state,
+          initialValue: this.#initialValue(mname),
         }),
       );
     }
@@ -331,11 +272,29 @@ export class CollectionSpec {
     const opened = this.#live();
     const mapName = internalMapName(opened.maps, name);
     if (mapName === undefined) return undefined;
+    return this.#sectionOf(mapName, name);
+  }
+
+  /** A data-section map's cached initial bytes, one array per map whatever name asked for it. */
+  #sectionOf(mapName: string, key: string): Uint8Array {
+    for (const entry of this.#sections.values()) if (entry.mapName === mapName) return entry.bytes;
+    const opened = this.#live();
     const size = [0];
     const ptr = libbpf().bpf_map__initial_value(opened.maps.get(mapName), size);
     const bytes = ptr ? new Uint8Array(koffi.view(ptr, size[0] ?? 0)).slice() : new Uint8Array(0);
-    this.#sections.set(name, { mapName, bytes });
+    this.#sections.set(key, { mapName, bytes });
     return bytes;
+  }
+
+  /** MapSpec.initialValue of a data-section map (not .kconfig: libbpf fills that itself). */
+  #initialValue(mapName: string): { read(): Uint8Array; write(bytes: Uint8Array): void } | undefined {
+    const opened = this.#opened;
+    const m = opened?.maps.get(mapName);
+    if (!m || !libbpf().bpf_map__is_internal(m) || mapName.endsWith('.kconfig')) return undefined;
+    return {
+      read: () => this.#sectionOf(mapName, mapName),
+      write: (bytes) => this.#sectionOf(mapName, mapName).set(bytes),
+    };
   }
 
   /** Sends the recorded changes to a freshly opened object. */
@@ -343,27 +302,28 @@ export class CollectionSpec {
     const l = libbpf();
     for (const [name, spec] of this.programs) {
       const p = opened.programs.get(name);
-      if (p) l.bpf_program__set_autoload(p, spec.autoload && !skip.has(name));
+      if (!p) continue;
+      l.bpf_program__set_autoload(p, spec.autoload && !skip.has(name));
+      spec.applyTo(p);
     }
     for (const [name, spec] of this.maps) {
       const m = opened.maps.get(name);
-      if (m && spec.maxEntriesChanged) {
-        const err = l.bpf_map__set_max_entries(m, spec.maxEntries) as number;
-        if (err < 0) throw callError(`map ${name}: set max entries`, -err);
-      }
+      if (m) spec.applyTo(m);
     }
     for (const [section, { mapName, bytes }] of this.#sections) {
-      const size = [0];
-      const ptr = l.bpf_map__initial_value(opened.maps.get(mapName), size);
-      if (!ptr) throw new TsbpfError(`data section ${section}: libbpf has no initial value buffer for it`);
-      new Uint8Array(koffi.view(ptr, size[0] ?? 0)).set(bytes.subarray(0, size[0]));
+      // libbpf 1.1 copies exactly the section's size (bpf_map__set_initial_value refuses others).
+      const err = l.bpf_map__set_initial_value(opened.maps.get(mapName), bytes, bytes.byteLength) as number;
+      if (err < 0) throw callError(`data section ${section}: set initial value`, -err);
     }
   }
 
   /** Loads the programs and maps into the kernel. The spec is consumed (closed) either way. */
   async load(options: LoadOptions = {}): Promise<Collection> {
     let opened = this.#live();
+    // Before anything is consumed: a map the kernel would refuse for a size left at 0.
+    checkMapSizes(this.maps.values());
     this.#opened = undefined;
+    this.#state.consumed = 'loaded';
     finalizer.unregister(this);
     const skipped: SkippedProgram[] = [];
     const skip = new Set<string>();
@@ -376,10 +336,10 @@ export class CollectionSpec {
       }
       const pinRoot = options.pinRoot ?? DEFAULT_PIN_ROOT;
       for (;;) {
-        this.#apply(opened, skip);
         if (options.logLevel) {
           for (const p of opened.programs.values()) libbpf().bpf_program__set_log_level(p, options.logLevel);
         }
+        this.#apply(opened, skip);
         const pins = pinnedMaps(opened.maps);
         checkPins(pins, pinRoot);
         const failure = loadOnce(opened);
@@ -407,6 +367,7 @@ export class CollectionSpec {
   /** Releases libbpf's object without loading. */
   close(): void {
     if (!this.#opened) return;
+    this.#state.consumed = 'closed';
     finalizer.unregister(this);
     libbpf().bpf_object__close(this.#opened.obj);
     this.#opened = undefined;

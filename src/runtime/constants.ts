@@ -36,6 +36,9 @@ export const MapType = {
   userRingbuf: 31,
 } as const;
 
+/** A map type by name, as `MapType` spells it (`'stackTrace'`, `'hash'`, …). */
+export type MapTypeName = keyof typeof MapType;
+
 const mapTypeNames = new Map<number, string>(Object.entries(MapType).map(([name, value]) => [value, name]));
 
 export function mapTypeName(type: number): string {
@@ -51,7 +54,7 @@ export function isPerCpuMapType(type: number): boolean {
   );
 }
 
-/** enum bpf_prog_type values the runtime distinguishes. */
+/** enum bpf_prog_type, by name. */
 export const ProgType = {
   socketFilter: 1,
   kprobe: 2,
@@ -61,9 +64,33 @@ export const ProgType = {
   xdp: 6,
   perfEvent: 7,
   cgroupSkb: 8,
+  cgroupSock: 9,
+  lwtIn: 10,
+  lwtOut: 11,
+  lwtXmit: 12,
+  sockOps: 13,
+  skSkb: 14,
+  cgroupDevice: 15,
+  skMsg: 16,
   rawTracepoint: 17,
+  cgroupSockAddr: 18,
+  lwtSeg6local: 19,
+  lircMode2: 20,
+  skReuseport: 21,
+  flowDissector: 22,
+  cgroupSysctl: 23,
+  rawTracepointWritable: 24,
+  cgroupSockopt: 25,
   tracing: 26,
+  structOps: 27,
+  ext: 28,
+  lsm: 29,
+  skLookup: 30,
+  syscall: 31,
 } as const;
+
+/** A program type by name, as `ProgType` spells it (`'xdp'`, `'tracing'`, …). */
+export type ProgTypeName = keyof typeof ProgType;
 
 /** enum bpf_attach_type: BPF_XDP. */
 export const BPF_XDP = 37;

@@ -18,6 +18,7 @@ export {
 } from '../errors.js';
 export { isPrintable, printable } from '../printable.js';
 export {
+  type AttachTarget,
   Collection,
   CollectionSpec,
   type LoadOptions,
@@ -25,7 +26,14 @@ export {
   ProgramSpec,
   type SkippedProgram,
 } from './collection.js';
-export { MapType, mapTypeName, ProgType, type UpdateFlag } from './constants.js';
+export {
+  MapType,
+  type MapTypeName,
+  mapTypeName,
+  ProgType,
+  type ProgTypeName,
+  type UpdateFlag,
+} from './constants.js';
 export { SystemCallError, VerifierError } from './errors.js';
 export { libbpfVersion } from './ffi/libbpf.js';
 export { closeAllLinks } from './lifetime.js';
