@@ -7,8 +7,10 @@ import { EPERM, ESRCH, missingCapabilities } from './errors.js';
 
 // enum bpf_prog_type (include/uapi/linux/bpf.h): TRACING, EXT, LSM.
 const btfAttachTypes = new Set([26, 28, 29]);
-// libbpf.c section_defs: the SEC_ATTACH_BTF sections whose programs run from a BPF trampoline.
-const trampolineKinds = /^(fentry|fexit|fmod_ret|lsm|tp_btf|freplace)(\.s)?(\/|$)/;
+// libbpf.c section_defs: SEC_ATTACH_BTF sections that name a kernel function, hook or tracepoint,
+// and of them those whose programs run from a BPF trampoline (tp_btf runs without one).
+const btfTargetKinds = /^(fentry|fexit|fmod_ret|lsm|tp_btf|freplace)(\.s)?(\/|$)/;
+const trampolineKinds = new Set(['fentry', 'fexit', 'fmod_ret', 'lsm', 'freplace']);
 
 export interface LoadedProgramKind {
   name: string;
@@ -23,7 +25,7 @@ export function btfAttachLoadError(
   libbpfLines: string[],
   program: LoadedProgramKind,
 ): TsbpfError | undefined {
-  const kind = trampolineKinds.exec(program.section)?.[1];
+  const kind = btfTargetKinds.exec(program.section)?.[1];
   if (!btfAttachTypes.has(program.type) || !kind) return undefined;
   if (errno === ESRCH) {
     // libbpf.c (libbpf_find_attach_btf_id): "prog 'P': failed to find kernel BTF type ID of 'X': -3"
@@ -40,7 +42,11 @@ export function btfAttachLoadError(
       },
     );
   }
-  if (errno === EPERM && missingCapabilities(['CAP_BPF', 'CAP_PERFMON']).length === 0) {
+  if (
+    errno === EPERM &&
+    trampolineKinds.has(kind) &&
+    missingCapabilities(['CAP_BPF', 'CAP_PERFMON']).length === 0
+  ) {
     return new NotSupportedError(
       `${what}: the kernel refused the ${kind} program (SEC("${program.section}")) with EPERM although the process has CAP_BPF and CAP_PERFMON: this kernel does not run BPF trampolines`,
       {

@@ -160,7 +160,11 @@ export class Program {
     return this.#owner.adopt(new LibbpfLink(result));
   }
 
-  /** Attaches as the SEC() name says (libbpf's auto-attach). */
+  /**
+   * Attaches as the SEC() name says (libbpf's auto-attach). A name that says not where, as bcc and
+   * cilium/ebpf examples write them (SEC("uretprobe/readline"): no binary), is a UsageError naming
+   * the explicit call that attaches it (sections.ts).
+   */
   attach(): Link {
     const manual = manualAttachError(this.name, this.sectionName);
     if (manual) throw manual;

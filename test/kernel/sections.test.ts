@@ -166,7 +166,14 @@ describe('attach() by section name', () => {
 });
 
 describe('fentry/fexit loads the kernel refuses', () => {
-  type TracingPrograms = 'countUnlinks' | 'countMissing' | 'unlinkTp';
+  type TracingPrograms =
+    | 'countUnlinks'
+    | 'countMissing'
+    | 'missingRawTp'
+    | 'missingHook'
+    | 'checkOpen'
+    | 'onExec'
+    | 'unlinkTp';
   let loader: {
     loadTracing(o?: { optionalPrograms?: 'skip-unsupported' }): Promise<Objects<TracingPrograms>>;
   };
@@ -187,6 +194,23 @@ describe('fentry/fexit loads the kernel refuses', () => {
     objects.programs.unlinkTp.attach().close();
   });
 
+  it('a missing raw tracepoint (tp_btf) or LSM hook is named as such', async () => {
+    await using objects = await loader.loadTracing({ optionalPrograms: 'skip-unsupported' });
+    const reason = (name: string) => objects.skipped.find((s) => s.program === name)?.reason;
+    expect(reason('missing_raw_tp')).toBe(
+      'load program missing_raw_tp: this kernel has no raw tracepoint no_such_tracepoint_xyz for ' +
+        'SEC("tp_btf/no_such_tracepoint_xyz") to attach to\n' +
+        "  libbpf: prog 'missing_raw_tp': failed to find kernel BTF type ID of 'no_such_tracepoint_xyz': -3",
+    );
+    expect(reason('missing_hook')).toBe(
+      'load program missing_hook: this kernel has no LSM hook no_such_hook_xyz for ' +
+        'SEC("lsm/no_such_hook_xyz") to attach to\n' +
+        "  libbpf: prog 'missing_hook': failed to find kernel BTF type ID of 'no_such_hook_xyz': -3",
+    );
+    // tp_btf needs no trampoline: it loads and attach() attaches it here too.
+    objects.programs.onExec.attach().close();
+  });
+
   it('EPERM for an fentry program (whose name says nothing of fentry) is the kernel, not privileges', async () => {
     await using objects = await loader.loadTracing({ optionalPrograms: 'skip-unsupported' });
     const refused = objects.skipped.find((s) => s.program === 'count_unlinks');
@@ -201,5 +225,25 @@ describe('fentry/fexit loads the kernel refuses', () => {
         'although the process has CAP_BPF and CAP_PERFMON: this kernel does not run BPF trampolines',
     );
     expect(refused.reason).not.toContain('ulimit');
+    const lsm = objects.skipped.find((s) => s.program === 'check_open');
+    expect(lsm?.error.constructor.name).toBe('NotSupportedError');
+    expect(lsm?.reason).toBe(
+      'load program check_open: the kernel refused the lsm program (SEC("lsm/file_open")) with EPERM ' +
+        'although the process has CAP_BPF and CAP_PERFMON: this kernel does not run BPF trampolines',
+    );
+  });
+
+  it('without skip-unsupported, the load fails with the first refusal, in the same words', async () => {
+    const error = await loader.loadTracing().then(
+      (objects) => {
+        objects.close();
+        return undefined;
+      },
+      (e: unknown) => e as Error,
+    );
+    expect(error?.constructor.name).toBe('NotSupportedError');
+    expect(error?.message).toMatch(
+      /^load program (count_unlinks|count_missing|missing_raw_tp|missing_hook|check_open): /,
+    );
   });
 });
