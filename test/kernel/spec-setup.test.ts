@@ -297,7 +297,9 @@ describe('setters after load', () => {
     }).toThrow(UsageError);
     expect(() => {
       stackmap.maxEntries = 8;
-    }).toThrow(/stackmap: maxEntries cannot change: its spec was loaded/);
+    }).toThrow(
+      /^map stackmap: maxEntries cannot change: its spec was loaded, and libbpf applies it only before load$/,
+    );
     expect(() => {
       stackmap.type = 'hash';
     }).toThrow(UsageError);
