@@ -3,7 +3,7 @@
 
 import type { Argv } from 'yargs';
 import yargs from 'yargs';
-import { closest, unknownOptionsMessage } from './cli-suggest.js';
+import { asFlag, closest, unknownOptionsMessage } from './cli-suggest.js';
 import { UsageError } from './errors.js';
 import { setVerbose } from './output.js';
 import { packageVersion } from './version.js';
@@ -97,6 +97,19 @@ function usageError(message: string, context: FailContext): UsageError {
       ...(words.length > 0 ? [`unexpected argument${words.length > 1 ? 's' : ''} ${words.join(' ')}`] : []),
     ];
     return new UsageError(parts.join('; '), { hint: help });
+  }
+  // yargs' wording for a missing positional or required option, said as the user typed them.
+  const tooFew = /^Not enough non-option arguments: got (\d+), need at least (\d+)$/.exec(message);
+  if (tooFew) {
+    const missing = Number(tooFew[2]) - Number(tooFew[1]);
+    return new UsageError(`${context.invocation} needs ${missing} more argument${missing > 1 ? 's' : ''}`, {
+      hint: `run ${context.invocation} --help to see its usage`,
+    });
+  }
+  const required = /^Missing required arguments?: (.+)$/.exec(message);
+  if (required) {
+    const names = (required[1] ?? '').split(', ').map(asFlag);
+    return new UsageError(`${context.invocation} needs ${names.join(' and ')}`, { hint: help });
   }
   return new UsageError(message, { hint: help });
 }
