@@ -152,6 +152,8 @@ function buildKey(program: ProgramConfig, config: BuildConfig, targets: readonly
     sources: program.sources.map(rel),
     types: program.types,
     events: program.events,
+    // Only when given, so that keys (and committed stamps) of programs without it stay the same.
+    ...(Object.keys(program.fieldAs).length > 0 ? { fieldAs: program.fieldAs } : {}),
     cflags: program.cflags,
     targets: resolveTargets(targets).map((t) => t.suffix),
     includeDirs: program.includeDirs.map(rel),
@@ -207,6 +209,7 @@ async function buildOne(program: ProgramConfig, shared: Shared): Promise<EntryRe
       ...(config.vmlinux ? { vmlinuxDir: config.vmlinux.dir } : {}),
       types: program.types,
       events: program.events,
+      fieldAs: program.fieldAs,
       embed: program.embed,
       strip: program.strip,
       toolchain: tools,

@@ -8,6 +8,7 @@ import { bold, dim, green, isInteractive, red, yellow } from '../output.js';
 import { resolveTargets } from '../toolchain/targets.js';
 import { type EntryResult, runBuild } from './build.js';
 import { loadConfig } from './config.js';
+import { parseFieldAs } from './field-as.js';
 import { interruptible } from './interrupt.js';
 
 export interface GenCommandOptions {
@@ -18,6 +19,8 @@ export interface GenCommandOptions {
   types: string[];
   /** MAP=TYPE */
   events: string[];
+  /** TYPE.FIELD=string|strings|bytes */
+  fieldAs?: string[];
   targets: string[];
   includeDirs: string[];
   embed: boolean;
@@ -48,6 +51,7 @@ const shown = (path: string) => {
 
 export async function runGen(options: GenCommandOptions): Promise<void> {
   const events = parseEvents(options.events);
+  const fieldAs = parseFieldAs(options.fieldAs ?? []);
   const targets = options.targets.flatMap((t) => t.split(',')).filter((t) => t.trim() !== '');
   const t0 = performance.now();
   const { generate } = await import('./generate.js');
@@ -58,6 +62,7 @@ export async function runGen(options: GenCommandOptions): Promise<void> {
     ...(options.outDir === undefined ? {} : { outDir: options.outDir }),
     types: options.types,
     events,
+    fieldAs,
     targets,
     includeDirs: options.includeDirs,
     embed: options.embed,

@@ -6,10 +6,12 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import type { FieldChoice } from '../codegen/types.js';
 import { ConfigError } from '../errors.js';
 import { describeUser } from '../linux.js';
 import { userErrorOf } from '../system-error.js';
 import { resolveTargets } from '../toolchain/targets.js';
+import { fieldAsSchema } from './field-as.js';
 import { checkIdent } from './naming.js';
 import {
   array,
@@ -41,6 +43,8 @@ export interface ProgramConfig {
   types: string[];
   /** Ring buffer / perf event array map name -> the C type of its events. */
   events: Record<string, string>;
+  /** `TYPE.FIELD` -> how that char[N] field decodes (default: a string up to the first NUL). */
+  fieldAs: Record<string, FieldChoice>;
   cflags: string[];
   targets: string[];
   /** Include folders for this program (after the config's global ones). */
@@ -91,6 +95,7 @@ const programSchema = object({
   outDir: optional(string()),
   types: optional(array(typeName)),
   events: optional(record(typeName, identifier)),
+  fieldAs: optional(fieldAsSchema),
   cflags: optional(array(cflag)),
   targets: optional(array(targetName, { nonEmpty: true })),
   includeDirs: optional(array(string())),
@@ -175,6 +180,7 @@ export function parseConfig(
       outDir,
       types: program.types ?? [],
       events: program.events ?? {},
+      fieldAs: program.fieldAs ?? {},
       cflags: [...globalCflags, ...(program.cflags ?? [])],
       targets: program.targets ?? [...globalTargets],
       includeDirs: [...globalIncludes, ...(program.includeDirs ?? []).map(abs)],

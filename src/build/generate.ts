@@ -13,7 +13,9 @@ import { execa } from 'execa';
 import { OutputSet, sweepTemporaries } from '../atomic.js';
 import type { ObjectInfo } from '../btf/object.js';
 import { printableError } from '../codegen/escape.js';
+import { splitFieldKey } from '../codegen/field-as.js';
 import type { LoaderObject } from '../codegen/loader.js';
+import type { FieldChoice } from '../codegen/types.js';
 import { FormatError, UsageError } from '../errors.js';
 import { printable } from '../printable.js';
 import { userErrorOf } from '../system-error.js';
@@ -53,6 +55,8 @@ export interface GenerateOptions {
   types?: readonly string[];
   /** Ring buffer / perf array map -> event type (`--event map=type`). */
   events?: Readonly<Record<string, string>>;
+  /** `TYPE.FIELD` -> how that char[N] field decodes (`--field-as exec_event.args=strings`). */
+  fieldAs?: Readonly<Record<string, FieldChoice>>;
   /** Inline the objects in the TS file instead of writing them beside it. */
   embed?: boolean;
   /** Strip DWARF from compiled objects (default true). */
@@ -186,7 +190,9 @@ export async function prepare(options: GenerateOptions): Promise<Prepared> {
     // Types the object's BTF lacks come from a types-only compile of the same sources.
     const types = options.types ?? [];
     const events = options.events ?? {};
-    const wanted = [...new Set([...types, ...Object.values(events)])];
+    const fieldAs = options.fieldAs ?? {};
+    const fieldTypes = Object.keys(fieldAs).flatMap((key) => splitFieldKey(key)?.type ?? []);
+    const wanted = [...new Set([...types, ...Object.values(events), ...fieldTypes])];
     const missing = wanted.filter((name) => findType(primary.info.btf, name) === undefined);
     let typesFrom: ObjectInfo | undefined;
     if (missing.length > 0 && sources.length > 0) {
@@ -234,6 +240,7 @@ export async function prepare(options: GenerateOptions): Promise<Prepared> {
         })),
         types,
         events,
+        fieldAs,
         ...(typesFrom ? { typesFrom } : {}),
       });
     } catch (error) {

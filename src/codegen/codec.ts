@@ -257,13 +257,26 @@ export function bytes(n: number): RecordCodec<Uint8Array> {
   );
 }
 
-/** A `char[n]` as a string: UTF-8 up to the first NUL. */
+/**
+ * A `char[n]` as a string: UTF-8 up to the first NUL. Bytes after it are not in the string:
+ * `cstrings(n)` splits them, `bytes(n)` keeps them all.
+ */
 export function cstring(n: number): RecordCodec<string> {
   return fixed(
     `char[${n}]`,
     n,
     (_v, b, o) => readCString(b, o, n),
     (_v, b, o, x) => writeCString(b, o, n, x),
+  );
+}
+
+/** A `char[n]` holding NUL-separated strings (argv packed by execsnoop) as `string[]`. */
+export function cstrings(n: number): RecordCodec<string[]> {
+  return fixed(
+    `char[${n}]`,
+    n,
+    (_v, b, o) => readCStrings(b, o, n),
+    (_v, b, o, x) => writeCStrings(b, o, n, x),
   );
 }
 
@@ -368,6 +381,37 @@ export function readCString(b: Uint8Array, o: number, n: number): string {
     s += String.fromCharCode(c);
   }
   return s;
+}
+
+/**
+ * The NUL-separated strings in `b[o, o + n)`, each decoded as UTF-8. Empty strings at the end are
+ * dropped (they are the zeroed rest of the field); empty ones between others are kept.
+ */
+export function readCStrings(b: Uint8Array, o: number, n: number): string[] {
+  const limit = Math.min(o + n, b.length);
+  let end = limit;
+  while (end > o && b[end - 1] === 0) end--;
+  const out: string[] = [];
+  for (let start = o; start < end; ) {
+    let nul = b.indexOf(0, start);
+    if (nul < 0 || nul > end) nul = end;
+    out.push(readCString(b, start, nul - start));
+    start = nul + 1;
+  }
+  return out;
+}
+
+/** Writes each string NUL-terminated, one after another, into `b[o, o + n)`; the rest zeroed. */
+export function writeCStrings(b: Uint8Array, o: number, n: number, strings: readonly string[]): void {
+  const target = b.subarray(o, o + n);
+  let at = 0;
+  for (const s of strings) {
+    if (at >= target.length) break;
+    const { written } = utf8Encoder.encodeInto(s, target.subarray(at));
+    at += written ?? 0;
+    if (at < target.length) target[at++] = 0;
+  }
+  target.fill(0, at);
 }
 
 /** Writes `s` as UTF-8 into `b[o, o + n)`, truncated to n bytes, the rest zeroed. */

@@ -1,7 +1,8 @@
 // BTF -> TypeScript: an interface and a codec per struct, union and enum that the roots reach.
 // Codecs are straight-line DataView code generated per type, so decoding an event costs what a
 // hand-written decoder costs. Mapping rules (issue 3): integers up to 32 bits are numbers, 64-bit
-// ones bigints, `char[N]` a NUL-trimmed string, other numeric arrays typed arrays, nested structs
+// ones bigints, `char[N]` a string up to the first NUL (or, as the user chooses per field, the
+// NUL-separated strings or the bytes; `$raw()` reads every byte), other numeric arrays typed arrays, nested structs
 // nested objects, anonymous members promoted, unions decoded member by member from the same bytes,
 // bitfields numbers, enums numbers plus a const object of enumerators, pointers bigints.
 // BTF names are untrusted: they reach the output only as PascalCase identifiers, propertyKey()
@@ -10,8 +11,15 @@ import type { Btf } from '../btf/btf.js';
 import type { BtfMember, BtfType, StructType } from '../btf/types.js';
 import { TsbpfError } from '../errors.js';
 import { printable } from '../printable.js';
-import { docText, objectKey, stringLiteral } from './escape.js';
+import { codeSpan, docText, objectKey, stringLiteral } from './escape.js';
 import { NameAllocator, pascalCase, propertyKey, RESERVED_NAMES } from './naming.js';
+
+/**
+ * How a `char[N]` field decodes: a string up to the first NUL (the default), the NUL-separated
+ * strings it holds (`string[]`, trailing empty ones dropped), or its bytes (`Uint8Array`).
+ */
+export type FieldChoice = 'string' | 'strings' | 'bytes';
+export const FIELD_CHOICES: readonly FieldChoice[] = ['string', 'strings', 'bytes'];
 
 export interface EmitTypesOptions {
   /** Names for anonymous root types (by BTF id), e.g. a map's anonymous value struct. */
@@ -20,6 +28,11 @@ export interface EmitTypesOptions {
   reserved?: Iterable<string>;
   /** Byte order of the codecs: the host's (default; what loaders use) or a fixed one. */
   endianness?: 'host' | 'little' | 'big';
+  /**
+   * Per struct/union (resolved BTF id) and C member name, how a `char[N]` member decodes. Names
+   * are looked up among the BTF's members, never written out as given (see field-as.ts).
+   */
+  fieldAs?: ReadonlyMap<number, ReadonlyMap<string, FieldChoice>>;
 }
 
 export interface EmittedTypes {
@@ -56,6 +69,7 @@ type Shape =
   | { k: 'bool' }
   | { k: 'bytes'; n: number }
   | { k: 'string'; n: number }
+  | { k: 'strings'; n: number }
   | { k: 'typed'; ctor: string; accessor: string; size: number; n: number }
   | { k: 'array'; elem: Shape; elemSize: number; n: number }
   | { k: 'named'; composite: Composite }
@@ -72,7 +86,12 @@ interface Field {
   optional: boolean;
   /** Comment text, escaped. */
   doc: string;
+  /** Set for a `char[N]` member (whatever it decodes as): its C name and N, for `$raw()`. */
+  chars?: { name: string; n: number };
 }
+
+/** Per C member name, how a char[N] member of the composite being laid out decodes. */
+type Choices = ReadonlyMap<string, FieldChoice> | undefined;
 
 interface Composite {
   id: number;
@@ -242,7 +261,7 @@ class Emitter {
 
   private layout(c: Composite): void {
     const t = this.btf.type(c.id) as StructType;
-    c.fields = this.fieldsOf(t, 0, c.kind === 'union', 0);
+    c.fields = this.fieldsOf(t, 0, c.kind === 'union', 0, this.options.fieldAs?.get(c.id));
     let minSize = 0;
     const last = t.members[t.members.length - 1];
     const lastType = last ? this.btf.resolve(last.type) : undefined;
@@ -272,20 +291,32 @@ class Emitter {
   }
 
   /** The fields of a struct/union at `base` bytes, with anonymous members promoted. */
-  private fieldsOf(t: StructType, baseBits: number, inUnion: boolean, depth: number): Field[] {
+  private fieldsOf(
+    t: StructType,
+    baseBits: number,
+    inUnion: boolean,
+    depth: number,
+    choices?: Choices,
+  ): Field[] {
     if (depth > MAX_DEPTH) throw this.error(`${t.kind} ${t.name || t.id} nests too deeply`);
     if (this.expanding.has(t.id)) throw this.error(`${t.kind} ${t.name || t.id} contains itself`);
     this.fieldBudget -= t.members.length;
     if (this.fieldBudget < 0) throw this.error('the types have too many fields');
     this.expanding.add(t.id);
     try {
-      return this.membersOf(t, baseBits, inUnion, depth);
+      return this.membersOf(t, baseBits, inUnion, depth, choices);
     } finally {
       this.expanding.delete(t.id);
     }
   }
 
-  private membersOf(t: StructType, baseBits: number, inUnion: boolean, depth: number): Field[] {
+  private membersOf(
+    t: StructType,
+    baseBits: number,
+    inUnion: boolean,
+    depth: number,
+    choices: Choices,
+  ): Field[] {
     const fields: Field[] = [];
     for (const m of t.members) {
       const bitOffset = baseBits + m.bitOffset;
@@ -293,7 +324,10 @@ class Emitter {
       if (m.name === '') {
         // An anonymous struct/union member: its fields belong to the parent, as in C.
         if ((resolved.kind === 'struct' || resolved.kind === 'union') && !this.composites.has(resolved.id)) {
-          fields.push(...this.fieldsOf(resolved, bitOffset, inUnion || resolved.kind === 'union', depth + 1));
+          // Promoted members are the parent's: the parent's choices name them.
+          fields.push(
+            ...this.fieldsOf(resolved, bitOffset, inUnion || resolved.kind === 'union', depth + 1, choices),
+          );
         }
         // Unnamed bitfields are padding.
         continue;
@@ -304,12 +338,21 @@ class Emitter {
         fields.push(this.bitfield(m, bitOffset, resolved, optional, doc));
         continue;
       }
+      let shape = this.shapeOf(m.type, depth + 1);
+      let chars: Field['chars'];
+      if (shape.k === 'string') {
+        chars = { name: m.name, n: shape.n };
+        const choice = choices?.get(m.name);
+        if (choice === 'strings') shape = { k: 'strings', n: shape.n };
+        else if (choice === 'bytes') shape = { k: 'bytes', n: shape.n };
+      }
       fields.push({
         key: propertyKey(m.name),
         offset: bitOffset / 8,
-        shape: this.shapeOf(m.type, depth + 1),
+        shape,
         optional,
         doc,
+        ...(chars ? { chars } : {}),
       });
     }
     return fields;
@@ -415,6 +458,7 @@ class Emitter {
         return 1;
       case 'bytes':
       case 'string':
+      case 'strings':
         return shape.n;
       case 'typed':
         return shape.size * shape.n;
@@ -439,6 +483,8 @@ class Emitter {
         return 'Uint8Array';
       case 'string':
         return 'string';
+      case 'strings':
+        return 'string[]';
       case 'typed':
         return shape.ctor;
       case 'array':
@@ -469,6 +515,8 @@ class Emitter {
         return `${use('bytes')}(${shape.n})`;
       case 'string':
         return `${use('cstring')}(${shape.n})`;
+      case 'strings':
+        return `${use('cstrings')}(${shape.n})`;
       case 'typed':
         return `${use('typedArray')}(${shape.ctor}, ${shape.n})`;
       case 'array':
@@ -521,7 +569,7 @@ class Emitter {
     out.push(`/** ${cName} (${c.size} bytes). */`);
     out.push(`export interface ${c.name} {`);
     for (const f of c.fields) {
-      out.push(`  /** ${f.doc} */`);
+      out.push(`  /** ${this.fieldDoc(c, f)} */`);
       out.push(`  ${f.key}: ${this.fieldType(f)};`);
     }
     out.push('}\n');
@@ -549,8 +597,14 @@ class Emitter {
     const desc = stringLiteral(c.cName, '"');
     this.imports.add('tooShort');
     this.imports.add('viewOf');
+    const raw = this.rawFields(c).length > 0;
+    const fieldName = `keyof typeof ${c.viewName}.$fields`;
     out.push(`/** Codec of ${cName}. */`);
-    out.push(`export const ${c.name}: RecordCodec<${c.name}, ${c.viewName}> = {`);
+    out.push(
+      raw
+        ? `export const ${c.name}: RecordCodec<${c.name}, ${c.viewName}> & { raw(bytes: Uint8Array, field: ${fieldName}, offset?: number): Uint8Array } = {`
+        : `export const ${c.name}: RecordCodec<${c.name}, ${c.viewName}> = {`,
+    );
     out.push(`  size: ${c.size},`);
     out.push(`  minSize: ${c.minSize},`);
     out.push(`  decode(bytes: Uint8Array, offset = 0): ${c.name} {`);
@@ -597,8 +651,35 @@ class Emitter {
     out.push(`  createView(): ${c.viewName} {`);
     out.push(`    return new ${c.viewName}();`);
     out.push('  },');
+    if (raw) {
+      // Every byte of a char[N] field the record holds, whatever it decodes as (a string stops at the first NUL).
+      out.push(`  raw(bytes: Uint8Array, field: ${fieldName}, offset = 0): Uint8Array {`);
+      out.push(`    const [at, n] = ${c.viewName}.$fields[field];`);
+      out.push(
+        `    if (offset < 0 || bytes.length - offset < at) throw tooShort(${desc}, at, bytes.length - offset, offset);`,
+      );
+      out.push('    return bytes.slice(offset + at, Math.min(offset + at + n, bytes.length));');
+      out.push('  },');
+    }
     out.push('};\n');
     return out.join('\n');
+  }
+
+  /** The char[N] fields `$raw()` and `raw()` read whole (not a flexible `char x[]`). */
+  private rawFields(c: Composite): Field[] {
+    return c.fields.filter((f) => f.chars !== undefined && f.chars.n > 0);
+  }
+
+  /** A field's comment; a char[N] one also says what it decodes as and how to read every byte. */
+  private fieldDoc(c: Composite, f: Field): string {
+    if (!f.chars || f.chars.n === 0 || !f.shape) return f.doc;
+    const lit = stringLiteral(f.chars.name);
+    const every = `every byte: ${codeSpan(`view.$raw(${lit})`)} or ${codeSpan(`${c.name}.raw(bytes, ${lit})`)}`;
+    if (f.shape.k === 'strings') return `${f.doc}; the NUL-separated strings it holds, ${every}`;
+    if (f.shape.k === 'bytes') return `${f.doc}; all ${f.chars.n} bytes`;
+    const t = this.btf.type(c.id);
+    const choice = codeSpan(`--field-as ${t.name || c.cName}.${f.chars.name}=strings|bytes`);
+    return `${f.doc}; the text up to the first NUL only: ${every}, or decode it as strings or bytes (${choice}, or "fieldAs" in tsbpf.config.json)`;
   }
 
   /** The count of a trailing array's elements present in `have` bytes. */
@@ -625,11 +706,26 @@ class Emitter {
         const expr = this.fieldExpr(f, this.at('this.$offset', f.offset), lines, '    ', isTail);
         // A getter named constructor must be computed: a plain one would declare the constructor.
         const name = f.key === 'constructor' ? '["constructor"]' : f.key;
-        out.push(`  /** ${f.doc} */`);
+        out.push(`  /** ${this.fieldDoc(c, f)} */`);
         out.push(`  get ${name}(): ${this.fieldType(f)} {`, ...lines, `    return ${expr};`, '  }');
       }
     } finally {
       this.io = { v: 'v', b: 'b', inPlace: false };
+    }
+    const raw = this.rawFields(c);
+    if (raw.length > 0) {
+      out.push('  /** Where each char[N] field lies: [offset, length]. */');
+      out.push('  static readonly $fields = {');
+      for (const f of raw) out.push(`    ${objectKey(f.key)}: [${f.offset}, ${f.chars!.n}],`);
+      out.push('  } as const;');
+      out.push(
+        '  /** Every byte of a char[N] field the record holds, whatever it decodes as: a window on the record, valid as long as the view. */',
+      );
+      out.push(`  $raw(field: keyof typeof ${c.viewName}.$fields): Uint8Array {`);
+      out.push(`    const [at, n] = ${c.viewName}.$fields[field];`);
+      out.push('    const start = this.$offset + at;');
+      out.push('    return this.$bytes.subarray(start, Math.min(start + n, this.$offset + this.$length));');
+      out.push('  }');
     }
     out.push(`  override $decode(): ${c.name} {`);
     if (tail) out.push(tailLine('    '));
@@ -688,10 +784,14 @@ class Emitter {
       case 'bool':
         return `${v}.getUint8(${off}) !== 0`;
       case 'bytes':
-        return bytesOf(`${off} + ${shape.n}`, shape.n);
+        // A trailing char array chosen as bytes takes what the record holds (`count`).
+        return bytesOf(`${off} + ${count ?? shape.n}`, count === undefined ? shape.n : undefined);
       case 'string':
         this.imports.add('readCString');
         return `readCString(${b}, ${off}, ${count ?? shape.n})`;
+      case 'strings':
+        this.imports.add('readCStrings');
+        return `readCStrings(${b}, ${off}, ${count ?? shape.n})`;
       case 'typed': {
         const n = count ?? String(shape.n);
         if (shape.ctor === 'Uint8Array')
@@ -768,6 +868,11 @@ class Emitter {
       case 'string':
         this.imports.add('writeCString');
         lines.push(`${indent}writeCString(b, ${off}, ${shape.n}, ${value});`);
+        return;
+      case 'strings':
+        if (shape.n === 0) return;
+        this.imports.add('writeCStrings');
+        lines.push(`${indent}writeCStrings(b, ${off}, ${shape.n}, ${value});`);
         return;
       case 'typed': {
         if (shape.n === 0) return;

@@ -15,6 +15,7 @@ interface GenArgs {
   outDir?: string;
   type?: Repeated;
   event?: Repeated;
+  fieldAs?: Repeated;
   target?: Repeated;
   includeDir?: Repeated;
   embed?: boolean;
@@ -48,6 +49,11 @@ const command: CommandModule<object, GenArgs> = {
       .option('event', {
         type: 'string',
         describe: 'Bind a ring buffer or perf array to its event type: MAP=TYPE (repeatable)',
+      })
+      .option('field-as', {
+        type: 'string',
+        describe:
+          'How a char[N] field decodes: TYPE.FIELD=string (up to the first NUL, the default), strings (split on NUL) or bytes (repeatable)',
       })
       .option('target', {
         type: 'string',
@@ -85,6 +91,7 @@ const command: CommandModule<object, GenArgs> = {
       outDir: args.outDir,
       types: list(args.type),
       events: list(args.event),
+      fieldAs: list(args.fieldAs),
       targets: list(args.target),
       includeDirs: list(args.includeDir),
       embed: args.embed ?? false,

@@ -81,7 +81,26 @@ describe('examples', () => {
         await once(child, 'exit');
       },
       until: (out) =>
-        pid !== 0 && new RegExp(`^\\s*${pid}\\s+${process.pid}\\s+0\\s.*/bin/true$`, 'm').test(out),
+        pid !== 0 &&
+        new RegExp(`^\\s*${pid}\\s+${process.pid}\\s+0\\s.*/bin/true  /bin/true tsbpf-example$`, 'm').test(
+          out,
+        ),
+    });
+    clean(result);
+  });
+
+  it('execsnoop prints every argument of the argv the C packs NUL-separated into one char[]', async () => {
+    // "fieldAs": { "exec_event.args": "strings" } in its config: decoded as a plain string, args
+    // would show argv[0] alone.
+    let pid = 0;
+    const result = await runExample('execsnoop', [], {
+      trigger: async () => {
+        const child = spawn('/bin/echo', ['a', 'bb', 'ccc'], { stdio: 'ignore' });
+        pid = child.pid ?? 0;
+        await once(child, 'exit');
+      },
+      until: (out) =>
+        pid !== 0 && new RegExp(`^\\s*${pid}\\s.*/bin/echo  /bin/echo a bb ccc$`, 'm').test(out),
     });
     clean(result);
   });
@@ -106,7 +125,7 @@ describe('examples', () => {
       until: (out) =>
         pid !== 0 &&
         new RegExp(
-          `^\\s*${pid}\\s.*\\s${escapeRegExp(shown)}\\s+${escapeRegExp(join(dir, shown))}$`,
+          `^\\s*${pid}\\s.*\\s${escapeRegExp(shown)}\\s+${escapeRegExp(join(dir, shown))}  ${escapeRegExp(join(dir, shown))}$`,
           'm',
         ).test(out),
     });

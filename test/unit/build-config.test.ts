@@ -35,6 +35,7 @@ describe('parseConfig', () => {
         outDir: '/p/src',
         types: [],
         events: {},
+        fieldAs: {},
         cflags: ['-DGLOBAL', '-DLOCAL'],
         targets: ['bpfel', 'bpfeb'],
         includeDirs: ['/p/include'],
