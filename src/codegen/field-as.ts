@@ -26,7 +26,7 @@ export interface ResolvedFieldAs {
 }
 
 const HINT =
-  'fieldAs (tsbpf.config.json) and --field-as take TYPE.FIELD=string|strings|bytes: a struct or union the C source declares and one of its char[N] fields';
+  'fieldAs (tsbpf.config.json) and tsbpf gen --field-as take TYPE.FIELD=string|strings|bytes: a struct or union the C source declares and one of its char[N] fields';
 
 /**
  * Resolves choices against `btf`. `findType` is the loader's lookup of a C type name (`event`,

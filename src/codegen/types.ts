@@ -678,7 +678,7 @@ class Emitter {
     if (f.shape.k === 'strings') return `${f.doc}; the NUL-separated strings it holds, ${every}`;
     if (f.shape.k === 'bytes') return `${f.doc}; all ${f.chars.n} bytes`;
     const t = this.btf.type(c.id);
-    const choice = codeSpan(`--field-as ${t.name || c.cName}.${f.chars.name}=strings|bytes`);
+    const choice = codeSpan(`tsbpf gen --field-as ${t.name || c.cName}.${f.chars.name}=strings|bytes`);
     return `${f.doc}; the text up to the first NUL only: ${every}, or decode it as strings or bytes (${choice}, or "fieldAs" in tsbpf.config.json)`;
   }
 

@@ -36,6 +36,11 @@ const reach: Record<string, readonly Command[]> = {
   // Thrown only for gen's own arguments: build never passes objects or --type/--event flags.
   'src/build/generate.ts --objfile': ['gen'],
   'src/build/types-only.ts': ['gen', 'build'],
+  // parseFieldAs reads gen's flags; build reads "fieldAs" from the config.
+  'src/build/field-as.ts': ['gen'],
+  // The CommonJS note names gen's --embed beside the config's "embed" for build.
+  'src/build/module-format.ts': ['gen', 'build'],
+  'src/build/module-format.ts --embed': ['gen'],
   'src/codegen/': ['gen', 'build'],
   'src/toolchain/': ['gen', 'build', 'vmlinux', 'btfgen', 'doctor'],
   'src/doctor/': ['doctor'],

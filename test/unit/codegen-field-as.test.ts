@@ -105,7 +105,7 @@ describe('char[N] field choices in generated codecs', () => {
     expect(code).toMatch(
       /char\[8\], offset 4; the text up to the first NUL only: every byte: `view\.\$raw\('name'\)`/,
     );
-    expect(code).toContain('`--field-as rec.argv=strings|bytes`');
+    expect(code).toContain('`tsbpf gen --field-as rec.argv=strings|bytes`');
     expect(typeCheck(code)).toEqual([]);
   });
 
