@@ -2,7 +2,7 @@
 // in a folder holding the files the rows name) and what it prints must match the row's
 // `error:`, `hint:` and `note:` lines (`...` in one stands for what varies).
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +51,10 @@ interface Setup {
   note?: boolean;
   /** Start this command first and keep it running. */
   alongside?: string[];
+  /** The folder the row writes for the one the test made (a config's parent, printed absolute). */
+  shownAs?: { folder: string; as: string };
+  /** Needs root (to chown a file to another user). */
+  root?: boolean;
 }
 
 const setups: Record<string, Setup> = {
@@ -60,12 +64,11 @@ const setups: Record<string, Setup> = {
   'A ring buffer without an event type': { note: true },
   'A folder you cannot write': { user: 65534 },
   'A second `tsbpf trace`': { alongside: ['trace'] },
-};
-
-/** Rows this test does not run, and why. */
-const skipped: Record<string, string> = {
-  'A config someone else could have written':
-    'its message holds the folder of the config; test/integration/config-trust.test.ts runs it',
+  'A config someone else could have written': {
+    cwd: 'foreign/work',
+    shownAs: { folder: 'foreign', as: '/tmp/x' },
+    root: true,
+  },
 };
 
 const ring = `#include "vmlinux.h"
@@ -107,6 +110,10 @@ beforeAll(() => {
     mkdirSync(join(dir, folder));
     writeFileSync(join(dir, folder, 'tsbpf.config.json'), JSON.stringify(config));
   }
+  // Another user's config in a parent folder of where the build starts.
+  mkdirSync(join(dir, 'foreign', 'work'), { recursive: true });
+  writeFileSync(join(dir, 'foreign', 'tsbpf.config.json'), JSON.stringify({ programs: [] }));
+  if (isRoot) chownSync(join(dir, 'foreign', 'tsbpf.config.json'), 65534, 65534);
 });
 
 /** `TSBPF_CLANG=x tsbpf gen ...` -> the bin, its arguments and the environment. */
@@ -132,7 +139,7 @@ describe('docs/errors.md: the command-line table', () => {
   it('has the rows this test knows how to run', () => {
     expect(table.length).toBeGreaterThan(20);
     const names = new Set(table.map((r) => r.name));
-    for (const name of [...Object.keys(setups), ...Object.keys(skipped)]) expect(names).toContain(name);
+    for (const name of Object.keys(setups)) expect(names).toContain(name);
   });
 
   it('a reader that stops early ends create-tsbpf quietly with status 0 (the note under the table)', async () => {
@@ -163,31 +170,35 @@ describe('docs/errors.md: the command-line table', () => {
 
   for (const row of table) {
     const setup = setups[row.name] ?? {};
-    const skip = skipped[row.name] ?? (setup.user !== undefined && !isRoot ? 'needs root' : undefined);
-    it.skipIf(skip !== undefined)(`${row.name}: ${row.command}`, async () => {
-      expect(row.expected.length, 'a row says what is printed').toBeGreaterThan(0);
-      const { bin, args, env } = parse(row.command);
-      const cwd = setup.user !== undefined ? '/' : join(dir, setup.cwd ?? '');
-      const other = setup.alongside
-        ? spawn(process.execPath, [cliPath, ...setup.alongside], { stdio: 'ignore' })
-        : undefined;
-      if (other) await sleep(1000);
-      try {
-        const result = spawnSync(process.execPath, [bin, ...args], {
-          cwd,
-          encoding: 'utf8',
-          timeout: 60_000,
-          env: { ...process.env, NO_COLOR: '1', ...env, ...setup.env },
-          ...(setup.user === undefined ? {} : { uid: setup.user, gid: setup.user }),
-        });
-        // Paths print absolute; the rows show them as passed.
-        const printed = (setup.note ? result.stdout : result.stderr).replaceAll(`${cwd}/`, '');
-        expect(result.status, printed).toBe(setup.note ? 0 : 1);
-        for (const line of row.expected) expect(printed).toMatch(pattern(line));
-        expect(result.stderr).not.toMatch(/^\s+at /m);
-      } finally {
-        other?.kill();
-      }
-    });
+    // Rows that act as another user need root (to chown, or to run as uid 65534).
+    it.skipIf((setup.user !== undefined || setup.root === true) && !isRoot)(
+      `${row.name}: ${row.command}`,
+      async () => {
+        expect(row.expected.length, 'a row says what is printed').toBeGreaterThan(0);
+        const { bin, args, env } = parse(row.command);
+        const cwd = setup.user !== undefined ? '/' : join(dir, setup.cwd ?? '');
+        const other = setup.alongside
+          ? spawn(process.execPath, [cliPath, ...setup.alongside], { stdio: 'ignore' })
+          : undefined;
+        if (other) await sleep(1000);
+        try {
+          const result = spawnSync(process.execPath, [bin, ...args], {
+            cwd,
+            encoding: 'utf8',
+            timeout: 60_000,
+            env: { ...process.env, NO_COLOR: '1', ...env, ...setup.env },
+            ...(setup.user === undefined ? {} : { uid: setup.user, gid: setup.user }),
+          });
+          // Paths print absolute; the rows show them as passed.
+          let printed = (setup.note ? result.stdout : result.stderr).replaceAll(`${cwd}/`, '');
+          if (setup.shownAs) printed = printed.replaceAll(join(dir, setup.shownAs.folder), setup.shownAs.as);
+          expect(result.status, printed).toBe(setup.note ? 0 : 1);
+          for (const line of row.expected) expect(printed).toMatch(pattern(line));
+          expect(result.stderr).not.toMatch(/^\s+at /m);
+        } finally {
+          other?.kill();
+        }
+      },
+    );
   }
 });
