@@ -313,11 +313,6 @@ export class MapSpec {
     this.#maxEntries = value;
   }
 
-  /** @internal whether the user changed max entries (replayed on reopen). */
-  get maxEntriesChanged(): boolean {
-    return this.#changed.has('maxEntries');
-  }
-
   /** BPF_F_* map_flags, e.g. BPF_F_NO_PREALLOC for a hash (bpf_map__set_map_flags). */
   get flags(): number {
     return this.#flags;
