@@ -106,6 +106,11 @@ function usageError(message: string, context: FailContext): UsageError {
       hint: `run ${context.invocation} --help to see its usage`,
     });
   }
+  const exclusive = /^Arguments (\S+) and (\S+) are mutually exclusive$/.exec(message);
+  if (exclusive) {
+    const [a = '', b = ''] = [exclusive[1], exclusive[2]].map((name) => asFlag(name ?? ''));
+    return new UsageError(`${a} and ${b} cannot be used together`, { hint: help });
+  }
   const required = /^Missing required arguments?: (.+)$/.exec(message);
   if (required) {
     const names = (required[1] ?? '').split(', ').map(asFlag);
