@@ -4,6 +4,7 @@
 import { constants, endianness } from 'node:os';
 import koffi from 'koffi';
 import { errnoName } from '../linux.js';
+import { loadLibc } from './libc.js';
 import { type CheckResult, check } from './types.js';
 
 /** __NR_bpf per architecture (arch/<arch>/entry/syscalls and include/uapi/asm-generic/unistd.h). */
@@ -24,26 +25,6 @@ const bpfSyscallNumbers: Record<string, number> = {
 const BPF_MAP_TYPE_ARRAY = 2;
 const BPF_MAP_TYPE_RINGBUF = 27;
 const BPF_MAP_CREATE = 0;
-
-interface Libc {
-  syscall: koffi.KoffiFunction;
-  close: koffi.KoffiFunction;
-  getpagesize: koffi.KoffiFunction;
-}
-
-let libc: Libc | undefined;
-
-function loadLibc(): Libc {
-  if (!libc) {
-    const lib = koffi.load('libc.so.6');
-    libc = {
-      syscall: lib.func('long syscall(long number, ...)'),
-      close: lib.func('int close(int fd)'),
-      getpagesize: lib.func('int getpagesize(void)'),
-    };
-  }
-  return libc;
-}
 
 /** Creates and closes a map; returns 0 on success, else the errno. */
 export function tryCreateMap(type: number, keySize: number, valueSize: number, maxEntries: number): number {

@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import koffi from 'koffi';
+import { type Libc, loadLibc } from './libc.js';
 
 /** __NR_perf_event_open per architecture (arch/<arch>/entry/syscalls, include/uapi/asm-generic/unistd.h). */
 const perfEventOpenNumbers: Record<string, number> = {
@@ -23,9 +24,7 @@ const PERF_FLAG_FD_CLOEXEC = 8;
 /** PERF_ATTR_SIZE_VER5: the fields below and no more. */
 const ATTR_SIZE = 112;
 
-interface Perf {
-  syscall: koffi.KoffiFunction;
-  close: koffi.KoffiFunction;
+interface Perf extends Libc {
   attr: koffi.IKoffiCType;
 }
 
@@ -33,10 +32,8 @@ let perf: Perf | undefined;
 
 function load(): Perf {
   if (!perf) {
-    const lib = koffi.load('libc.so.6');
     perf = {
-      syscall: lib.func('long syscall(long number, ...)'),
-      close: lib.func('int close(int fd)'),
+      ...loadLibc(),
       // struct perf_event_attr up to PERF_ATTR_SIZE_VER5; config1 is uprobe_path for the uprobe PMU.
       attr: koffi.struct('tsbpf_doctor_perf_event_attr', {
         type: 'uint32',
