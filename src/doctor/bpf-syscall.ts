@@ -4,7 +4,7 @@
 import { constants, endianness } from 'node:os';
 import koffi from 'koffi';
 import { errnoName } from '../linux.js';
-import { loadLibc } from './libc.js';
+import { libc } from '../runtime/ffi/libc.js';
 import { type CheckResult, check } from './types.js';
 
 /** __NR_bpf per architecture (arch/<arch>/entry/syscalls and include/uapi/asm-generic/unistd.h). */
@@ -30,7 +30,7 @@ const BPF_MAP_CREATE = 0;
 export function tryCreateMap(type: number, keySize: number, valueSize: number, maxEntries: number): number {
   const number = bpfSyscallNumbers[process.arch];
   if (number === undefined) return constants.errno.ENOSYS;
-  const c = loadLibc();
+  const c = libc();
   // The head of union bpf_attr for BPF_MAP_CREATE: map_type, key_size, value_size, max_entries
   // (u32 each, host order); the rest stays zero.
   const attr = Buffer.alloc(72);
@@ -63,7 +63,7 @@ export function tryLoadProgram(progType: number): number {
   if (number === undefined) return constants.errno.ENOSYS;
   // Pointers in bpf_attr are u64: this layout holds where a C pointer is 8 bytes.
   if (koffi.sizeof('void *') !== 8) throw new Error('not tested on a 32-bit process');
-  const c = loadLibc();
+  const c = libc();
   progLoadAttr ??= koffi.struct('tsbpf_doctor_prog_load_attr', {
     prog_type: 'uint32',
     insn_cnt: 'uint32',
@@ -130,7 +130,7 @@ export function checkRingbuf(): CheckResult {
   const title = 'Ring buffer maps';
   let errno: number;
   try {
-    errno = tryCreateMap(BPF_MAP_TYPE_RINGBUF, 0, 0, Number(loadLibc().getpagesize()));
+    errno = tryCreateMap(BPF_MAP_TYPE_RINGBUF, 0, 0, Number(libc().getpagesize()));
   } catch (error) {
     return check('ringbuf', title, 'warn', `could not test: ${(error as Error).message}`);
   }

@@ -53,6 +53,14 @@ export {
   StackTraceMap,
   Variable,
 } from './maps.js';
+export {
+  type HardwarePerfEvent,
+  type PerfEventName,
+  type PerfEventOptions,
+  perfEventNames,
+  type SoftwarePerfEvent,
+} from './perf-event.js';
+export { PerfEventLink } from './perf-event-attach.js';
 export { PinError } from './pins.js';
 export {
   Program,

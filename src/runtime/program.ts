@@ -45,6 +45,8 @@ import { captureLibbpf } from './ffi/print.js';
 import { isHookBusy, tcBusyError, xdpBusyError } from './hook-busy.js';
 import { FdLink, LibbpfLink, type Link, SocketLink, TcLink } from './link.js';
 import { pinDetail } from './map.js';
+import type { PerfEventOptions } from './perf-event.js';
+import { attachPerfEvents, type PerfEventLink } from './perf-event-attach.js';
 import { manualAttachError } from './sections.js';
 import { ensureTracefs } from './tracefs.js';
 
@@ -146,6 +148,15 @@ export class Program {
     call: () => Pointer,
     explain?: (errno: number, messages: string[]) => TsbpfError | undefined,
   ): Link {
+    return this.#owner.adopt(this.#libbpfLink(what, call, explain));
+  }
+
+  /** A libbpf link the caller adopts (alone, or in a group of links). */
+  #libbpfLink(
+    what: string,
+    call: () => Pointer,
+    explain?: (errno: number, messages: string[]) => TsbpfError | undefined,
+  ): LibbpfLink {
     this.fd; // throws when closed or not loaded
     const { result, error, messages } = captureLibbpf(call);
     if (error) throw error;
@@ -157,7 +168,7 @@ export class Program {
         callError(`program ${this.name}: ${what}`, errno, texts.slice(-2), undefined, this.#caps())
       );
     }
-    return this.#owner.adopt(new LibbpfLink(result));
+    return new LibbpfLink(result);
   }
 
   /**
@@ -393,11 +404,27 @@ export class Program {
     return this.#owner.adopt(new SocketLink(socketFd));
   }
 
-  /** Attaches to a perf event fd (perf_event_open). */
-  attachPerfEvent(perfEventFd: number): Link {
-    return this.#link('attach to perf event', () =>
-      libbpf().bpf_program__attach_perf_event(this.#ptr, perfEventFd),
-    );
+  /**
+   * Attaches a SEC("perf_event") program to a perf event on each CPU, opened here:
+   * attachPerfEvent({ event: 'cpu-clock', frequency: 99 }) samples every process 99 times a second
+   * per CPU; `pid` or `cgroup` narrow it, `cpus` picks CPUs. One Link closes them all.
+   * Given a perf event fd (from the caller's own perf_event_open), attaches to that one; the
+   * link then owns the fd and closes it on close().
+   */
+  attachPerfEvent(options: PerfEventOptions): PerfEventLink;
+  attachPerfEvent(perfEventFd: number): Link;
+  attachPerfEvent(target: number | PerfEventOptions): Link {
+    const attachFd = (fd: number) =>
+      this.#libbpfLink('attach to perf event', () => libbpf().bpf_program__attach_perf_event(this.#ptr, fd));
+    if (typeof target === 'number') return this.#owner.adopt(attachFd(target));
+    if (this.type !== ProgType.perfEvent) {
+      throw new UsageError(
+        `program ${this.name}: attachPerfEvent(options) samples with a SEC("perf_event") program; SEC("${this.sectionName}") is not one`,
+        { hint: 'write the sampling program as SEC("perf_event") int fn(struct bpf_perf_event_data *ctx)' },
+      );
+    }
+    this.fd; // throws when closed or not loaded, before any event is opened
+    return this.#owner.adopt(attachPerfEvents(`program ${this.name}`, target, attachFd)) as PerfEventLink;
   }
 
   /** Runs the program once (or `repeat` times) on the given input with BPF_PROG_TEST_RUN. */

@@ -89,7 +89,7 @@ function explicitAttach(section: string): Explicit | undefined {
   if (kind === 'perf_event') {
     return {
       missing: 'names no perf event (its events are opened at run time)',
-      hint: 'open the event with perf_event_open(2) and attach it with attachPerfEvent(perfEventFd)',
+      hint: "attach it with attachPerfEvent({ event: 'cpu-clock', frequency: 99 }) (every CPU; pid, cgroup and cpus narrow it)",
     };
   }
   if (kind === 'socket') {

@@ -142,7 +142,7 @@ describe('attach() by section name', () => {
       'program on_sample: SEC("perf_event") names no perf event (its events are opened at run time), so attach() cannot attach it',
     );
     expect(error.hint).toBe(
-      'open the event with perf_event_open(2) and attach it with attachPerfEvent(perfEventFd)',
+      "attach it with attachPerfEvent({ event: 'cpu-clock', frequency: 99 }) (every CPU; pid, cgroup and cpus narrow it)",
     );
   });
 

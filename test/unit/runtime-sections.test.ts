@@ -52,7 +52,7 @@ describe('manualAttachError', () => {
     expect(hint('tp')).toContain("attachTracepoint('syscalls', 'sys_enter_openat')");
     expect(hint('tracepoint/sched')).toContain("attachTracepoint('category', 'name')");
     expect(hint('raw_tp')).toContain("attachRawTracepoint('sys_enter')");
-    expect(hint('perf_event')).toContain('attachPerfEvent(perfEventFd)');
+    expect(hint('perf_event')).toContain("attachPerfEvent({ event: 'cpu-clock', frequency: 99 })");
     expect(hint('socket')).toContain('attachSocket(socketFd)');
     expect(hint('xdp')).toContain("attachXdp({ ifname: 'eth0' })");
     expect(hint('xdp.frags')).toContain('attachXdp');

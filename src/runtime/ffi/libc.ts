@@ -1,5 +1,6 @@
 // Bindings to the C library: what Node lacks and the runtime needs (mmap for ring buffers, epoll to
-// wait for events off the main thread, sockets for socket filters, vasprintf for libbpf's log).
+// wait for events off the main thread, sockets for socket filters, vasprintf for libbpf's log,
+// syscall() for perf_event_open).
 import koffi from 'koffi';
 
 function bind() {
@@ -10,6 +11,7 @@ function bind() {
     munmap: f('int munmap(void *addr, size_t length)'),
     getpagesize: f('int getpagesize(void)'),
     close: f('int close(int fd)'),
+    syscall: f('long syscall(long number, ...)'),
     fcntl: f('int fcntl(int fd, int cmd, ...)'),
     read: f('intptr_t read(int fd, _Out_ void *buf, size_t count)'),
     write: f('intptr_t write(int fd, const void *buf, size_t count)'),

@@ -1,0 +1,209 @@
+// attachPerfEvent(options): one perf event per CPU, opened with perf_event_open(2), each with the
+// program attached, all held by one Link. A failure on any CPU closes what the CPUs before it
+// opened, and the errno becomes an error naming the event and what to do.
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { NotSupportedError, PermissionError, type TsbpfError } from '../errors.js';
+import { errnoName } from '../linux.js';
+import {
+  callError,
+  EACCES,
+  EINVAL,
+  ENODEV,
+  ENOENT,
+  EOPNOTSUPP,
+  EPERM,
+  ESRCH,
+  grantHint,
+  missingCapabilities,
+  SystemCallError,
+} from './errors.js';
+import { libc } from './ffi/libc.js';
+import { ATTR_FLAG_FREQ, PERF_FLAG_PID_CGROUP, perfEventOpen } from './ffi/perf-event.js';
+import { trackLink, untrackLink } from './lifetime.js';
+import type { Link } from './link.js';
+import { type PerfEventOptions, type PerfEventPlan, planPerfEvents } from './perf-event.js';
+
+const EMFILE = 24;
+
+/** The links of one attachPerfEvent(options) call: a perf event and its program on each CPU. */
+export class PerfEventLink implements Link {
+  /** The event sampled (its canonical name). */
+  readonly event: string;
+  /** The CPUs an event was opened on. */
+  readonly cpus: readonly number[];
+  readonly #links: readonly Link[];
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #onClose: Array<(link: Link) => void> = [];
+
+  constructor(links: readonly Link[], event: string, cpus: readonly number[]) {
+    this.#links = links;
+    this.event = event;
+    this.cpus = cpus;
+    trackLink(this);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Registers a callback for close (the owning collection forgets the link). */
+  onClose(fn: (link: Link) => void): void {
+    this.#onClose.push(fn);
+  }
+
+  /** Detaches the program from every CPU and closes each perf event (libbpf's link owns its fd). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#settle(this.#links.map((link) => attempt(() => link.close())));
+  }
+
+  /** close() on worker threads: the kernel's wait on each detach overlaps and the event loop runs. */
+  closeAsync(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    this.#closing = Promise.all(
+      this.#links.map((link) => {
+        const async = (link as Partial<{ closeAsync(): Promise<void> }>).closeAsync;
+        return async
+          ? async.call(link).then(
+              () => undefined,
+              (error: unknown) => ({ error }),
+            )
+          : Promise.resolve(attempt(() => link.close()));
+      }),
+    ).then((failures) => this.#settle(failures));
+    return this.#closing;
+  }
+
+  #settle(failures: Array<{ error: unknown } | undefined>): void {
+    untrackLink(this);
+    for (const fn of this.#onClose) fn(this);
+    const failed = failures.find((f) => f !== undefined);
+    if (failed) throw failed.error;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.closeAsync();
+  }
+}
+
+function attempt(fn: () => void): { error: unknown } | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (error) {
+    return { error };
+  }
+}
+
+/**
+ * Opens the event of `options` on each CPU and attaches the program with `attach` (which owns the
+ * fd once it returns). `what` names the program in errors.
+ */
+export function attachPerfEvents(
+  what: string,
+  options: PerfEventOptions,
+  attach: (perfEventFd: number) => Link,
+): PerfEventLink {
+  const plan = planPerfEvents(what, options);
+  // The kernel takes its own reference on the cgroup: the directory's fd is needed only to open.
+  const cgroupFd = plan.cgroup === undefined ? -1 : openSync(plan.cgroup, 'r');
+  const links: Link[] = [];
+  try {
+    for (const cpu of plan.cpus) {
+      const fd =
+        cgroupFd >= 0
+          ? perfEventOpen(plan.attr, cgroupFd, cpu, PERF_FLAG_PID_CGROUP)
+          : perfEventOpen(plan.attr, plan.pid ?? -1, cpu);
+      if (fd < 0) throw perfEventOpenError(what, plan, cpu, -fd);
+      try {
+        links.push(attach(fd));
+      } catch (error) {
+        libc().close(fd);
+        throw error;
+      }
+    }
+  } catch (error) {
+    for (const link of links) attempt(() => link.close());
+    throw error;
+  } finally {
+    if (cgroupFd >= 0) closeSync(cgroupFd);
+  }
+  return new PerfEventLink(links, plan.event, plan.cpus);
+}
+
+/** kernel.perf_event_paranoid, or undefined when it cannot be read. */
+export function perfEventParanoid(path = '/proc/sys/kernel/perf_event_paranoid'): number | undefined {
+  try {
+    return Number.parseInt(readFileSync(path, 'utf8'), 10);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The error for perf_event_open failing with `errno` on `cpu`. */
+export function perfEventOpenError(
+  what: string,
+  plan: PerfEventPlan,
+  cpu: number,
+  errno: number,
+): TsbpfError {
+  const call = `${what}: open perf event ${plan.event} on CPU ${cpu}`;
+  const label = errnoName(errno);
+  if (plan.hardware && (errno === ENOENT || errno === EOPNOTSUPP || errno === ENODEV)) {
+    return new NotSupportedError(
+      `${what}: hardware event ${plan.event} is not available: this machine has no hardware PMU that counts it (perf_event_open: ${label}); virtual machines often expose none`,
+      { hint: "sample a software event instead: attachPerfEvent({ event: 'cpu-clock', frequency: 99 })" },
+    );
+  }
+  if (errno === EACCES || errno === EPERM) return perfEventPermissionError(call, label);
+  if (errno === ESRCH) {
+    return new SystemCallError(
+      `${call}: process ${plan.pid} exited before its event was opened (ESRCH)`,
+      errno,
+      {
+        hint: 'attach while the process runs',
+      },
+    );
+  }
+  if (errno === EMFILE) {
+    return new SystemCallError(`${call}: too many open files (EMFILE): each CPU's event takes one`, errno, {
+      hint: `raise the limit (ulimit -n), or sample fewer CPUs with cpus: [...] (${plan.cpus.length} asked for)`,
+    });
+  }
+  if (errno === EINVAL && ((plan.attr.flags ?? 0n) & ATTR_FLAG_FREQ) !== 0n) {
+    return callError(call, errno, [
+      'the kernel refused the event settings; it lowers kernel.perf_event_max_sample_rate by itself when samples take too long, so try a lower frequency',
+    ]);
+  }
+  return callError(call, errno, [], undefined, ['CAP_PERFMON']);
+}
+
+/**
+ * EACCES/EPERM from perf_event_open: kernel.perf_event_paranoid above -1 keeps events of every
+ * process (and, at 2, of the kernel) for CAP_PERFMON (kernel/events/core.c: perf_allow_cpu/kernel).
+ */
+function perfEventPermissionError(call: string, label: string): PermissionError {
+  const paranoid = perfEventParanoid();
+  const setting =
+    paranoid === undefined ? 'kernel.perf_event_paranoid' : `kernel.perf_event_paranoid is ${paranoid}`;
+  const lacks = missingCapabilities(['CAP_PERFMON']).length > 0;
+  if (lacks) {
+    return new PermissionError(
+      `${call}: permission denied (${label}): the process lacks CAP_PERFMON, and ${setting} (above -1, only CAP_PERFMON may sample every process and the kernel)`,
+      {
+        hint: `${grantHint(['CAP_PERFMON'], ['CAP_BPF', 'CAP_PERFMON'])}; or, as root, sysctl kernel.perf_event_paranoid=-1 (lets every user profile the whole machine)`,
+      },
+    );
+  }
+  return new PermissionError(`${call}: permission denied (${label}) with CAP_PERFMON (${setting})`, {
+    hint: 'a security module (SELinux, AppArmor) or lockdown refused it: check the audit log',
+  });
+}
