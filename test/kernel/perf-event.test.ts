@@ -2,7 +2,7 @@
 // a SEC("perf_event") program samples real work: per-CPU counts, and kernel and user stack ids
 // keyed by pid, as a sampling profiler records them. Filters by pid and by cgroup v2 are checked
 // against processes the test starts, and every fd is back after close.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -33,6 +33,7 @@ import {
 } from '../../src/runtime/index.js';
 import { liveLinkCount } from '../../src/runtime/lifetime.js';
 import { onlineCpus } from '../../src/runtime/perf-event.js';
+import { repoRoot } from '../helpers/paths.js';
 import { fixture, openFds } from './helpers.js';
 
 interface SampleKey {
@@ -447,5 +448,58 @@ describe('attachPerfEvent: options checked before anything is opened', () => {
     const error = caught(() => coll.program('profile_sample').attach());
     expect(error).toBeInstanceOf(UsageError);
     expect(error.hint).toContain("attachPerfEvent({ event: 'cpu-clock', frequency: 99 })");
+  });
+});
+
+describe('attachPerfEvent: privileges', () => {
+  // Opens cpu-clock on every process of CPU 0 as nobody (the built runtime in dist/, which the
+  // global setup builds), with and without CAP_PERFMON, and maps the errno as attachPerfEvent does.
+  function openAsNobody(caps: string): { fd: number; name?: string; message?: string; hint?: string } {
+    const dist = join(repoRoot, 'dist/runtime');
+    const script = `
+      import { planPerfEvents } from '${dist}/perf-event.js';
+      import { perfEventOpenError } from '${dist}/perf-event-attach.js';
+      import { perfEventOpen } from '${dist}/ffi/perf-event.js';
+      const plan = planPerfEvents('program p', { event: 'cpu-clock', frequency: 99 });
+      const fd = perfEventOpen(plan.attr, -1, plan.cpus[0]);
+      const e = fd < 0 ? perfEventOpenError('program p', plan, plan.cpus[0], -fd) : undefined;
+      console.log(JSON.stringify({ fd, name: e?.name, message: e?.message, hint: e?.hint }));`;
+    const out = execFileSync(
+      'setpriv',
+      [
+        '--reuid=nobody',
+        '--regid=nogroup',
+        '--clear-groups',
+        `--inh-caps=${caps}`,
+        `--ambient-caps=${caps}`,
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        script,
+      ],
+      { encoding: 'utf8' },
+    );
+    return JSON.parse(out);
+  }
+
+  it('without CAP_PERFMON: a PermissionError naming perf_event_paranoid and CAP_PERFMON', () => {
+    const paranoid = Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8'));
+    const result = openAsNobody('-all');
+    if (paranoid <= -1) {
+      // Every user may open events of every process here.
+      expect(result.fd).toBeGreaterThanOrEqual(0);
+      return;
+    }
+    expect(result.fd).toBe(-13);
+    expect(result.name).toBe('PermissionError');
+    expect(result.message).toBe(
+      `program p: open perf event cpu-clock on CPU 0: permission denied (EACCES): the process lacks CAP_PERFMON, and kernel.perf_event_paranoid is ${paranoid} (above -1, only CAP_PERFMON may sample every process and the kernel)`,
+    );
+    expect(result.hint).toContain('--inh-caps=+bpf,+perfmon');
+    expect(result.hint).toContain('sysctl kernel.perf_event_paranoid=-1');
+  });
+
+  it('with CAP_PERFMON alone the event opens', () => {
+    expect(openAsNobody('-all,+perfmon').fd).toBeGreaterThanOrEqual(0);
   });
 });
