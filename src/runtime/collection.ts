@@ -523,6 +523,34 @@ function mapSection(map: BpfMap): Section | undefined {
   }
 }
 
+/**
+ * How many detaches run at once. They share Node's libuv pool (UV_THREADPOOL_SIZE, 4 by default)
+ * with fs, dns and crypto, which must not queue behind a collection's tens of detaches: half of it.
+ */
+const detachesAtOnce = Math.max(1, Math.floor(Number(process.env.UV_THREADPOOL_SIZE || 4) / 2));
+
+/** Runs fn on every item, detachesAtOnce at a time, and settles them all. */
+async function settleEach<T>(
+  items: T[],
+  fn: (item: T) => Promise<void>,
+): Promise<PromiseSettledResult<void>[]> {
+  const results: PromiseSettledResult<void>[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        await fn(items[i]!);
+        results[i] = { status: 'fulfilled', value: undefined };
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(detachesAtOnce, items.length) }, worker));
+  return results;
+}
+
 /** Everything a Collection must release, kept apart so the finalizer does not hold the Collection. */
 class Resources {
   obj: Pointer;
@@ -539,6 +567,22 @@ class Resources {
     this.closed = true;
     for (const c of [...this.closables]) c.close();
     for (const link of [...this.links]) link.close();
+    this.#release();
+  }
+
+  /** close() with the links detached on worker threads, a few at a time (their kernel waits overlap). */
+  async closeAsync(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of [...this.closables]) c.close();
+    // Every link is detached before the object goes, whichever fails.
+    const results = await settleEach([...this.links], (link) => link.closeAsync());
+    this.#release();
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  #release(): void {
     // Kept views go on reading the globals' last values, in memory of their own (ffi/mapped.ts).
     for (const range of this.ranges) range.release(true);
     libbpf().bpf_object__close(this.obj);
@@ -556,6 +600,7 @@ export class Collection implements AsyncDisposable, Disposable {
   /** Mapped data sections by map name; null: not mappable, read through lookups. */
   readonly #sections = new Map<string, Section | null>();
   readonly #name: string;
+  #closing: Promise<void> | undefined;
 
   /** @internal */
   constructor(opened: Opened, skipped: SkippedProgram[]) {
@@ -674,14 +719,34 @@ export class Collection implements AsyncDisposable, Disposable {
     this.#resources.closables.delete(closable);
   }
 
-  /** Detaches every link, closes readers, and releases programs and maps. Idempotent. */
+  /**
+   * Detaches every link, closes readers, and releases programs and maps. Idempotent. Blocks for the
+   * kernel's wait on each detach (tens of milliseconds per tracepoint or uprobe): a server that
+   * must keep answering uses closeAsync().
+   */
   close(): void {
-    if (this.#resources.closed) return;
+    if (this.#begin()) this.#resources.close();
+  }
+
+  /**
+   * close() without blocking the event loop: the links are detached on worker threads, then the
+   * programs and maps released. The collection counts as closed at once (close() after it does
+   * nothing); calling it again returns the same promise. `await using` calls it.
+   */
+  closeAsync(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#closing = this.#begin() ? this.#resources.closeAsync() : Promise.resolve();
+    return this.#closing;
+  }
+
+  /** Marks everything closed; false when it was already. */
+  #begin(): boolean {
+    if (this.#resources.closed) return false;
     finalizer.unregister(this);
     this.#sections.clear();
     for (const p of this.#programs.values()) p.invalidate();
     for (const m of this.#maps.values()) m.invalidate();
-    this.#resources.close();
+    return true;
   }
 
   [Symbol.dispose](): void {
@@ -689,6 +754,6 @@ export class Collection implements AsyncDisposable, Disposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
+    await this.closeAsync();
   }
 }

@@ -1,6 +1,9 @@
 // Link: one attachment of a program. Most are libbpf bpf_link objects; XDP with an explicit mode is
 // a raw link fd, tc (before tcx) is a netlink filter, a socket filter is a socket option. All close
 // the same way, and all are tracked so signals and the owning collection can close them.
+// Detaching a tracepoint, uprobe or perf-event link waits in the kernel for an RCU grace period
+// (30-100 ms per link here), so closeAsync() makes that syscall on a worker thread (koffi's async
+// calls, Node's libuv pool) and the event loop goes on serving meanwhile.
 import { TsbpfError } from '../errors.js';
 import { callError } from './errors.js';
 import { koffi, libbpf, type Pointer, TcHook, TcOpts } from './ffi/libbpf.js';
@@ -9,8 +12,14 @@ import { trackLink, untrackLink } from './lifetime.js';
 import { pinDetail } from './map.js';
 
 export interface Link extends AsyncDisposable, Disposable {
-  /** Detaches the program. Idempotent. */
+  /** Detaches the program. Idempotent. Blocks while the kernel waits for readers to finish. */
   close(): void;
+  /**
+   * Detaches the program off the main thread: the event loop runs while the kernel waits. The link
+   * counts as closed at once (close() after it does nothing); calling it again returns the same
+   * promise. `await using` calls it.
+   */
+  closeAsync(): Promise<void>;
   /** Pins the link on a bpffs path, so it outlives this process (libbpf links only). */
   pin?(path: string): void;
   /** Removes the pin. */
@@ -20,6 +29,7 @@ export interface Link extends AsyncDisposable, Disposable {
 
 abstract class BaseLink implements Link {
   #closed = false;
+  #closing: Promise<void> | undefined;
   #onClose: Array<(link: Link) => void> = [];
 
   protected constructor() {
@@ -46,15 +56,47 @@ abstract class BaseLink implements Link {
     }
   }
 
+  closeAsync(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    // Tracked until the worker is done: an exit meanwhile finds the link closed (the worker owns
+    // it) and leaves it be; the process's end closes whatever fd the worker had not reached.
+    let released: Promise<void>;
+    try {
+      released = this.releaseAsync();
+    } catch (error) {
+      released = Promise.reject(error);
+    }
+    this.#closing = released.finally(() => {
+      untrackLink(this);
+      for (const fn of this.#onClose) fn(this);
+    });
+    return this.#closing;
+  }
+
   protected abstract release(): void;
+
+  /** Links whose detach does not wait on the kernel release on the main thread. */
+  protected releaseAsync(): Promise<void> {
+    this.release();
+    return Promise.resolve();
+  }
 
   [Symbol.dispose](): void {
     this.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
+    await this.closeAsync();
   }
+}
+
+/** Calls a koffi-bound function on a worker thread. */
+function offThread(fn: { async: (...args: unknown[]) => void }, ...args: unknown[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fn.async(...args, (error: unknown, result: number) => (error ? reject(error) : resolve(result)));
+  });
 }
 
 /** A libbpf struct bpf_link. */
@@ -85,6 +127,12 @@ export class LibbpfLink extends BaseLink {
     libbpf().bpf_link__destroy(this.#ptr);
     this.#ptr = null;
   }
+
+  protected override async releaseAsync(): Promise<void> {
+    const ptr = this.#ptr;
+    this.#ptr = null;
+    await offThread(libbpf().bpf_link__destroy, ptr);
+  }
 }
 
 /** A bare link fd from BPF_LINK_CREATE; closing the fd detaches. */
@@ -107,6 +155,12 @@ export class FdLink extends BaseLink {
   protected release(): void {
     libc().close(this.#fd);
     this.#fd = -1;
+  }
+
+  protected override async releaseAsync(): Promise<void> {
+    const fd = this.#fd;
+    this.#fd = -1;
+    await offThread(libc().close, fd);
   }
 }
 

@@ -1,6 +1,7 @@
 // Shared by the kernel tests: fixtures compiled once, a way to make the syscalls the fixtures
 // trace, and tracefs mounted for tracepoint attaches.
-import { readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import koffi from 'koffi';
 import { compileFixture } from '../helpers/bpf.js';
@@ -21,4 +22,34 @@ export function setU32(bytes: Uint8Array, offset: number, value: number): void {
 
 export function openFds(): number {
   return readdirSync('/proc/self/fd').length;
+}
+
+/**
+ * Ids of the BPF links process `pid` holds, from the kernel's side: its fds that are bpf_link anon
+ * inodes (fdinfo's link_id), kept when `bpftool link` lists them too (bpftool 7.1 here is built
+ * without the pid iterator, so it cannot name a link's holders itself).
+ */
+export function kernelLinksOf(pid: number): number[] {
+  const ids: number[] = [];
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let target = '';
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    if (target !== 'anon_inode:bpf_link') continue;
+    const id = /^link_id:\s*(\d+)$/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+    if (id) ids.push(Number(id[1]));
+  }
+  const listed = kernelLinkIds();
+  return ids.filter((id) => listed.includes(id));
+}
+
+/** Ids of every BPF link in the kernel (`bpftool link show`). */
+export function kernelLinkIds(): number[] {
+  const listed = JSON.parse(execFileSync('bpftool', ['link', 'show', '-j'], { encoding: 'utf8' })) as Array<{
+    id: number;
+  }>;
+  return listed.map((l) => l.id);
 }

@@ -2,12 +2,12 @@
 // every link first, then the process dies by it; a signal the program listens for is the program's
 // business (a daemon that reloads on SIGHUP keeps tracing), whichever of the program and tsbpf
 // registered its listener first. Each case is a child process with a real tracepoint link.
-import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, tempDir } from '../helpers/paths.js';
-import { fixture } from './helpers.js';
+import { fixture, kernelLinksOf } from './helpers.js';
 
 const runtime = join(repoRoot, 'dist/runtime/index.js');
 
@@ -45,30 +45,6 @@ function child(
     });
     proc.on('exit', (code, signal) => resolve({ code, signal, out }));
   });
-}
-
-/**
- * Ids of the BPF links process `pid` holds, from the kernel's side: its fds that are bpf_link anon
- * inodes (fdinfo's link_id), kept when `bpftool link` lists them too (bpftool 7.1 here is built
- * without the pid iterator, so it cannot name a link's holders itself).
- */
-function kernelLinksOf(pid: number): number[] {
-  const ids: number[] = [];
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    let target = '';
-    try {
-      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-    } catch {
-      continue; // closed meanwhile
-    }
-    if (target !== 'anon_inode:bpf_link') continue;
-    const id = /^link_id:\s*(\d+)$/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
-    if (id) ids.push(Number(id[1]));
-  }
-  const listed = JSON.parse(execFileSync('bpftool', ['link', 'show', '-j'], { encoding: 'utf8' })) as Array<{
-    id: number;
-  }>;
-  return ids.filter((id) => listed.some((l) => l.id === id));
 }
 
 // The child: the events fixture counts its own getppid() calls in .bss (process.ppid calls
