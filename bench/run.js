@@ -10,9 +10,17 @@
 //   node bench/run.js --svg FILE      also write the events/s-against-size plot
 //   node bench/run.js --no-build      do not rebuild dist/ when it is older than src/
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { repoRoot } from './lib/build.js';
 import { notes } from './lib/codegen.js';
 import { round } from './lib/harness.js';
@@ -144,6 +152,7 @@ async function main() {
   const svg = value('svg');
   const sweep = result.details.ringbuf_by_size;
   if (svg && sweep) {
+    mkdirSync(dirname(svg), { recursive: true });
     writeFileSync(
       svg,
       lineChart({

@@ -4,7 +4,7 @@
 // rebuilt only when its inputs changed (a hash of the inputs and the command kept beside it).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from './harness.js';
 
@@ -20,6 +20,8 @@ async function cached(out, inputs, command, make) {
   const key = hash.digest('hex');
   const stamp = `${out}.key`;
   if (existsSync(out) && existsSync(stamp) && readFileSync(stamp, 'utf8') === key) return out;
+  // A fresh clone has no bench/out/ (git ignores it); every output is made through here.
+  mkdirSync(dirname(out), { recursive: true });
   await make();
   writeFileSync(stamp, key);
   return out;
@@ -62,10 +64,12 @@ export function bpfArgs(source, output, vmlinux, defines = []) {
   ];
 }
 
-/** bench/c/<name>.bpf.c -> bench/out/<outName>.o, stripped of DWARF (BTF kept). */
-export async function bpfObject(name, { outName = name, defines = [] } = {}) {
+/** bench/c/<name>.bpf.c (or `source`) -> bench/out/<outName>.o, stripped of DWARF (BTF kept). */
+export async function bpfObject(
+  name,
+  { outName = name, defines = [], source = join(cDir, `${name}.bpf.c`) } = {},
+) {
   const vmlinux = await vmlinuxDir();
-  const source = join(cDir, `${name}.bpf.c`);
   const out = join(outDir, `${outName}.o`);
   const args = bpfArgs(source, `${out}.tmp`, vmlinux, defines);
   return cached(out, [source], args, async () => {

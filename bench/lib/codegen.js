@@ -1,7 +1,8 @@
 // Generates a codec module with tsbpf's own codegen (dist/codegen) for a named C type in an
 // object's BTF, and transpiles it to JavaScript beside the object, so benchmarks decode with
 // exactly the code `tsbpf gen` would write. The module also exports the type's codec as `BenchCodec`.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import ts from 'typescript';
 
 /** Things the report should mention (workarounds for pieces not there yet). */
@@ -40,6 +41,7 @@ export async function generateCodec(objectPath, typeName, outPath) {
   const js = ts.transpileModule(code, {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023 },
   }).outputText;
+  mkdirSync(dirname(outPath), { recursive: true });
   writeFileSync(outPath.replace(/\.js$/, '.ts'), source);
   writeFileSync(outPath, `${js}\nexport { ${codecName} as BenchCodec };\n`);
   return source;

@@ -1,8 +1,9 @@
 // Optional CPU profiling for the tsbpf-side scripts: BENCH_PROFILE=<file.cpuprofile> starts the
 // V8 profiler (through node:inspector) when asked, after the object is loaded. Not from the
 // start: the profiler's SIGPROF ticks interrupt the kernel verifier, which then fails with EAGAIN.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { dirname } from 'node:path';
 
 let session;
 
@@ -17,6 +18,7 @@ export async function startProfile() {
 export async function stopProfile() {
   if (!session) return;
   const { profile } = await session.post('Profiler.stop');
+  mkdirSync(dirname(process.env.BENCH_PROFILE), { recursive: true });
   writeFileSync(process.env.BENCH_PROFILE, JSON.stringify(profile));
   session.disconnect();
 }
