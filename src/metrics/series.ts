@@ -1,0 +1,236 @@
+// What a metric is made of: a map, how its keys become labels and its values numbers, and the
+// cap that keeps the number of series bounded. collectSeries() reads the map once and returns
+// the samples grouped by label set; the Prometheus and OpenTelemetry adapters only format them.
+
+import { UsageError } from '../errors.js';
+import { addSlots, estimatedSum, type SlotBuckets, type SlotCounts } from './histogram.js';
+import { type MapSource, readEntries, toNumber } from './source.js';
+
+export type LabelValue = string | number | bigint | boolean;
+export type Labels = Record<string, string>;
+
+/** The label value every label of the series takes for the label sets past the cap. */
+export const otherLabel = 'other';
+
+/** The default `maxSeries`: enough for every process on a busy host, few enough for a TSDB. */
+export const defaultMaxSeries = 1000;
+
+interface MetricBase<K, V> {
+  /** The metric name (Prometheus rules: [a-zA-Z_:][a-zA-Z0-9_:]*), e.g. `probe_syscalls_total`. */
+  name: string;
+  help: string;
+  map: MapSource<K, V>;
+  /** Label names, in order; `labels()` returns a value for each. */
+  labelNames?: readonly string[];
+  /** The labels of an entry, from the decoded key (and value): `(k, v) => ({ comm: v.comm })`. */
+  labels?: (key: K, value: V) => Record<string, LabelValue>;
+  /**
+   * At most this many label sets are exported (default 1000); the rest are added into one
+   * series whose every label is "other". A label set keeps its series while its key stays in
+   * the map; new ones take the free places, largest first.
+   */
+  maxSeries?: number;
+}
+
+/** A counter or gauge: one number per entry (entries with equal labels are added). */
+export interface ValueMetric<K, V> extends MetricBase<K, V> {
+  kind: 'counter' | 'gauge';
+  /** The number of an entry (default: the value itself, for number/bigint maps). Per-CPU values are added. */
+  value?: (value: V, key: K) => number | bigint;
+}
+
+/** A histogram from slot counts (see log2Buckets / linearBuckets). */
+export interface HistogramMetric<K, V> extends MetricBase<K, V> {
+  kind: 'histogram';
+  buckets: SlotBuckets;
+  /**
+   * The slots of an entry, for maps whose value holds a `slots[]` array (one histogram per key).
+   * Without it the map is one histogram laid out as an array: key = slot index, value = count.
+   */
+  slots?: (value: V, key: K) => ArrayLike<number | bigint>;
+  /**
+   * The sum of the observed values in the exported unit, when the program keeps one (e.g. a total
+   * of nanoseconds); only with `slots`. Without it the sum is estimated from the slot midpoints.
+   */
+  sum?: (value: V, key: K) => number | bigint;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a list mixes metrics over maps of different key and value types
+export type MapMetric<K = any, V = any> = ValueMetric<K, V> | HistogramMetric<K, V>;
+
+export interface ValueSample {
+  labels: Labels;
+  value: number;
+}
+
+export interface HistogramSample extends SlotCounts {
+  labels: Labels;
+}
+
+const metricName = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Refuses names Prometheus would refuse, before the first scrape rather than at it. */
+export function checkMetric(metric: MapMetric): void {
+  if (!metricName.test(metric.name)) {
+    throw new UsageError(`metric name "${metric.name}" is not a valid Prometheus name`, {
+      hint: 'use letters, digits, _ and :, not starting with a digit (e.g. probe_syscalls_total)',
+    });
+  }
+  for (const name of metric.labelNames ?? []) {
+    if (!labelName.test(name) || name.startsWith('__') || name === 'le') {
+      throw new UsageError(`metric ${metric.name}: label name "${name}" is not allowed`, {
+        hint: 'use letters, digits and _, not starting with __, and not "le" (histogram buckets use it)',
+      });
+    }
+  }
+  if (metric.maxSeries !== undefined && !(Number.isInteger(metric.maxSeries) && metric.maxSeries >= 1)) {
+    throw new UsageError(
+      `metric ${metric.name}: maxSeries must be a whole number >= 1, got ${metric.maxSeries}`,
+    );
+  }
+}
+
+/**
+ * Keeps the label sets a metric exports to at most `max`. State lives across reads so a series
+ * does not hop in and out of "other" between scrapes while its key stays in the map.
+ */
+export class SeriesCap {
+  readonly #max: number;
+  readonly #admitted = new Set<string>();
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** Which of the label sets present now keep their own series (the others go to "other"). */
+  admit(present: ReadonlyArray<{ id: string; weight: number }>): Set<string> {
+    const now = new Set(present.map((p) => p.id));
+    for (const id of this.#admitted) if (!now.has(id)) this.#admitted.delete(id);
+    const waiting = present.filter((p) => !this.#admitted.has(p.id)).sort((a, b) => b.weight - a.weight);
+    for (const p of waiting) {
+      if (this.#admitted.size >= this.#max) break;
+      this.#admitted.add(p.id);
+    }
+    return this.#admitted;
+  }
+}
+
+function labelsOf<K, V>(metric: MapMetric<K, V>, key: K, value: V): Labels {
+  const names = metric.labelNames ?? [];
+  if (names.length === 0) return {};
+  const given = metric.labels?.(key, value) ?? {};
+  const out: Labels = {};
+  for (const name of names) {
+    const v = given[name];
+    if (v === undefined) {
+      throw new UsageError(`metric ${metric.name}: labels() returned no value for label "${name}"`, {
+        hint: `return every name of labelNames (${names.join(', ')}) from labels()`,
+      });
+    }
+    out[name] = String(v);
+  }
+  return out;
+}
+
+function otherLabels(metric: MapMetric): Labels {
+  return Object.fromEntries((metric.labelNames ?? []).map((name) => [name, otherLabel]));
+}
+
+/** Groups by label set, applies the cap, returns the groups in a stable (label) order. */
+function capped<T>(
+  metric: MapMetric,
+  cap: SeriesCap,
+  groups: Map<string, { labels: Labels; data: T }>,
+  weight: (data: T) => number,
+  merge: (into: T, from: T) => void,
+): Array<{ labels: Labels; data: T }> {
+  const kept = cap.admit([...groups].map(([id, g]) => ({ id, weight: weight(g.data) })));
+  const out: Array<{ labels: Labels; data: T }> = [];
+  let other: { labels: Labels; data: T } | undefined;
+  for (const id of [...groups.keys()].sort()) {
+    const group = groups.get(id)!;
+    if (kept.has(id)) out.push(group);
+    else if (other === undefined) other = { labels: otherLabels(metric), data: group.data };
+    else merge(other.data, group.data);
+  }
+  if (other !== undefined) out.push(other);
+  return out;
+}
+
+/** Reads a counter or gauge's map now: one sample per label set. */
+export function collectValues<K, V>(metric: ValueMetric<K, V>, cap: SeriesCap): ValueSample[] {
+  const groups = new Map<string, { labels: Labels; data: { value: number } }>();
+  for (const [key, perCpu] of readEntries(metric.map)) {
+    let total = 0;
+    for (const v of perCpu) {
+      total += toNumber(metric.value ? metric.value(v, key) : v, `metric ${metric.name}`);
+    }
+    const labels = labelsOf(metric, key, perCpu[0] as V);
+    const id = JSON.stringify(labels);
+    const group = groups.get(id);
+    if (group) group.data.value += total;
+    else groups.set(id, { labels, data: { value: total } });
+  }
+  return capped(
+    metric,
+    cap,
+    groups,
+    (d) => d.value,
+    (into, from) => {
+      into.value += from.value;
+    },
+  ).map((g) => ({ labels: g.labels, value: g.data.value }));
+}
+
+/** Reads a histogram's map now: per label set, per-slot counts, their total and the sum. */
+export function collectHistograms<K, V>(metric: HistogramMetric<K, V>, cap: SeriesCap): HistogramSample[] {
+  const entries = readEntries(metric.map);
+  const slotCount = metric.buckets.bounds.length;
+  const fresh = (): SlotCounts & { exactSum: boolean } => ({
+    counts: new Array<number>(slotCount).fill(0),
+    count: 0,
+    sum: 0,
+    exactSum: metric.sum !== undefined,
+  });
+  const groups = new Map<string, { labels: Labels; data: ReturnType<typeof fresh> }>();
+  if (metric.slots === undefined) {
+    // The map is the histogram: entry n is slot n.
+    const data = fresh();
+    const slots: number[] = [];
+    for (const [key, perCpu] of entries) {
+      slots[Number(key)] = perCpu.reduce((s, v) => s + toNumber(v, `histogram ${metric.name} slot`), 0);
+    }
+    addSlots(data.counts, slots, metric.name);
+    groups.set('{}', { labels: otherLabels({ ...metric, labelNames: [] }), data });
+  } else {
+    for (const [key, perCpu] of entries) {
+      const labels = labelsOf(metric, key, perCpu[0] as V);
+      const id = JSON.stringify(labels);
+      let group = groups.get(id);
+      if (group === undefined) {
+        group = { labels, data: fresh() };
+        groups.set(id, group);
+      }
+      for (const v of perCpu) {
+        addSlots(group.data.counts, metric.slots(v, key), metric.name);
+        if (metric.sum) group.data.sum += toNumber(metric.sum(v, key), `histogram ${metric.name} sum`);
+      }
+    }
+  }
+  return capped(
+    metric,
+    cap,
+    groups,
+    (d) => d.counts.reduce((a, b) => a + b, 0),
+    (into, from) => {
+      from.counts.forEach((c, n) => {
+        into.counts[n] = (into.counts[n] ?? 0) + c;
+      });
+      into.sum += from.sum;
+    },
+  ).map(({ labels, data }) => {
+    const count = data.counts.reduce((a, b) => a + b, 0);
+    const sum = data.exactSum ? data.sum : estimatedSum(data.counts, metric.buckets);
+    return { labels, counts: data.counts, count, sum };
+  });
+}
