@@ -164,6 +164,38 @@ export class FdLink extends BaseLink {
   }
 }
 
+/**
+ * Several links one call made (a perf event's link on each CPU), detached together: every one is
+ * closed even when another fails to, and the first failure is thrown after.
+ */
+export class LinkGroup extends BaseLink {
+  readonly #links: readonly Link[];
+  constructor(links: readonly Link[]) {
+    super();
+    this.#links = links;
+  }
+
+  protected release(): void {
+    const failed = this.#links.map((link) => settle(() => link.close())).find((f) => f !== undefined);
+    if (failed) throw failed.error;
+  }
+
+  protected override async releaseAsync(): Promise<void> {
+    const results = await Promise.allSettled(this.#links.map((link) => link.closeAsync()));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}
+
+function settle(fn: () => void): { error: unknown } | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (error) {
+    return { error };
+  }
+}
+
 /** A tc filter attached through netlink (bpf_tc_attach); detached with bpf_tc_detach. */
 export class TcLink extends BaseLink {
   readonly #hook: Record<string, number>;

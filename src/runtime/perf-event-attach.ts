@@ -19,87 +19,22 @@ import {
 } from './errors.js';
 import { libc } from './ffi/libc.js';
 import { ATTR_FLAG_FREQ, PERF_FLAG_PID_CGROUP, perfEventOpen } from './ffi/perf-event.js';
-import { trackLink, untrackLink } from './lifetime.js';
-import type { Link } from './link.js';
+import { type Link, LinkGroup } from './link.js';
 import { type PerfEventOptions, type PerfEventPlan, planPerfEvents } from './perf-event.js';
 
 const EMFILE = 24;
 
 /** The links of one attachPerfEvent(options) call: a perf event and its program on each CPU. */
-export class PerfEventLink implements Link {
+export class PerfEventLink extends LinkGroup {
   /** The event sampled (its canonical name). */
   readonly event: string;
   /** The CPUs an event was opened on. */
   readonly cpus: readonly number[];
-  readonly #links: readonly Link[];
-  #closed = false;
-  #closing: Promise<void> | undefined;
-  #onClose: Array<(link: Link) => void> = [];
 
   constructor(links: readonly Link[], event: string, cpus: readonly number[]) {
-    this.#links = links;
+    super(links);
     this.event = event;
     this.cpus = cpus;
-    trackLink(this);
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** Registers a callback for close (the owning collection forgets the link). */
-  onClose(fn: (link: Link) => void): void {
-    this.#onClose.push(fn);
-  }
-
-  /** Detaches the program from every CPU and closes each perf event (libbpf's link owns its fd). */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#settle(this.#links.map((link) => attempt(() => link.close())));
-  }
-
-  /** close() on worker threads: the kernel's wait on each detach overlaps and the event loop runs. */
-  closeAsync(): Promise<void> {
-    if (this.#closing) return this.#closing;
-    if (this.#closed) return Promise.resolve();
-    this.#closed = true;
-    this.#closing = Promise.all(
-      this.#links.map((link) => {
-        const async = (link as Partial<{ closeAsync(): Promise<void> }>).closeAsync;
-        return async
-          ? async.call(link).then(
-              () => undefined,
-              (error: unknown) => ({ error }),
-            )
-          : Promise.resolve(attempt(() => link.close()));
-      }),
-    ).then((failures) => this.#settle(failures));
-    return this.#closing;
-  }
-
-  #settle(failures: Array<{ error: unknown } | undefined>): void {
-    untrackLink(this);
-    for (const fn of this.#onClose) fn(this);
-    const failed = failures.find((f) => f !== undefined);
-    if (failed) throw failed.error;
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.closeAsync();
-  }
-}
-
-function attempt(fn: () => void): { error: unknown } | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    return { error };
   }
 }
 
@@ -131,7 +66,13 @@ export function attachPerfEvents(
       }
     }
   } catch (error) {
-    for (const link of links) attempt(() => link.close());
+    for (const link of links) {
+      try {
+        link.close();
+      } catch {
+        // the error that stopped the attach is the one to report
+      }
+    }
     throw error;
   } finally {
     if (cgroupFd >= 0) closeSync(cgroupFd);

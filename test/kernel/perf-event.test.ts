@@ -279,6 +279,18 @@ describe('attachPerfEvent: fds and links', () => {
     expect(liveLinkCount()).toBe(links);
   });
 
+  it('collection.closeAsync() detaches the group on worker threads and gives back every fd', async () => {
+    const start = openFds();
+    const links = liveLinkCount();
+    const coll = await load();
+    const link = coll.program('profile_sample').attachPerfEvent({ event: 'cpu-clock', frequency: 99 });
+    expect(openFds()).toBeGreaterThan(start);
+    await coll.closeAsync();
+    expect(link.closed).toBe(true);
+    expect(openFds()).toBe(start);
+    expect(liveLinkCount()).toBe(links);
+  });
+
   it('the fd overload still attaches to a perf event fd the caller opened, and the link closes it', async () => {
     const { perfEventOpen, PERF_TYPE_SOFTWARE, ATTR_FLAG_FREQ } = await import(
       '../../src/runtime/ffi/perf-event.js'
