@@ -1,15 +1,17 @@
 // An ELF64 reader for eBPF objects of either byte order. Every offset and size read from the
 // file is checked against the file's length before use, and every loop is bounded by a count
 // derived from those checked sizes, so corrupt input ends in a FormatError, never a hang.
-// Layouts: Elf64_Ehdr, Elf64_Shdr, Elf64_Sym, Elf64_Rel(a) in the System V gABI (elf.h).
+// Layouts: Elf64_Ehdr, Elf64_Phdr, Elf64_Shdr, Elf64_Sym, Elf64_Rel(a) in the System V gABI (elf.h).
 import { FormatError } from '../errors.js';
 import {
   ELFCLASS64,
   ELFDATA2LSB,
   ELFDATA2MSB,
+  PN_XNUM,
   SHN_LORESERVE,
   SHN_UNDEF,
   SHN_XINDEX,
+  SHT_DYNSYM,
   SHT_NOBITS,
   SHT_NULL,
   SHT_REL,
@@ -31,6 +33,18 @@ export interface ElfSection {
   info: number;
   addralign: number;
   entsize: number;
+}
+
+/** A program header: how a run of the file is mapped into memory (executables, shared libraries). */
+export interface ElfSegment {
+  /** PT_* */
+  type: number;
+  /** PF_* */
+  flags: number;
+  offset: number;
+  vaddr: number;
+  filesz: number;
+  memsz: number;
 }
 
 export interface ElfSymbol {
@@ -64,10 +78,20 @@ export interface ElfFile {
   machine: number;
   type: number;
   sections: ElfSection[];
+  /** Program headers; empty for relocatable objects (.o). */
+  segments: ElfSegment[];
   section(name: string): ElfSection | undefined;
   /** A section's contents (a view, not a copy); empty for SHT_NOBITS. */
   data(section: ElfSection): Uint8Array;
+  /** The static symbol table (.symtab); empty when stripped. */
   symbols(): ElfSymbol[];
+  /** The dynamic symbol table (.dynsym) of executables and shared libraries; kept by strip. */
+  dynamicSymbols(): ElfSymbol[];
+  /**
+   * The symbols of the static (or dynamic) table whose STT_* type is in `types`, not cached: others
+   * are skipped before their names are read, which matters for binaries with 100 000 symbols.
+   */
+  symbolsOfTypes(types: ReadonlySet<number>, dynamic?: boolean): ElfSymbol[];
   /** Relocations (SHT_REL and SHT_RELA) that apply to the given section. */
   relocations(section: ElfSection): ElfRelocation[];
 }
@@ -75,13 +99,14 @@ export interface ElfFile {
 const EHDR_SIZE = 64;
 const SHDR_SIZE = 64;
 const SYM_SIZE = 24;
+const PHDR_SIZE = 56;
 
-/** Parses an ELF64 object. `file` names it in error messages. */
-export function parseElf(bytes: Uint8Array, file = '<buffer>'): ElfFile {
+const bpfObjectHint = 'Rebuild the object with clang -target bpf (tsbpf build does this).';
+
+/** Parses an ELF64 object. `file` names it in error messages, which end with `hint`. */
+export function parseElf(bytes: Uint8Array, file = '<buffer>', hint = bpfObjectHint): ElfFile {
   const fail = (what: string): never => {
-    throw new FormatError(`${file}: not a valid ELF64 object: ${what}`, {
-      hint: 'Rebuild the object with clang -target bpf (tsbpf build does this).',
-    });
+    throw new FormatError(`${file}: not a valid ELF64 object: ${what}`, { hint });
   };
   if (bytes.length < EHDR_SIZE) fail(`${bytes.length} bytes is shorter than an ELF header`);
   if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) fail('bad magic');
@@ -99,6 +124,9 @@ export function parseElf(bytes: Uint8Array, file = '<buffer>'): ElfFile {
 
   const type = u16(16);
   const machine = u16(18);
+  const phoff = u64(32, 'e_phoff');
+  const phentsize = u16(54);
+  let phnum = u16(56);
   const shoff = u64(40, 'e_shoff');
   const shentsize = u16(58);
   let shnum = u16(60);
@@ -149,6 +177,26 @@ export function parseElf(bytes: Uint8Array, file = '<buffer>'): ElfFile {
     }
   }
 
+  const segments: ElfSegment[] = [];
+  if (phnum === PN_XNUM) phnum = sections[0]?.info ?? 0;
+  if (phoff !== 0 && phnum > 0) {
+    if (phentsize !== PHDR_SIZE) fail(`e_phentsize ${phentsize} is not ${PHDR_SIZE}`);
+    if (phoff > bytes.length || phnum > (bytes.length - phoff) / PHDR_SIZE) {
+      fail(`${phnum} program headers at ${phoff} do not fit in ${bytes.length} bytes`);
+    }
+    for (let i = 0; i < phnum; i++) {
+      const o = phoff + i * PHDR_SIZE;
+      segments.push({
+        type: u32(o),
+        flags: u32(o + 4),
+        offset: u64(o + 8, 'p_offset'),
+        vaddr: u64(o + 16, 'p_vaddr'),
+        filesz: u64(o + 32, 'p_filesz'),
+        memsz: u64(o + 40, 'p_memsz'),
+      });
+    }
+  }
+
   const byName = new Map<string, ElfSection>();
   for (const s of sections) if (!byName.has(s.name)) byName.set(s.name, s);
 
@@ -157,11 +205,9 @@ export function parseElf(bytes: Uint8Array, file = '<buffer>'): ElfFile {
       ? new Uint8Array(0)
       : bytes.subarray(s.offset, s.offset + s.size);
 
-  let symbolCache: ElfSymbol[] | undefined;
-  const symbols = (): ElfSymbol[] => {
-    if (symbolCache) return symbolCache;
+  const readSymbols = (tableType: number, types?: ReadonlySet<number>): ElfSymbol[] => {
     const out: ElfSymbol[] = [];
-    const symtab = sections.find((s) => s.type === SHT_SYMTAB);
+    const symtab = sections.find((s) => s.type === tableType);
     if (symtab) {
       if (symtab.entsize !== SYM_SIZE) fail(`symbol table entry size ${symtab.entsize} is not ${SYM_SIZE}`);
       const strtab = sections[symtab.link];
@@ -173,6 +219,7 @@ export function parseElf(bytes: Uint8Array, file = '<buffer>'): ElfFile {
         const o = symtab.offset + i * SYM_SIZE;
         const nameOff = u32(o);
         const info = bytes[o + 4]!;
+        if (types && !types.has(info & 0xf)) continue;
         const shndx = u16(o + 6);
         if (shndx !== SHN_UNDEF && shndx < SHN_LORESERVE && shndx >= sections.length) {
           fail(`symbol ${i} refers to section ${shndx} of ${sections.length}`);
@@ -189,9 +236,21 @@ export function parseElf(bytes: Uint8Array, file = '<buffer>'): ElfFile {
         });
       }
     }
-    symbolCache = out;
     return out;
   };
+  let symbolCache: ElfSymbol[] | undefined;
+  const symbols = (): ElfSymbol[] => {
+    symbolCache ??= readSymbols(SHT_SYMTAB);
+    return symbolCache;
+  };
+  let dynamicCache: ElfSymbol[] | undefined;
+  const dynamicSymbols = (): ElfSymbol[] => {
+    dynamicCache ??= readSymbols(SHT_DYNSYM);
+    return dynamicCache;
+  };
+
+  const symbolsOfTypes = (types: ReadonlySet<number>, dynamic = false): ElfSymbol[] =>
+    readSymbols(dynamic ? SHT_DYNSYM : SHT_SYMTAB, types);
 
   const relocations = (target: ElfSection): ElfRelocation[] => {
     const out: ElfRelocation[] = [];
@@ -227,9 +286,12 @@ export function parseElf(bytes: Uint8Array, file = '<buffer>'): ElfFile {
     machine,
     type,
     sections,
+    segments,
     section: (name) => byName.get(name),
     data,
     symbols,
+    dynamicSymbols,
+    symbolsOfTypes,
     relocations,
   };
 }
