@@ -3,6 +3,7 @@
 
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isInteractive } from '../output.js';
+import { templateTypes } from '../scaffold/templates.js';
 
 interface CreateOptions {
   dir?: string;
@@ -13,7 +14,7 @@ interface CreateOptions {
   tsbpfVersion?: string;
 }
 
-const types = 'uretprobe, uprobe, kprobe, tracepoint, xdp, tc';
+const types = templateTypes.join(', ');
 
 /** The options of `tsbpf create` and `create-tsbpf`; `invocation` is how the examples start. */
 export function createOptions(yargs: Argv, invocation: string): Argv<CreateOptions> {

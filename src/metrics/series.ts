@@ -97,22 +97,46 @@ export function checkMetric(metric: MapMetric): void {
  */
 export class SeriesCap {
   readonly #max: number;
-  readonly #admitted = new Set<string>();
+  #admitted = new Set<string>();
+  /** Set when the last read was under the cap: then every one of its label sets was admitted. */
+  #lastAll: ReadonlyMap<string, unknown> | undefined;
   constructor(max: number) {
     this.#max = max;
   }
 
-  /** Which of the label sets present now keep their own series (the others go to "other"). */
-  admit(present: ReadonlyArray<{ id: string; weight: number }>): Set<string> {
-    const now = new Set(present.map((p) => p.id));
-    for (const id of this.#admitted) if (!now.has(id)) this.#admitted.delete(id);
-    const waiting = present.filter((p) => !this.#admitted.has(p.id)).sort((a, b) => b.weight - a.weight);
-    for (const p of waiting) {
+  /**
+   * Which of the label sets present now keep their own series (the others go to "other");
+   * undefined means all of them. `weight` ranks new sets for the free places.
+   */
+  admit(
+    present: ReadonlyMap<string, unknown>,
+    weight: (id: string) => number,
+  ): ReadonlySet<string> | undefined {
+    // Under the cap (the common case) every set is admitted, and nothing needs sorting.
+    if (present.size <= this.#max) {
+      this.#lastAll = present; // kept by reference: copying 100k ids each scrape costs more than the read
+      return undefined;
+    }
+    if (this.#lastAll !== undefined) {
+      this.#admitted = new Set(this.#lastAll.keys());
+      this.#lastAll = undefined;
+    }
+    for (const id of this.#admitted) if (!present.has(id)) this.#admitted.delete(id);
+    const waiting = [...present.keys()]
+      .filter((id) => !this.#admitted.has(id))
+      .map((id) => [id, weight(id)] as const)
+      .sort((a, b) => b[1] - a[1]);
+    for (const [id] of waiting) {
       if (this.#admitted.size >= this.#max) break;
-      this.#admitted.add(p.id);
+      this.#admitted.add(id);
     }
     return this.#admitted;
   }
+}
+
+/** A label set's identity: its values in labelNames order (names are the metric's, always the same). */
+function labelId(labels: Labels): string {
+  return Object.values(labels).join('\u0000');
 }
 
 function labelsOf<K, V>(metric: MapMetric<K, V>, key: K, value: V): Labels {
@@ -136,7 +160,7 @@ function otherLabels(metric: MapMetric): Labels {
   return Object.fromEntries((metric.labelNames ?? []).map((name) => [name, otherLabel]));
 }
 
-/** Groups by label set, applies the cap, returns the groups in a stable (label) order. */
+/** Applies the cap to the groups (by label set), the rest merged into one "other" group. */
 function capped<T>(
   metric: MapMetric,
   cap: SeriesCap,
@@ -144,11 +168,11 @@ function capped<T>(
   weight: (data: T) => number,
   merge: (into: T, from: T) => void,
 ): Array<{ labels: Labels; data: T }> {
-  const kept = cap.admit([...groups].map(([id, g]) => ({ id, weight: weight(g.data) })));
+  const kept = cap.admit(groups, (id) => weight(groups.get(id)!.data));
+  if (kept === undefined) return [...groups.values()];
   const out: Array<{ labels: Labels; data: T }> = [];
   let other: { labels: Labels; data: T } | undefined;
-  for (const id of [...groups.keys()].sort()) {
-    const group = groups.get(id)!;
+  for (const [id, group] of groups) {
     if (kept.has(id)) out.push(group);
     else if (other === undefined) other = { labels: otherLabels(metric), data: group.data };
     else merge(other.data, group.data);
@@ -166,7 +190,7 @@ export function collectValues<K, V>(metric: ValueMetric<K, V>, cap: SeriesCap): 
       total += toNumber(metric.value ? metric.value(v, key) : v, `metric ${metric.name}`);
     }
     const labels = labelsOf(metric, key, perCpu[0] as V);
-    const id = JSON.stringify(labels);
+    const id = labelId(labels);
     const group = groups.get(id);
     if (group) group.data.value += total;
     else groups.set(id, { labels, data: { value: total } });
@@ -201,11 +225,11 @@ export function collectHistograms<K, V>(metric: HistogramMetric<K, V>, cap: Seri
       slots[Number(key)] = perCpu.reduce((s, v) => s + toNumber(v, `histogram ${metric.name} slot`), 0);
     }
     addSlots(data.counts, slots, metric.name);
-    groups.set('{}', { labels: otherLabels({ ...metric, labelNames: [] }), data });
+    groups.set('', { labels: otherLabels({ ...metric, labelNames: [] }), data });
   } else {
     for (const [key, perCpu] of entries) {
       const labels = labelsOf(metric, key, perCpu[0] as V);
-      const id = JSON.stringify(labels);
+      const id = labelId(labels);
       let group = groups.get(id);
       if (group === undefined) {
         group = { labels, data: fresh() };

@@ -52,6 +52,11 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<Metri
     }
   });
   const port = options.port ?? 9464;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`metrics port ${String(options.port)} is not a TCP port`, {
+      hint: 'pass a whole number from 1 to 65535 (0 picks a free one)',
+    });
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE' || error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL') {

@@ -152,6 +152,10 @@ export function templateData(options: ResolvedOptions): Record<string, unknown> 
     // A JSON fragment for tsbpf.config.json: `"targets": [...]` only where the host's matters.
     targets: targets === undefined ? '' : `,\n      "targets": ${JSON.stringify(targets)}`,
     targetNote: targets === undefined ? '' : targets.join(', '),
+    // More `"name": "range"` lines for package.json's dependencies, after tsbpf's.
+    dependencies: Object.entries(options.template.dependencies ?? {})
+      .map(([name, range]) => `,\n    ${JSON.stringify(name)}: ${JSON.stringify(range)}`)
+      .join(''),
     // `"events": {...}` binds event maps to their C struct, so their readers decode by default.
     events:
       options.template.events === undefined

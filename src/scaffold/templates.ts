@@ -21,6 +21,8 @@ export interface TemplateInfo {
   archSpecific: boolean;
   /** Ring buffer / perf event array maps and the C struct of their events (config "events"). */
   events?: Record<string, string>;
+  /** npm packages the project needs besides tsbpf (name -> version range). */
+  dependencies?: Record<string, string>;
 }
 
 export const templates: readonly TemplateInfo[] = [
@@ -62,6 +64,13 @@ export const templates: readonly TemplateInfo[] = [
     description: 'egress packets and bytes per destination address (tc clsact)',
     ident: 'egress',
     archSpecific: false,
+  },
+  {
+    type: 'exporter',
+    description: 'system calls per process and their latency as Prometheus metrics on /metrics',
+    ident: 'sysstats',
+    archSpecific: false,
+    dependencies: { 'prom-client': '^15.1.0' },
   },
 ];
 

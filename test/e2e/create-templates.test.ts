@@ -9,7 +9,10 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { repoRoot, tempDir } from '../helpers/paths.js';
+import { freePort, startPrometheus } from '../helpers/prometheus.js';
+import { onlyCapabilities, runContainerfile } from './containerfile.js';
 
 const createPath = join(repoRoot, 'dist', 'create.js');
 const hasKprobes = existsSync('/sys/bus/event_source/devices/kprobe');
@@ -114,6 +117,7 @@ const templates: Array<{ type: string; startArgs: string[] }> = [
   { type: 'tracepoint', startArgs: [] },
   { type: 'xdp', startArgs: ['lo'] },
   { type: 'tc', startArgs: ['lo'] },
+  { type: 'exporter', startArgs: ['0'] }, // port 0: any free one
 ];
 
 describe.concurrent.each(templates)('template $type', ({ type, startArgs }) => {
@@ -197,5 +201,95 @@ describe.concurrent.each(templates)('template $type', ({ type, startArgs }) => {
       expect(watched.output).not.toContain('\x1b');
       expect(watched.output).not.toContain('\x07');
     }
+
+    if (type === 'exporter') await checkExporterImage(dir);
   }, 900_000);
 });
+
+/**
+ * The exporter template's deployment files, for real: the DaemonSet manifest parsed and checked
+ * (capabilities, mounts, readiness), the Containerfile's stages run here (install, build, prune,
+ * copy), its CMD started with exactly the manifest's capabilities, and a real Prometheus scraping
+ * it must store the per-process counter and the latency histogram.
+ */
+async function checkExporterImage(dir: string): Promise<void> {
+  const manifest = parseYaml(readFileSync(join(dir, 'deploy', 'daemonset.yaml'), 'utf8'));
+  expect(manifest).toMatchObject({ apiVersion: 'apps/v1', kind: 'DaemonSet' });
+  const pod = manifest.spec.template.spec;
+  expect(pod.hostPID).toBe(false);
+  const container = pod.containers[0];
+  expect(container.securityContext).toMatchObject({ privileged: false, allowPrivilegeEscalation: false });
+  expect(container.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['BPF', 'PERFMON'] });
+  const hostPaths = Object.fromEntries(
+    pod.volumes.map((v: { name: string; hostPath: { path: string } }) => [v.name, v.hostPath.path]),
+  );
+  const mounts = Object.fromEntries(
+    container.volumeMounts.map((m: { name: string; mountPath: string; readOnly?: boolean }) => [
+      m.mountPath,
+      { host: hostPaths[m.name], readOnly: m.readOnly ?? false },
+    ]),
+  );
+  expect(mounts).toEqual({
+    '/sys/kernel/tracing': { host: '/sys/kernel/tracing', readOnly: true },
+    '/sys/kernel/btf': { host: '/sys/kernel/btf', readOnly: true },
+    '/sys/fs/bpf': { host: '/sys/fs/bpf', readOnly: false },
+  });
+  expect(container.readinessProbe.httpGet).toEqual({ path: '/ready', port: 'metrics' });
+  expect(container.ports).toContainEqual({ name: 'metrics', containerPort: 9464 });
+
+  const stages = runContainerfile(join(dir, 'Containerfile'), dir, join(dir, '..', 'exporter-image'));
+  const image = stages.at(-1)!;
+  expect(stages.map((s) => s.name)).toEqual(['build', 'stage1']);
+  // The image holds what runs and nothing to build with.
+  expect(existsSync(join(image.dir, 'dist', 'src', 'main.js'))).toBe(true);
+  expect(existsSync(join(image.dir, 'node_modules', 'prom-client'))).toBe(true);
+  expect(existsSync(join(image.dir, 'node_modules', 'typescript'))).toBe(false);
+  expect(existsSync(join(image.dir, 'src'))).toBe(false);
+
+  const port = await freePort();
+  const [command, ...args] = image.cmd!;
+  expect(command).toBe('node');
+  const child = spawn(
+    'setpriv',
+    [...onlyCapabilities(container.securityContext.capabilities.add), process.execPath, ...args],
+    {
+      cwd: image.dir,
+      env: { PATH: process.env.PATH, ...image.env, PORT: String(port), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const prometheus = await startPrometheus([`127.0.0.1:${port}`], 'sysstats');
+  try {
+    // Attached and ready, with only CAP_BPF and CAP_PERFMON.
+    await prometheus
+      .waitFor('up{job="sysstats"}', (r) => r[0]?.value[1] === '1', 60_000)
+      .catch((e: Error) => {
+        throw new Error(`${e.message}\nexporter output:\n${output}`);
+      });
+    expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
+    const caps = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    expect(caps, 'setpriv execs node in its place').toMatch(/^CapEff:\s+000000c000000000$/m);
+    const busy = await prometheus.waitFor(
+      'topk(1, sysstats_syscalls_total)',
+      (r) => Number(r[0]?.value[1] ?? 0) > 0,
+    );
+    expect(busy[0]!.metric).toHaveProperty('comm');
+    const buckets = await prometheus.waitFor(
+      'sysstats_syscall_latency_seconds_bucket',
+      (r) => r.length === 33,
+    );
+    const inf = buckets.find((b) => b.metric.le === '+Inf');
+    const [count] = await prometheus.query('sysstats_syscall_latency_seconds_count');
+    expect(Number(inf!.value[1])).toBeGreaterThan(0);
+    expect(Number(count!.value[1])).toBeGreaterThanOrEqual(Number(inf!.value[1]));
+  } finally {
+    await prometheus.close();
+    child.kill('SIGTERM');
+  }
+  expect(await closed, output).toBe(0);
+  expect(output).toContain('Detaching.');
+}

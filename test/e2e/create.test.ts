@@ -38,7 +38,7 @@ describe('bad inputs', () => {
     const result = run(['probe', '--type', 'kprobes'], cwd);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      'unknown template type "kprobes"; valid types: uretprobe, uprobe, kprobe, tracepoint, xdp, tc',
+      'unknown template type "kprobes"; valid types: uretprobe, uprobe, kprobe, tracepoint, xdp, tc, exporter',
     );
     expect(result.stderr).toContain('did you mean --type kprobe?');
     expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
@@ -86,7 +86,7 @@ describe('bad inputs', () => {
     const noType = run(['probe'], cwd);
     expect(noType.code).toBe(1);
     expect(noType.stderr).toContain(
-      'choose a template with --type; valid types: uretprobe, uprobe, kprobe, tracepoint, xdp, tc',
+      'choose a template with --type; valid types: uretprobe, uprobe, kprobe, tracepoint, xdp, tc, exporter',
     );
     expect(readdirSync(cwd)).toEqual([]);
   });
@@ -137,7 +137,7 @@ describe('flags', () => {
     );
     const bad = run(['create', 'probe2', '--type', 'nope'], cwd, cliPath);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain('valid types: uretprobe, uprobe, kprobe, tracepoint, xdp, tc');
+    expect(bad.stderr).toContain('valid types: uretprobe, uprobe, kprobe, tracepoint, xdp, tc, exporter');
   });
 
   it('from a checkout, the project installs its tsbpf without the registry (tsbpf is not published)', () => {

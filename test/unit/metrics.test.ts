@@ -43,34 +43,17 @@ describe('slot buckets', () => {
 describe('series cap', () => {
   it('keeps admitted sets while present, admits the largest new ones, frees absent ones', () => {
     const cap = new SeriesCap(2);
-    expect(
-      [
-        ...cap.admit([
-          { id: 'a', weight: 1 },
-          { id: 'b', weight: 5 },
-          { id: 'c', weight: 3 },
-        ]),
-      ].sort(),
-    ).toEqual(['b', 'c']);
+    const admit = (weights: Record<string, number>) => {
+      const present = new Map(Object.entries(weights));
+      return [...(cap.admit(present, (id) => present.get(id)!) ?? present.keys())].sort();
+    };
+    expect(admit({ a: 1, b: 5, c: 3 })).toEqual(['b', 'c']);
     // a grows past both, but b and c keep their places while present
-    expect(
-      [
-        ...cap.admit([
-          { id: 'a', weight: 99 },
-          { id: 'b', weight: 5 },
-          { id: 'c', weight: 3 },
-        ]),
-      ].sort(),
-    ).toEqual(['b', 'c']);
+    expect(admit({ a: 99, b: 5, c: 3 })).toEqual(['b', 'c']);
     // c left the map: its place goes to a
-    expect(
-      [
-        ...cap.admit([
-          { id: 'a', weight: 99 },
-          { id: 'b', weight: 5 },
-        ]),
-      ].sort(),
-    ).toEqual(['a', 'b']);
+    expect(admit({ a: 99, b: 5 })).toEqual(['a', 'b']);
+    // back under the cap: all of them
+    expect(admit({ a: 1 })).toEqual(['a']);
   });
 });
 

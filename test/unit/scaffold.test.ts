@@ -91,13 +91,15 @@ describe('package names', () => {
 
 describe('templates', () => {
   it('lists the six program types, each with a folder', () => {
-    expect(templateTypes).toEqual(['uretprobe', 'uprobe', 'kprobe', 'tracepoint', 'xdp', 'tc']);
+    expect(templateTypes).toEqual(['uretprobe', 'uprobe', 'kprobe', 'tracepoint', 'xdp', 'tc', 'exporter']);
     for (const type of templateTypes) expect(existsSync(join(templatesRoot(), type))).toBe(true);
   });
 
   it('rejects an unknown type, listing the valid ones and the closest', () => {
     expect(() => findTemplate('xpd')).toThrow(UsageError);
-    expect(() => findTemplate('xpd')).toThrow(/valid types: uretprobe, uprobe, kprobe, tracepoint, xdp, tc/);
+    expect(() => findTemplate('xpd')).toThrow(
+      /valid types: uretprobe, uprobe, kprobe, tracepoint, xdp, tc, exporter/,
+    );
     try {
       findTemplate('kprob');
     } catch (error) {
