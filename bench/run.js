@@ -9,6 +9,7 @@
 //   node bench/run.js --quick         fewer repetitions
 //   node bench/run.js --svg FILE      also write the events/s-against-size plot
 //   node bench/run.js --no-build      do not rebuild dist/ when it is older than src/
+//   node bench/run.js --strict        exit 1 when a figure could not be measured (CI: the bench runs)
 import { spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -50,10 +51,17 @@ const figures = [
   ['map_batch_ratio_vs_c', 'maps', '>= 0.5'],
   ['map_single_ratio_vs_c', 'maps', ''],
   ['load_attach_ratio_vs_c', 'load', '<= 1.5'],
+  ['close_stall_ms', 'detach', ''],
+  ['close_async_stall_ms', 'detach', ''],
   ['build_overhead_ratio', 'build', '<= 1.15'],
   ['build_same_commands_ratio', 'build', ''],
   ['build_fixed_ms', 'build', ''],
   ['noop_build_ms', 'build', ''],
+  ['gen_1000_types_ms', 'scale', ''],
+  ['gen_1000_types_max_rss_mb', 'scale', ''],
+  ['tsc_1000_types_ms', 'scale', ''],
+  ['gen_growth_exponent', 'scale', '<= 1'],
+  ['tsc_growth_exponent', 'scale', '<= 1'],
   ['cli_start_ms', 'cli', '< 150'],
   ['vmlinux_btf_parse_ms', 'btf', '< 300'],
   ['decode_ratio_vs_handwritten', 'decode', '>= 0.9'],
@@ -63,7 +71,9 @@ const benchmarks = {
   events: async (ctx) => (await import('./benchmarks/events.js')).measure(ctx),
   maps: async (ctx) => (await import('./benchmarks/maps.js')).measure(ctx),
   load: async (ctx) => (await import('./benchmarks/load.js')).measure(ctx),
+  detach: async (ctx) => (await import('./benchmarks/detach.js')).measure(ctx),
   build: async (ctx) => (await import('./benchmarks/build.js')).measure(ctx),
+  scale: async (ctx) => (await import('./benchmarks/codegen-scale.js')).measure(ctx),
   cli: async (ctx) => (await import('./benchmarks/startup.js')).measureCli(ctx),
   btf: async (ctx) => (await import('./benchmarks/startup.js')).measureBtf(ctx),
   decode: async (ctx) => (await import('./benchmarks/decode.js')).measure(ctx),
@@ -170,6 +180,10 @@ async function main() {
         ],
       }),
     );
+  }
+  if (flag('strict') && Object.keys(result.missing).length > 0) {
+    log(`bench: --strict: ${Object.keys(result.missing).length} figure(s) missing`);
+    process.exitCode = 1;
   }
   if (json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
