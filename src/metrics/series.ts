@@ -4,7 +4,7 @@
 
 import { UsageError } from '../errors.js';
 import { addSlots, estimatedSum, type SlotBuckets, type SlotCounts } from './histogram.js';
-import { type MapSource, readEntries, toNumber } from './source.js';
+import { forEachEntry, type MapSource, toNumber } from './source.js';
 
 export type LabelValue = string | number | bigint | boolean;
 export type Labels = Record<string, string>;
@@ -134,16 +134,16 @@ export class SeriesCap {
   }
 }
 
-/** A label set's identity: its values in labelNames order (names are the metric's, always the same). */
-function labelId(labels: Labels): string {
-  return Object.values(labels).join('\u0000');
-}
-
-function labelsOf<K, V>(metric: MapMetric<K, V>, key: K, value: V): Labels {
+/**
+ * The labels of an entry and their identity (the values in labelNames order, NUL-separated:
+ * the names are the metric's, always the same).
+ */
+function labelsOf<K, V>(metric: MapMetric<K, V>, key: K, value: V): { labels: Labels; id: string } {
   const names = metric.labelNames ?? [];
-  if (names.length === 0) return {};
+  if (names.length === 0) return { labels: {}, id: '' };
   const given = metric.labels?.(key, value) ?? {};
-  const out: Labels = {};
+  const labels: Labels = {};
+  let id = '';
   for (const name of names) {
     const v = given[name];
     if (v === undefined) {
@@ -151,31 +151,33 @@ function labelsOf<K, V>(metric: MapMetric<K, V>, key: K, value: V): Labels {
         hint: `return every name of labelNames (${names.join(', ')}) from labels()`,
       });
     }
-    out[name] = String(v);
+    const text = String(v);
+    labels[name] = text;
+    id = id === '' ? text : `${id}\u0000${text}`;
   }
-  return out;
+  return { labels, id };
 }
 
 function otherLabels(metric: MapMetric): Labels {
   return Object.fromEntries((metric.labelNames ?? []).map((name) => [name, otherLabel]));
 }
 
-/** Applies the cap to the groups (by label set), the rest merged into one "other" group. */
-function capped<T>(
+/** Applies the cap to the samples (by label set id), the rest merged into one "other" sample. */
+function capped<T extends { labels: Labels }>(
   metric: MapMetric,
   cap: SeriesCap,
-  groups: Map<string, { labels: Labels; data: T }>,
-  weight: (data: T) => number,
+  groups: Map<string, T>,
+  weight: (sample: T) => number,
   merge: (into: T, from: T) => void,
-): Array<{ labels: Labels; data: T }> {
-  const kept = cap.admit(groups, (id) => weight(groups.get(id)!.data));
+): T[] {
+  const kept = cap.admit(groups, (id) => weight(groups.get(id)!));
   if (kept === undefined) return [...groups.values()];
-  const out: Array<{ labels: Labels; data: T }> = [];
-  let other: { labels: Labels; data: T } | undefined;
-  for (const [id, group] of groups) {
-    if (kept.has(id)) out.push(group);
-    else if (other === undefined) other = { labels: otherLabels(metric), data: group.data };
-    else merge(other.data, group.data);
+  const out: T[] = [];
+  let other: T | undefined;
+  for (const [id, sample] of groups) {
+    if (kept.has(id)) out.push(sample);
+    else if (other === undefined) other = { ...sample, labels: otherLabels(metric) };
+    else merge(other, sample);
   }
   if (other !== undefined) out.push(other);
   return out;
@@ -183,78 +185,80 @@ function capped<T>(
 
 /** Reads a counter or gauge's map now: one sample per label set. */
 export function collectValues<K, V>(metric: ValueMetric<K, V>, cap: SeriesCap): ValueSample[] {
-  const groups = new Map<string, { labels: Labels; data: { value: number } }>();
-  for (const [key, perCpu] of readEntries(metric.map)) {
+  const groups = new Map<string, ValueSample>();
+  const what = `metric ${metric.name}`;
+  const pick = metric.value;
+  forEachEntry(metric.map, (key, value, perCpu) => {
     let total = 0;
-    for (const v of perCpu) {
-      total += toNumber(metric.value ? metric.value(v, key) : v, `metric ${metric.name}`);
-    }
-    const labels = labelsOf(metric, key, perCpu[0] as V);
-    const id = labelId(labels);
-    const group = groups.get(id);
-    if (group) group.data.value += total;
-    else groups.set(id, { labels, data: { value: total } });
-  }
+    if (perCpu) for (const v of value as V[]) total += toNumber(pick ? pick(v, key) : v, what);
+    else total = toNumber(pick ? pick(value as V, key) : value, what);
+    const { labels, id } = labelsOf(metric, key, perCpu ? (value as V[])[0]! : (value as V));
+    const sample = groups.get(id);
+    if (sample) sample.value += total;
+    else groups.set(id, { labels, value: total });
+  });
   return capped(
     metric,
     cap,
     groups,
-    (d) => d.value,
+    (s) => s.value,
     (into, from) => {
       into.value += from.value;
     },
-  ).map((g) => ({ labels: g.labels, value: g.data.value }));
+  );
 }
 
 /** Reads a histogram's map now: per label set, per-slot counts, their total and the sum. */
 export function collectHistograms<K, V>(metric: HistogramMetric<K, V>, cap: SeriesCap): HistogramSample[] {
-  const entries = readEntries(metric.map);
   const slotCount = metric.buckets.bounds.length;
-  const fresh = (): SlotCounts & { exactSum: boolean } => ({
+  const fresh = (labels: Labels): HistogramSample => ({
+    labels,
     counts: new Array<number>(slotCount).fill(0),
     count: 0,
     sum: 0,
-    exactSum: metric.sum !== undefined,
   });
-  const groups = new Map<string, { labels: Labels; data: ReturnType<typeof fresh> }>();
-  if (metric.slots === undefined) {
+  const groups = new Map<string, HistogramSample>();
+  const slotsOf = metric.slots;
+  if (slotsOf === undefined) {
     // The map is the histogram: entry n is slot n.
-    const data = fresh();
+    const sample = fresh({});
     const slots: number[] = [];
-    for (const [key, perCpu] of entries) {
-      slots[Number(key)] = perCpu.reduce((s, v) => s + toNumber(v, `histogram ${metric.name} slot`), 0);
-    }
-    addSlots(data.counts, slots, metric.name);
-    groups.set('', { labels: otherLabels({ ...metric, labelNames: [] }), data });
+    forEachEntry(metric.map, (key, value, perCpu) => {
+      const what = `histogram ${metric.name} slot`;
+      slots[Number(key)] = perCpu
+        ? (value as V[]).reduce((s, v) => s + toNumber(v, what), 0)
+        : toNumber(value, what);
+    });
+    addSlots(sample.counts, slots, metric.name);
+    groups.set('', sample);
   } else {
-    for (const [key, perCpu] of entries) {
-      const labels = labelsOf(metric, key, perCpu[0] as V);
-      const id = labelId(labels);
-      let group = groups.get(id);
-      if (group === undefined) {
-        group = { labels, data: fresh() };
-        groups.set(id, group);
+    forEachEntry(metric.map, (key, value, perCpu) => {
+      const values = perCpu ? (value as V[]) : [value as V];
+      const { labels, id } = labelsOf(metric, key, values[0]!);
+      let sample = groups.get(id);
+      if (sample === undefined) {
+        sample = fresh(labels);
+        groups.set(id, sample);
       }
-      for (const v of perCpu) {
-        addSlots(group.data.counts, metric.slots(v, key), metric.name);
-        if (metric.sum) group.data.sum += toNumber(metric.sum(v, key), `histogram ${metric.name} sum`);
+      for (const v of values) {
+        addSlots(sample.counts, slotsOf(v, key), metric.name);
+        if (metric.sum) sample.sum += toNumber(metric.sum(v, key), `histogram ${metric.name} sum`);
       }
-    }
+    });
   }
-  return capped(
+  const samples = capped(
     metric,
     cap,
     groups,
-    (d) => d.counts.reduce((a, b) => a + b, 0),
+    (s) => s.counts.reduce((a, b) => a + b, 0),
     (into, from) => {
-      from.counts.forEach((c, n) => {
-        into.counts[n] = (into.counts[n] ?? 0) + c;
-      });
+      into.counts = into.counts.map((c, n) => c + (from.counts[n] ?? 0));
       into.sum += from.sum;
     },
-  ).map(({ labels, data }) => {
-    const count = data.counts.reduce((a, b) => a + b, 0);
-    const sum = data.exactSum ? data.sum : estimatedSum(data.counts, metric.buckets);
-    return { labels, counts: data.counts, count, sum };
-  });
+  );
+  for (const sample of samples) {
+    sample.count = sample.counts.reduce((a, b) => a + b, 0);
+    if (metric.sum === undefined) sample.sum = estimatedSum(sample.counts, metric.buckets);
+  }
+  return samples;
 }

@@ -12,21 +12,20 @@ export type MapSource<K, V> =
   | { entries(): Iterable<[K, V[]]> }
   | { readonly length: number; get(index: number): V | V[] };
 
-/** The map's entries now; for a per-CPU map each value is the list of every CPU's value. */
-export function readEntries<K, V>(map: MapSource<K, V>): Array<[K, V[]]> {
+/**
+ * Calls `fn` for each entry of the map now; for a per-CPU map `value` is every CPU's value
+ * (`perCpu` true). A callback rather than a list: a scrape of 100 000 entries allocates less.
+ */
+export function forEachEntry<K, V>(
+  map: MapSource<K, V>,
+  fn: (key: K, value: V | V[], perCpu: boolean) => void,
+): void {
   const perCpu = map instanceof PerCpuHashMap || map instanceof PerCpuArrayMap;
-  const out: Array<[K, V[]]> = [];
   if ('entries' in map) {
-    for (const [key, value] of map.entries() as Iterable<[K, V | V[]]>) {
-      out.push([key, perCpu ? (value as V[]) : [value as V]]);
-    }
-    return out;
+    for (const [key, value] of map.entries() as Iterable<[K, V | V[]]>) fn(key, value, perCpu);
+    return;
   }
-  for (let index = 0; index < map.length; index++) {
-    const value = map.get(index);
-    out.push([index as K, perCpu ? (value as V[]) : [value as V]]);
-  }
-  return out;
+  for (let index = 0; index < map.length; index++) fn(index as K, map.get(index), perCpu);
 }
 
 /** A map value as a plain number: bigint counters (u64) lose precision only past 2^53. */
