@@ -21,7 +21,7 @@ export class ProcessSymbolizer {
   #mapsProblem: string | undefined;
   #vdso: FileSymbols | undefined;
   /** The files of this process's mappings once read: they still resolve after the process exits. */
-  readonly #mapped = new Map<string, FileSymbols>();
+  readonly #mapped = new Map<Mapping, FileSymbols>();
   #perfMap: { identity: string; table: SymbolTable } | undefined;
   #perfMapPath: string | undefined;
 
@@ -82,8 +82,7 @@ export class ProcessSymbolizer {
   }
 
   #fileFrame(address: bigint, mapping: Mapping): Frame {
-    const key = `${mapping.device}:${mapping.inode}:${mapping.path}`;
-    const known = this.#mapped.get(key);
+    const known = this.#mapped.get(mapping);
     if (known) return this.#elfFrame(address, mapping, mapping.path, known);
     // Through the process's root: the path as the process sees it, in its mount namespace.
     let symbols = mapping.deleted
@@ -104,7 +103,7 @@ export class ProcessSymbolizer {
         reason: `process ${this.#pid} exited before ${mapping.path} was read`,
       };
     }
-    this.#mapped.set(key, symbols);
+    this.#mapped.set(mapping, symbols);
     return this.#elfFrame(address, mapping, mapping.path, symbols);
   }
 
