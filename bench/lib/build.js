@@ -79,11 +79,11 @@ export async function bpfObject(
   });
 }
 
-/** bench/c/<name>.c -> bench/out/<name> with gcc -O2 -lbpf. */
-export async function cBinary(name, extraInputs = []) {
+/** bench/c/<name>.c -> bench/out/<name> with gcc -O2 and `libs` (-lbpf). */
+export async function cBinary(name, extraInputs = [], libs = ['-lbpf']) {
   const source = join(cDir, `${name}.c`);
   const out = join(outDir, name);
-  const args = ['-O2', '-Wall', '-I', outDir, '-o', out, source, '-lbpf'];
+  const args = ['-O2', '-Wall', '-I', outDir, '-o', out, source, ...libs];
   return cached(out, [source, ...extraInputs], args, () => run('gcc', args));
 }
 
