@@ -5,7 +5,7 @@
 //
 //   node bench/run.js                 table on stdout
 //   node bench/run.js --json          one JSON object with every figure (and details, machine)
-//   node bench/run.js --only maps,load   some benchmarks (events maps load build cli btf decode)
+//   node bench/run.js --only maps,load   some benchmarks (events maps load start detach build scale cli btf decode)
 //   node bench/run.js --quick         fewer repetitions
 //   node bench/run.js --svg FILE      also write the events/s-against-size plot
 //   node bench/run.js --no-build      do not rebuild dist/ when it is older than src/
@@ -51,6 +51,7 @@ const figures = [
   ['map_batch_ratio_vs_c', 'maps', '>= 0.5'],
   ['map_single_ratio_vs_c', 'maps', ''],
   ['load_attach_ratio_vs_c', 'load', '<= 1.5'],
+  ['probe_start_ratio_vs_c', 'start', ''],
   ['close_stall_ms', 'detach', ''],
   ['close_async_stall_ms', 'detach', ''],
   ['build_overhead_ratio', 'build', '<= 1.15'],
@@ -71,6 +72,7 @@ const benchmarks = {
   events: async (ctx) => (await import('./benchmarks/events.js')).measure(ctx),
   maps: async (ctx) => (await import('./benchmarks/maps.js')).measure(ctx),
   load: async (ctx) => (await import('./benchmarks/load.js')).measure(ctx),
+  start: async (ctx) => (await import('./benchmarks/probe-start.js')).measure(ctx),
   detach: async (ctx) => (await import('./benchmarks/detach.js')).measure(ctx),
   build: async (ctx) => (await import('./benchmarks/build.js')).measure(ctx),
   scale: async (ctx) => (await import('./benchmarks/codegen-scale.js')).measure(ctx),
