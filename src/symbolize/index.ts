@@ -14,5 +14,13 @@ export { type Frame, formatFrame } from './frame.js';
 export { type KernelSymbol, KernelSymbols } from './kallsyms.js';
 export { parsePerfMap } from './perf-map.js';
 export { findMapping, type Mapping, type MappingKind, parseProcMaps } from './proc-maps.js';
+export {
+  StackCounts,
+  type StackIdSample,
+  type StackLookup,
+  type StackSample,
+  type SymbolCoverage,
+  type SymbolizedStack,
+} from './stack-counts.js';
 export { type SymbolEntry, type SymbolHit, SymbolTable } from './symbol-table.js';
 export { Symbolizer, type SymbolizerOptions } from './symbolizer.js';

@@ -2,7 +2,7 @@
 // makes the events happen (starts a process, opens files, types into bash, connects, sends
 // packets through a veth pair in a network namespace made for the test) and expects the example
 // to print them, then stops it with Ctrl-C (SIGINT) and expects a clean exit.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -10,14 +10,24 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVethPair, type VethPair, vethNames } from '../helpers/netns.js';
-import { tempDir } from '../helpers/paths.js';
+import { repoRoot, tempDir } from '../helpers/paths.js';
 import { buildExamples, escapeRegExp, exampleNames, examplesDir, runExample } from './run.js';
 
 const { hostIf, hostIp, nsIp } = vethNames('tsbpfex', 150);
 let veth: VethPair | undefined;
 const inNs = (...args: string[]) => veth!.inNs(...args);
 
+/** A C program the profiling examples find by name (test/fixtures/profile/workload.c). */
+const workload = join(tempDir('tsbpf-workload-'), 'workload');
+
 beforeAll(async () => {
+  execFileSync('gcc', [
+    '-O1',
+    '-fno-omit-frame-pointer',
+    '-o',
+    workload,
+    join(repoRoot, 'test/fixtures/profile/workload.c'),
+  ]);
   await buildExamples();
   veth = createVethPair('tsbpfex', 150);
 }, 180_000);
@@ -53,6 +63,21 @@ function lastCount(output: string, pattern: RegExp): bigint | undefined {
   const matches = [...output.matchAll(new RegExp(pattern.source, 'gm'))];
   const last = matches.at(-1)?.[1];
   return last === undefined ? undefined : BigInt(last);
+}
+
+/** The first (largest) stack of profile's or offcputime's text view: `value unit  comm [pid]`, then a frame a line. */
+function firstStack(output: string, unit: string): { value: number; process: string; frames: string[] } {
+  const lines = output.split('\n');
+  const header = new RegExp(`^\\s*(\\d+) ${unit}  (.+)$`);
+  const start = lines.findIndex((line) => header.test(line));
+  if (start < 0) throw new Error(`no stack in the output:\n${output}`);
+  const [, value, process] = header.exec(lines[start]!)!;
+  const frames: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (header.test(line) || !/^\s{14}\S/.test(line)) break;
+    frames.push(line.trim());
+  }
+  return { value: Number(value), process: process!, frames };
 }
 
 const clean = (result: { code: number | null; output: string; satisfied: boolean }) => {
@@ -270,5 +295,57 @@ describe('examples', () => {
     const total = lastCount(result.output, /^total: (\d+)/) ?? 0n;
     expect(total).toBeGreaterThanOrEqual(10_000n);
     expect(total).toBeLessThan(20_000n);
+  });
+
+  it('profile names the C function a busy process spends its time in, as text and as folded stacks', async () => {
+    const child = spawn(workload, ['spin', '8'], { stdio: 'ignore' });
+    try {
+      const pid = String(child.pid);
+      const text = await runExample('profile', ['2', '--pid', pid, '--frequency', '99', '--top', '3'], {
+        until: (out) => /frames named/.test(out),
+        exitsByItself: true,
+      });
+      clean(text);
+      const top = firstStack(text.output, 'samples');
+      expect(top.process).toBe(`workload [${pid}]`);
+      expect(top.frames[0]).toMatch(/^tsbpf_spin\+0x[0-9a-f]+ \[workload\]$/);
+      const folded = await runExample('profile', ['2', '--pid', pid, '--folded'], {
+        until: (out) => /frames named/.test(out),
+        exitsByItself: true,
+      });
+      clean(folded);
+      const lines = folded.output.split('\n').filter((line) => /^workload;/.test(line));
+      expect(lines.length, folded.output).toBeGreaterThan(0);
+      for (const line of lines) expect(line).toMatch(/^workload(;[^;\n]+)+ \d+$/);
+      // The process never sleeps and spins in tsbpf_spin: most of its samples land there (the rest
+      // are clock reads and timer interrupts), however much CPU a busy test machine leaves it.
+      const samples = (filter: (line: string) => boolean) =>
+        lines.filter(filter).reduce((n, line) => n + Number(line.split(' ').at(-1)), 0);
+      const total = samples(() => true);
+      expect(total).toBeGreaterThan(10);
+      expect(samples((line) => line.includes(';tsbpf_spin')) / total).toBeGreaterThan(0.7);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('offcputime names the C function a sleeping process waits in, with the kernel path into schedule()', async () => {
+    const child = spawn(workload, ['nap', '8'], { stdio: 'ignore' });
+    try {
+      const pid = String(child.pid);
+      const result = await runExample('offcputime', ['2', '--pid', pid, '--top', '3'], {
+        until: (out) => /frames named/.test(out),
+        exitsByItself: true,
+      });
+      clean(result);
+      const top = firstStack(result.output, 'us');
+      // Sleeping 10 ms at a time for 2 s: well over a second off the CPU, all from one place.
+      expect(top.process).toBe(`workload [${pid}]`);
+      expect(top.value).toBeGreaterThan(1_000_000);
+      expect(top.frames).toContainEqual(expect.stringMatching(/^schedule\+0x[0-9a-f]+$/));
+      expect(top.frames).toContainEqual(expect.stringMatching(/^tsbpf_nap\+0x[0-9a-f]+ \[workload\]$/));
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

@@ -20,6 +20,8 @@ export const exampleNames = [
   'tcbytes',
   'sockwatch',
   'syslat',
+  'profile',
+  'offcputime',
 ] as const;
 
 /** tsbpf vmlinux once (the examples share ../vmlinux.h), tsbpf build in each folder, then tsc. */
