@@ -3,6 +3,7 @@
 // sets are capped, and the libraries are optional peers loaded on first use.
 
 export { linearBuckets, log2Buckets, type SlotBuckets } from './histogram.js';
+export { type EventLogs, type EventLogsOptions, eventAttributes, exportEventsAsLogs } from './logs.js';
 export { mapMetricProducer, type OtlpMetrics, type OtlpMetricsOptions, startOtlpMetrics } from './otel.js';
 export { loadPromClient, prometheusRegistry, registerMapMetrics } from './prometheus.js';
 export {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  exportEventsAsLogs,
   log2Buckets,
   type MapMetric,
   registerMapMetrics,
@@ -24,6 +25,7 @@ import {
   HashMap,
   type Link,
   PerCpuArrayMap,
+  RingBuf,
   typedArray,
   u32,
   u64,
@@ -31,6 +33,7 @@ import {
 import { compileFixture } from '../helpers/bpf.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 import { type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
+import { fixture, getppid, setU32 } from './helpers.js';
 
 /** The parts of an OTLP/HTTP JSON metrics export this test reads (opentelemetry-proto's metrics.proto). */
 interface OtlpAttribute {
@@ -80,6 +83,20 @@ const slots32 = typedArray(BigUint64Array, 32);
 const latencyHist = readOnly<LatencyHist>(33 * 8, (b, o) => ({
   slots: slots32.decode(b, o),
   sumNs: u64.decode(b, o + 256),
+}));
+
+interface RingEvent {
+  pid: number;
+  seq: number;
+  value: bigint;
+  comm: string;
+}
+// struct event { __u32 pid; __u32 seq; __u64 value; char comm[16]; } from test/fixtures/runtime/events.bpf.c
+const eventCodec = readOnly<RingEvent>(32, (b, o) => ({
+  pid: u32.decode(b, o),
+  seq: u32.decode(b, o + 4),
+  value: u64.decode(b, o + 8),
+  comm: cstring(16).decode(b, o + 16),
 }));
 
 const trigger = 'tsbpfmetricstr'; // the comm a symlink named so gives /bin/sh
@@ -248,5 +265,86 @@ describe('OpenTelemetry', () => {
     expect(Number(histogram.count)).toBe(total);
     expect(total).toBeGreaterThan(1500);
     expect(histogram.sum).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+/** An OTLP/HTTP receiver on a free port of 127.0.0.1 that keeps every JSON body posted to it. */
+async function otlpReceiver(): Promise<{
+  url: string;
+  bodies: Array<{ path: string; json: unknown }>;
+  close(): void;
+}> {
+  const bodies: Array<{ path: string; json: unknown }> = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push({ path: req.url ?? '', json: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    bodies,
+    close: () => server.close(),
+  };
+}
+
+interface OtlpLogs {
+  resourceLogs: Array<{
+    scopeLogs: Array<{
+      logRecords: Array<{ eventName?: string; body?: { stringValue: string }; attributes: OtlpAttribute[] }>;
+    }>;
+  }>;
+}
+
+describe('OpenTelemetry logs', () => {
+  it('sends ring buffer events as batched log records with the decoded fields as attributes', async () => {
+    const spec = CollectionSpec.fromBytes(fixture('events'), { name: 'events' });
+    setU32(spec.dataSection('.rodata')!, 0, process.pid);
+    await using events = await spec.load();
+    using _link = events.program('on_getppid').attach();
+    const reader = new RingBuf(events.map('events'), eventCodec).reader();
+    const receiver = await otlpReceiver();
+    try {
+      await using logs = await exportEventsAsLogs(reader, {
+        url: `${receiver.url}/v1/logs`,
+        eventName: 'test.getppid',
+        body: (e) => `getppid from ${e.pid}`,
+        delayMs: 100,
+      });
+      for (let i = 0; i < 5; i++) getppid();
+      const deadline = Date.now() + 10_000;
+      const records = () =>
+        receiver.bodies.flatMap((b) =>
+          (b.json as OtlpLogs).resourceLogs.flatMap((r) => r.scopeLogs.flatMap((s) => s.logRecords)),
+        );
+      while (records().length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      reader.close();
+      expect(await logs.done).toBe(5);
+      await logs.flush();
+      expect(receiver.bodies.every((b) => b.path === '/v1/logs')).toBe(true);
+      // Fewer requests than records: batched.
+      expect(receiver.bodies.length).toBeLessThan(5);
+      const got = records();
+      expect(got).toHaveLength(5);
+      const attrs = (i: number) => Object.fromEntries(got[i]!.attributes.map((a) => [a.key, a.value]));
+      expect(got[0]).toMatchObject({
+        eventName: 'test.getppid',
+        body: { stringValue: `getppid from ${process.pid}` },
+      });
+      expect(attrs(0)).toMatchObject({
+        pid: { intValue: process.pid },
+        seq: { intValue: 0 },
+        value: { intValue: 1 },
+      });
+      expect(Object.keys(attrs(0)).sort()).toEqual(['comm', 'pid', 'seq', 'value']);
+      expect(got.map((_, i) => Number((attrs(i).seq as { intValue: number }).intValue))).toEqual([
+        0, 1, 2, 3, 4,
+      ]);
+    } finally {
+      receiver.close();
+    }
   }, 60_000);
 });

@@ -226,3 +226,28 @@ describe('optional libraries and the server', () => {
     });
   });
 });
+
+describe('events as log attributes', () => {
+  it('flattens nested structs, keeps exact bigints as numbers and the rest as strings', async () => {
+    const { eventAttributes } = await import('../../src/metrics/logs.js');
+    expect(
+      eventAttributes({
+        pid: 7,
+        ts: 5n,
+        huge: 2n ** 63n,
+        comm: 'sh',
+        addr: { port: 80, ip: new Uint8Array([10, 0, 0, 1]) },
+        stack: new BigUint64Array([1n, 2n ** 64n - 1n]),
+      }),
+    ).toEqual({
+      pid: 7,
+      ts: 5,
+      huge: '9223372036854775808',
+      comm: 'sh',
+      'addr.port': 80,
+      'addr.ip': new Uint8Array([10, 0, 0, 1]),
+      stack: [1, '18446744073709551615'],
+    });
+    expect(eventAttributes(42n)).toEqual({ value: 42 });
+  });
+});
