@@ -92,10 +92,19 @@ abstract class BaseLink implements Link {
   }
 }
 
-/** Calls a koffi-bound function on a worker thread. */
-function offThread(fn: { async: (...args: unknown[]) => void }, ...args: unknown[]): Promise<number> {
+type AsyncCallable = ((...args: unknown[]) => unknown) & { async: (...args: unknown[]) => void };
+
+/**
+ * Calls a koffi-bound function on a worker thread; on this one when koffi cannot queue the call
+ * (more than max_async_calls pending): blocking beats leaving the link attached.
+ */
+function offThread(fn: AsyncCallable, ...args: unknown[]): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    fn.async(...args, (error: unknown, result: number) => (error ? reject(error) : resolve(result)));
+    try {
+      fn.async(...args, (error: unknown, result: unknown) => (error ? reject(error) : resolve(result)));
+    } catch {
+      resolve(fn(...args));
+    }
   });
 }
 

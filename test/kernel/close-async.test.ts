@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import koffi from 'koffi';
 import { describe, expect, it } from 'vitest';
 import { type Collection, CollectionSpec, UsageError } from '../../src/runtime/index.js';
 import { liveLinkCount } from '../../src/runtime/lifetime.js';
@@ -139,6 +140,32 @@ describe('closeAsync', () => {
     }
     expect(turns.stop()).toBeGreaterThan(0);
     expect(kernelLinksOf(process.pid)).toEqual([]);
+    expect(fds()).toEqual(before);
+  });
+
+  it("detaches on the main thread when koffi's queue of async calls is full: no link stays attached", async () => {
+    const before = fds();
+    const coll = await attachAll();
+    // Fill koffi's queue (max_async_calls, 256 by default) with short sleeps until it refuses one.
+    const usleep = koffi.load('libc.so.6').func('int usleep(unsigned int)');
+    const drained: Promise<void>[] = [];
+    let full = false;
+    for (let i = 0; i < 10_000 && !full; i++) {
+      let done = () => {};
+      const sleeping = new Promise<void>((resolve) => {
+        done = resolve;
+      });
+      try {
+        usleep.async(20_000, () => done());
+        drained.push(sleeping);
+      } catch {
+        full = true;
+      }
+    }
+    expect(full).toBe(true);
+    await coll.closeAsync();
+    expect(kernelLinksOf(process.pid)).toEqual([]);
+    await Promise.all(drained);
     expect(fds()).toEqual(before);
   });
 
