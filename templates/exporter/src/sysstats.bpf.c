@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 // sysstats: system calls per process and the latency of every system call, kept in maps for a
 // Prometheus exporter. The raw_syscalls tracepoints run on every system call of every process;
 // only counts leave the kernel, read when Prometheus scrapes.
