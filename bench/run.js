@@ -5,7 +5,7 @@
 //
 //   node bench/run.js                 table on stdout
 //   node bench/run.js --json          one JSON object with every figure (and details, machine)
-//   node bench/run.js --only maps,load   some benchmarks (events maps load start detach build scale cli btf decode sampling symbolize)
+//   node bench/run.js --only maps,load   some benchmarks (events maps load start detach build scale cli btf decode scrape sampling symbolize)
 //   node bench/run.js --quick         fewer repetitions
 //   node bench/run.js --svg FILE      also write the events/s-against-size plot
 //   node bench/run.js --no-build      do not rebuild dist/ when it is older than src/
@@ -66,6 +66,9 @@ const figures = [
   ['cli_start_ms', 'cli', '< 150'],
   ['vmlinux_btf_parse_ms', 'btf', '< 300'],
   ['decode_ratio_vs_handwritten', 'decode', '>= 0.9'],
+  ['scrape_ratio_vs_c', 'scrape', 'report'],
+  ['scrape_10k_ms', 'scrape', ''],
+  ['scrape_100k_ms', 'scrape', ''],
   ['profile_overhead_99hz', 'sampling', 'report'],
   ['symbolize_kernel_cold_ms', 'symbolize', '< 1000'],
   ['symbolize_kernel_warm_ms', 'symbolize', '< 1000'],
@@ -86,6 +89,7 @@ const benchmarks = {
   cli: async (ctx) => (await import('./benchmarks/startup.js')).measureCli(ctx),
   btf: async (ctx) => (await import('./benchmarks/startup.js')).measureBtf(ctx),
   decode: async (ctx) => (await import('./benchmarks/decode.js')).measure(ctx),
+  scrape: async (ctx) => (await import('./benchmarks/scrape.js')).measure(ctx),
   sampling: async (ctx) => (await import('./benchmarks/sampling.js')).measure(ctx),
   symbolize: async (ctx) => (await import('./benchmarks/symbolize.js')).measure(ctx),
 };
