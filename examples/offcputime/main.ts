@@ -5,6 +5,7 @@
 //
 //   sudo node examples/dist/offcputime/main.js [seconds=5] [--pid PID] [--min-us 1] [--top 10] [--folded]
 
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { TsbpfError } from 'tsbpf';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   });
   const seconds = count('seconds', positionals[0], 5);
   const pid = count('--pid', values.pid, 0);
+  if (pid && !existsSync(`/proc/${pid}`)) throw new Error(`--pid ${pid}: no such process`);
   const minUs = count('--min-us', values['min-us'], 1);
   const top = count('--top', values.top, 10);
 

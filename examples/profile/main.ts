@@ -4,6 +4,7 @@
 //
 //   sudo node examples/dist/profile/main.js [seconds=5] [--pid PID] [--frequency 49] [--top 10] [--folded]
 
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { TsbpfError } from 'tsbpf';
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   });
   const seconds = count('seconds', positionals[0], 5);
   const pid = count('--pid', values.pid, 0);
+  if (pid && !existsSync(`/proc/${pid}`)) throw new Error(`--pid ${pid}: no such process`);
   const frequency = count('--frequency', values.frequency, 49);
   const top = count('--top', values.top, 10);
 
