@@ -5,6 +5,7 @@
 export { linearBuckets, log2Buckets, type SlotBuckets } from './histogram.js';
 export { type EventLogs, type EventLogsOptions, eventAttributes, exportEventsAsLogs } from './logs.js';
 export { mapMetricProducer, type OtlpMetrics, type OtlpMetricsOptions, startOtlpMetrics } from './otel.js';
+export type { OtlpEndpoint } from './otlp.js';
 export { loadPromClient, prometheusRegistry, registerMapMetrics } from './prometheus.js';
 export {
   defaultMaxSeries,

@@ -4,10 +4,10 @@
 
 import type { AnyValue, LogAttributes } from '@opentelemetry/api-logs';
 import { importOptional } from './optional.js';
+import { exporterOptions, type OtlpEndpoint, serviceResource } from './otlp.js';
 
 type SdkLogs = typeof import('@opentelemetry/sdk-logs');
 type OtlpLogs = typeof import('@opentelemetry/exporter-logs-otlp-http');
-type Resources = typeof import('@opentelemetry/resources');
 
 const usedFor = 'OpenTelemetry logs (tsbpf/metrics)';
 
@@ -41,11 +41,8 @@ function attributeValue(value: unknown): AnyValue {
   return value as AnyValue;
 }
 
-export interface EventLogsOptions<T> {
-  /** The collector's OTLP/HTTP logs endpoint (default: OTEL_EXPORTER_OTLP_* or http://localhost:4318/v1/logs). */
-  url?: string;
-  headers?: Record<string, string>;
-  serviceName?: string;
+/** `url` is the logs endpoint, e.g. http://collector:4318/v1/logs. */
+export interface EventLogsOptions<T> extends OtlpEndpoint {
   /** The record's body (default: the event name, or none). */
   body?: (event: T) => string;
   /** Names the records (OpenTelemetry's event name), e.g. "process.exec". */
@@ -77,11 +74,7 @@ export async function exportEventsAsLogs<T>(
     '@opentelemetry/exporter-logs-otlp-http',
     usedFor,
   );
-  const { resourceFromAttributes } = await importOptional<Resources>('@opentelemetry/resources', usedFor);
-  const exporter = new OTLPLogExporter({
-    ...(options.url === undefined ? {} : { url: options.url }),
-    ...(options.headers === undefined ? {} : { headers: options.headers }),
-  });
+  const exporter = new OTLPLogExporter(exporterOptions(options));
   const processor = new sdk.BatchLogRecordProcessor({
     exporter,
     scheduledDelayMillis: options.delayMs ?? 1000,
@@ -89,9 +82,7 @@ export async function exportEventsAsLogs<T>(
   });
   const provider = new sdk.LoggerProvider({
     processors: [processor],
-    ...(options.serviceName === undefined
-      ? {}
-      : { resource: resourceFromAttributes({ 'service.name': options.serviceName }) }),
+    ...(await serviceResource(options, usedFor)),
   });
   const logger = provider.getLogger('tsbpf/metrics');
   const attributes = options.attributes ?? ((event: T) => eventAttributes(event));

@@ -5,6 +5,7 @@
 
 import type { MetricProducer, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { importOptional } from './optional.js';
+import { exporterOptions, type OtlpEndpoint, serviceResource } from './otlp.js';
 import {
   checkMetric,
   collectHistograms,
@@ -96,15 +97,11 @@ export async function mapMetricProducer(metrics: readonly MapMetric[]): Promise<
   };
 }
 
-export interface OtlpMetricsOptions {
+/** `url` is the metrics endpoint, e.g. http://collector:4318/v1/metrics. */
+export interface OtlpMetricsOptions extends OtlpEndpoint {
   metrics: readonly MapMetric[];
-  /** The collector's OTLP/HTTP metrics endpoint (default: OTEL_EXPORTER_OTLP_* or http://localhost:4318/v1/metrics). */
-  url?: string;
-  headers?: Record<string, string>;
   /** How often to read the maps and export, in ms (default 60000). */
   intervalMs?: number;
-  /** The `service.name` resource attribute (default: OTEL_SERVICE_NAME, else the SDK's). */
-  serviceName?: string;
 }
 
 export interface OtlpMetrics {
@@ -123,11 +120,7 @@ export async function startOtlpMetrics(options: OtlpMetricsOptions): Promise<Otl
     '@opentelemetry/exporter-metrics-otlp-http',
     usedFor,
   );
-  const { resourceFromAttributes } = await importOptional<Resources>('@opentelemetry/resources', usedFor);
-  const exporter = new OTLPMetricExporter({
-    ...(options.url === undefined ? {} : { url: options.url }),
-    ...(options.headers === undefined ? {} : { headers: options.headers }),
-  });
+  const exporter = new OTLPMetricExporter(exporterOptions(options));
   const reader = new sdk.PeriodicExportingMetricReader({
     exporter,
     exportIntervalMillis: options.intervalMs ?? 60_000,
@@ -135,9 +128,7 @@ export async function startOtlpMetrics(options: OtlpMetricsOptions): Promise<Otl
   });
   const provider = new sdk.MeterProvider({
     readers: [reader],
-    ...(options.serviceName === undefined
-      ? {}
-      : { resource: resourceFromAttributes({ 'service.name': options.serviceName }) }),
+    ...(await serviceResource(options, usedFor)),
   });
   const close = () => provider.shutdown();
   return { flush: () => reader.forceFlush(), close, [Symbol.asyncDispose]: close };
