@@ -119,9 +119,26 @@ export class StackCounts {
     return this.stacks().map((s) => `${foldedFrames(s.comm, s.kernel, s.user)} ${s.value}`);
   }
 
-  /** The `top` busiest stacks as text: the value and process, then each frame, innermost first. */
+  /**
+   * The `top` busiest stacks as text: the value and process, then each frame, innermost first. A
+   * frame that names nothing says why, once per reason (a hidden kernel would say it on every line).
+   */
   text(top: number, unit: string): string {
     const lines: string[] = [];
+    const said = new Set<string>();
+    const frameLine = (frame: Frame): string => {
+      let why = '';
+      if (
+        frame.symbol === undefined &&
+        frame.module === undefined &&
+        frame.reason &&
+        !said.has(frame.reason)
+      ) {
+        said.add(frame.reason);
+        why = `  (${frame.reason})`;
+      }
+      return `${' '.repeat(14)}${printable(formatFrame(frame) + why)}`;
+    };
     for (const stack of this.stacks().slice(0, top)) {
       lines.push(`${String(stack.value).padStart(10)} ${unit}  ${printable(stack.comm)} [${stack.pid}]`);
       for (const frame of stack.kernel) lines.push(frameLine(frame));
@@ -130,13 +147,6 @@ export class StackCounts {
     }
     return lines.join('\n');
   }
-}
-
-/** A frame of the text view; one that names nothing says why (the process exited, ...). */
-function frameLine(frame: Frame): string {
-  const why =
-    frame.symbol === undefined && frame.module === undefined && frame.reason ? `  (${frame.reason})` : '';
-  return `${' '.repeat(14)}${printable(formatFrame(frame) + why)}`;
 }
 
 /**

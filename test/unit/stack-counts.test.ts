@@ -62,6 +62,8 @@ describe('StackCounts', () => {
     expect(text[1]?.trim()).toBe('schedule+0x10');
     expect(text[2]?.trim()).toBe('--');
     expect(text[3]?.trim()).toMatch(/^0x401000 {2}\(process 4242 exited/);
+    // Said once: the second frame has the same reason.
+    expect(text[4]?.trim()).toBe('0x401100');
   });
 
   it('adds by stack id: a negative id or one the map no longer holds leaves that stack out', () => {
