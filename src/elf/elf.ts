@@ -116,10 +116,12 @@ export function parseElf(bytes: Uint8Array, file = '<buffer>', hint = bpfObjectH
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u16 = (o: number) => view.getUint16(o, le);
   const u32 = (o: number) => view.getUint32(o, le);
+  // Two u32 halves rather than getBigUint64: no bigint per field, which shows in 100 000-symbol tables.
   const u64 = (o: number, what: string): number => {
-    const v = view.getBigUint64(o, le);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`${what} ${v} is too large`);
-    return Number(v);
+    const hi = view.getUint32(le ? o + 4 : o, le);
+    const lo = view.getUint32(le ? o : o + 4, le);
+    if (hi > 0x1fffff) fail(`${what} ${view.getBigUint64(o, le)} is too large`);
+    return hi * 0x1_0000_0000 + lo;
   };
 
   const type = u16(16);
@@ -213,7 +215,7 @@ export function parseElf(bytes: Uint8Array, file = '<buffer>', hint = bpfObjectH
       const strtab = sections[symtab.link];
       if (!strtab || strtab.type !== SHT_STRTAB)
         fail(`symbol table links to ${symtab.link}, not a string table`);
-      const names = data(strtab!);
+      const names = stringTable(data(strtab!));
       const count = Math.floor(symtab.size / SYM_SIZE);
       for (let i = 0; i < count; i++) {
         const o = symtab.offset + i * SYM_SIZE;
@@ -226,7 +228,7 @@ export function parseElf(bytes: Uint8Array, file = '<buffer>', hint = bpfObjectH
         }
         out.push({
           index: i,
-          name: readString(names, nameOff, () => fail(`symbol ${i} name offset ${nameOff} is out of range`)),
+          name: names(nameOff, () => fail(`symbol ${i} name offset ${nameOff} is out of range`)),
           type: info & 0xf,
           bind: info >> 4,
           other: bytes[o + 5]!,
@@ -297,6 +299,26 @@ export function parseElf(bytes: Uint8Array, file = '<buffer>', hint = bpfObjectH
 }
 
 const latin1 = new TextDecoder('latin1');
+
+/**
+ * A reader of one string table. A table of ASCII only (nearly all) is decoded once and sliced,
+ * which costs a fraction of decoding each name on its own; others go name by name, as UTF-8.
+ */
+function stringTable(table: Uint8Array): (offset: number, outOfRange: () => never) => string {
+  for (let i = 0; i < table.length; i++) {
+    if (table[i]! >= 0x80) return (offset, outOfRange) => readString(table, offset, outOfRange);
+  }
+  // Buffer's latin1 copies bytes into a one-byte string; TextDecoder('latin1') maps each as windows-1252.
+  const text = Buffer.from(table.buffer, table.byteOffset, table.byteLength).toString('latin1');
+  return (offset, outOfRange) => {
+    if (offset >= text.length) {
+      if (offset === 0) return '';
+      outOfRange();
+    }
+    const end = text.indexOf('\0', offset);
+    return end < 0 ? text.slice(offset) : text.slice(offset, end);
+  };
+}
 const utf8 = new TextDecoder('utf-8');
 
 /** Reads the NUL-terminated string at `offset` of a string table; `outOfRange` must throw. */

@@ -15,7 +15,7 @@ import {
   STT_GNU_IFUNC,
 } from '../elf/constants.js';
 import { buildId, type ElfFile, type ElfSegment, parseElf } from '../elf/index.js';
-import { type SymbolEntry, SymbolTable } from './symbol-table.js';
+import { type SymbolColumns, SymbolTable } from './symbol-table.js';
 
 export interface ElfSymbolFile {
   buildId: string | undefined;
@@ -39,16 +39,19 @@ function fromElf(elf: ElfFile): ElfSymbolFile {
   // .symtab is gone (strip removes it and keeps .dynsym).
   let symbols = elf.symbolsOfTypes(FUNCTION_TYPES);
   if (!symbols.some((s) => s.sectionIndex !== SHN_UNDEF)) symbols = elf.symbolsOfTypes(FUNCTION_TYPES, true);
-  const entries: SymbolEntry[] = [];
+  const columns: SymbolColumns = { names: [], starts: [], sizes: [], ranks: [] };
   for (const s of symbols) {
     if (s.sectionIndex === SHN_UNDEF || s.value === 0) continue;
+    columns.names.push(s.name);
+    columns.starts.push(s.value);
+    columns.sizes.push(s.size);
     // A global name over a local alias, and a sized entry over an unsized one.
-    entries.push({ name: s.name, start: s.value, size: s.size, rank: s.bind === STB_LOCAL ? 0 : 1 });
+    columns.ranks.push(s.bind === STB_LOCAL ? 0 : 1);
   }
   return {
     buildId: buildId(elf),
     loads: elf.segments.filter((p) => p.type === PT_LOAD),
-    symbols: new SymbolTable(entries),
+    symbols: new SymbolTable(columns),
   };
 }
 

@@ -22,25 +22,50 @@ export interface SymbolHit {
 // earlier (nested or overlapping symbols); look back this many entries for it.
 const ENCLOSING_LOOKBACK = 4;
 
+/** Symbols as parallel columns: how large tables are handed over, without an object per symbol. */
+export interface SymbolColumns {
+  names: string[];
+  starts: number[];
+  /** 0 when unknown. */
+  sizes: number[];
+  /** As SymbolEntry.rank. */
+  ranks: number[];
+}
+
+function toColumns(entries: readonly SymbolEntry[]): SymbolColumns {
+  const columns: SymbolColumns = { names: [], starts: [], sizes: [], ranks: [] };
+  for (const e of entries) {
+    columns.names.push(e.name);
+    columns.starts.push(e.start);
+    columns.sizes.push(e.size);
+    columns.ranks.push(e.rank ?? 0);
+  }
+  return columns;
+}
+
 export class SymbolTable {
   readonly #starts: Float64Array;
   readonly #ends: Float64Array;
   readonly #names: string[];
 
-  constructor(entries: SymbolEntry[]) {
-    // Sort by address, the preferred alias first, then keep one entry per address.
-    const sorted = entries
-      .filter((e) => Number.isFinite(e.start) && e.start >= 0)
-      .sort((a, b) => a.start - b.start || (b.rank ?? 0) - (a.rank ?? 0) || b.size - a.size);
-    const kept = sorted.filter((e, i) => i === 0 || sorted[i - 1]!.start !== e.start);
+  constructor(symbols: readonly SymbolEntry[] | SymbolColumns) {
+    const { names, starts, sizes, ranks } = Array.isArray(symbols)
+      ? toColumns(symbols)
+      : (symbols as SymbolColumns);
+    // Sort indexes by address, the preferred alias first, then keep one symbol per address.
+    const order: number[] = [];
+    for (let i = 0; i < starts.length; i++) if (Number.isFinite(starts[i]) && starts[i]! >= 0) order.push(i);
+    order.sort((a, b) => starts[a]! - starts[b]! || ranks[b]! - ranks[a]! || sizes[b]! - sizes[a]!);
+    const kept = order.filter((index, i) => i === 0 || starts[order[i - 1]!] !== starts[index]);
     this.#starts = new Float64Array(kept.length);
     this.#ends = new Float64Array(kept.length);
     this.#names = new Array<string>(kept.length);
-    kept.forEach((e, i) => {
-      this.#starts[i] = e.start;
-      this.#ends[i] = e.size > 0 ? e.start + e.size : 0;
-      this.#names[i] = e.name;
-    });
+    for (let i = 0; i < kept.length; i++) {
+      const from = kept[i]!;
+      this.#starts[i] = starts[from]!;
+      this.#ends[i] = sizes[from]! > 0 ? starts[from]! + sizes[from]! : 0;
+      this.#names[i] = names[from]!;
+    }
   }
 
   get size(): number {
