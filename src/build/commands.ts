@@ -19,7 +19,7 @@ export interface GenCommandOptions {
   types: string[];
   /** MAP=TYPE */
   events: string[];
-  /** TYPE.FIELD=string|strings|bytes */
+  /** TYPE.FIELD=string|strings|bytes|number */
   fieldAs?: string[];
   targets: string[];
   includeDirs: string[];

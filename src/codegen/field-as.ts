@@ -1,5 +1,6 @@
 // Field choices (`"fieldAs": { "exec_event.args": "strings" }` in tsbpf.config.json, or
-// `tsbpf gen --field-as exec_event.args=strings`): how a `char[N]` field decodes. The names a user
+// `tsbpf gen --field-as exec_event.args=strings`): how a `char[N]` field decodes, and whether a
+// 64-bit integer field decodes as a number (`"event.ts": "number"`) instead of a bigint. The names a user
 // gives are looked up in the BTF here, and only the BTF's own ids and names go on to emitTypes, so
 // nothing the user typed is written into generated code as it was typed.
 import type { Btf } from '../btf/btf.js';
@@ -7,7 +8,7 @@ import type { StructType } from '../btf/types.js';
 import { closest } from '../cli-suggest.js';
 import { UsageError } from '../errors.js';
 import { printable } from '../printable.js';
-import { FIELD_CHOICES, type FieldChoice } from './types.js';
+import { CHAR_CHOICES, FIELD_CHOICES, type FieldChoice } from './types.js';
 
 /** `TYPE.FIELD`: a C type name (optionally `struct `/`union `) and one of its members. */
 const FIELD_KEY = /^\s*((?:(?:struct|union)\s+)?[A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\s*$/;
@@ -26,7 +27,7 @@ export interface ResolvedFieldAs {
 }
 
 const HINT =
-  'fieldAs (tsbpf.config.json) and tsbpf gen --field-as take TYPE.FIELD=string|strings|bytes: a struct or union the C source declares and one of its char[N] fields';
+  'fieldAs (tsbpf.config.json) and tsbpf gen --field-as take TYPE.FIELD=string|strings|bytes (a char[N] field) or TYPE.FIELD=number (a 64-bit integer field) of a struct or union the C source declares';
 
 /**
  * Resolves choices against `btf`. `findType` is the loader's lookup of a C type name (`event`,
@@ -64,14 +65,26 @@ export function resolveFieldAs(
     const members = new Map<string, number>();
     collectMembers(btf, t, members, 0);
     const member = members.get(parts.field);
-    if (member === undefined || !isCharArray(btf, member)) {
+    if (choice === 'number') {
+      if (member === undefined || !isInt64(btf, member)) {
+        const ints = [...members].filter(([, type]) => isInt64(btf, type)).map(([name]) => name);
+        const near = closest(parts.field, ints);
+        const list = ints.length > 0 ? `its 64-bit integer fields: ${ints.join(', ')}` : 'it has none';
+        throw fail(
+          member === undefined
+            ? `${t.kind} ${t.name || parts.type} has no field '${parts.field}'`
+            : `${parts.field} is ${btf.describe(member)}, not a 64-bit integer: only those decode as number`,
+          near === undefined ? list : `did you mean '${parts.type}.${near}'? (${list})`,
+        );
+      }
+    } else if (member === undefined || !isCharArray(btf, member)) {
       const chars = [...members].filter(([, type]) => isCharArray(btf, type)).map(([name]) => name);
       const near = closest(parts.field, chars);
       const list = chars.length > 0 ? `its char[N] fields: ${chars.join(', ')}` : 'it has no char[N] fields';
       throw fail(
         member === undefined
           ? `${t.kind} ${t.name || parts.type} has no field '${parts.field}'`
-          : `${parts.field} is ${btf.describe(member)}, not a char[N] array: only those decode as string, strings or bytes`,
+          : `${parts.field} is ${btf.describe(member)}, not a char[N] array: only those decode as ${CHAR_CHOICES.join(', ')}`,
         near === undefined ? list : `did you mean '${parts.type}.${near}'? (${list})`,
       );
     }
@@ -97,6 +110,12 @@ function collectMembers(btf: Btf, t: StructType, out: Map<string, number>, depth
     const inner = btf.resolve(m.type);
     if (inner.kind === 'struct' || inner.kind === 'union') collectMembers(btf, inner, out, depth + 1);
   }
+}
+
+/** A 64-bit integer (not a pointer, an enum or a bool), which decodes as a bigint by default. */
+function isInt64(btf: Btf, id: number): boolean {
+  const t = btf.resolve(id);
+  return t.kind === 'int' && t.size === 8 && !t.bool;
 }
 
 /** A `char[N]` (plain char), which the generated code decodes as a string by default. */

@@ -15,11 +15,15 @@ import { codeSpan, docText, objectKey, stringLiteral } from './escape.js';
 import { NameAllocator, pascalCase, propertyKey, RESERVED_NAMES } from './naming.js';
 
 /**
- * How a `char[N]` field decodes: a string up to the first NUL (the default), the NUL-separated
- * strings it holds (`string[]`, trailing empty ones dropped), or its bytes (`Uint8Array`).
+ * How a field decodes. A `char[N]`: a string up to the first NUL (the default), the NUL-separated
+ * strings it holds (`string[]`, trailing empty ones dropped), or its bytes (`Uint8Array`). A 64-bit
+ * integer: a `bigint` (the default) or, with `number`, a number, exact up to 2^53 - 1 (decoding a
+ * larger value throws).
  */
-export type FieldChoice = 'string' | 'strings' | 'bytes';
-export const FIELD_CHOICES: readonly FieldChoice[] = ['string', 'strings', 'bytes'];
+export type FieldChoice = 'string' | 'strings' | 'bytes' | 'number';
+export const FIELD_CHOICES: readonly FieldChoice[] = ['string', 'strings', 'bytes', 'number'];
+/** The choices for `char[N]` fields; `number` is for 64-bit integers. */
+export const CHAR_CHOICES: readonly FieldChoice[] = ['string', 'strings', 'bytes'];
 
 export interface EmitTypesOptions {
   /** Names for anonymous root types (by BTF id), e.g. a map's anonymous value struct. */
@@ -66,6 +70,8 @@ export function emitTypesModule(btf: Btf, roots: number[], options: EmitTypesOpt
 /** How a value is stored, and so how it is read and written. */
 type Shape =
   | { k: 'prim'; ts: string; accessor: string; size: number; codec: string }
+  /** A 64-bit integer decoded as a number (fieldAs "number"); `field` names it in errors. */
+  | { k: 'int53'; signed: boolean; field: string }
   | { k: 'bool' }
   | { k: 'bytes'; n: number }
   | { k: 'string'; n: number }
@@ -131,6 +137,8 @@ class Emitter {
   private readonly imports = new Set<string>();
   private temp = 0;
   private readonly le: string;
+  /** The C name of the struct or union being laid out: fieldAs "number" errors name its fields. */
+  private owner = '';
   /** What decode expressions read through: the decoder's `v` and `b`, or a view's own fields. */
   private io = { v: 'v', b: 'b', inPlace: false };
   /** Struct/union ids already walked by collect(). */
@@ -261,6 +269,7 @@ class Emitter {
 
   private layout(c: Composite): void {
     const t = this.btf.type(c.id) as StructType;
+    this.owner = c.cName.replace(/^(struct|union) /, '');
     c.fields = this.fieldsOf(t, 0, c.kind === 'union', 0, this.options.fieldAs?.get(c.id));
     let minSize = 0;
     const last = t.members[t.members.length - 1];
@@ -345,6 +354,13 @@ class Emitter {
         const choice = choices?.get(m.name);
         if (choice === 'strings') shape = { k: 'strings', n: shape.n };
         else if (choice === 'bytes') shape = { k: 'bytes', n: shape.n };
+      } else if (
+        shape.k === 'prim' &&
+        shape.size === 8 &&
+        resolved.kind === 'int' &&
+        choices?.get(m.name) === 'number'
+      ) {
+        shape = { k: 'int53', signed: resolved.signed, field: `${this.owner}.${m.name}` };
       }
       fields.push({
         key: propertyKey(m.name),
@@ -454,6 +470,8 @@ class Emitter {
     switch (shape.k) {
       case 'prim':
         return shape.size;
+      case 'int53':
+        return 8;
       case 'bool':
         return 1;
       case 'bytes':
@@ -477,6 +495,8 @@ class Emitter {
     switch (shape.k) {
       case 'prim':
         return shape.ts;
+      case 'int53':
+        return 'number';
       case 'bool':
         return 'boolean';
       case 'bytes':
@@ -509,6 +529,9 @@ class Emitter {
     switch (shape.k) {
       case 'prim':
         return use(shape.codec);
+      case 'int53':
+        // Chosen only for members, which have no codec of their own.
+        throw this.error(`${shape.field} decodes as a number only as a member`);
       case 'bool':
         return use('bool');
       case 'bytes':
@@ -672,6 +695,9 @@ class Emitter {
 
   /** A field's comment; a char[N] one also says what it decodes as and how to read every byte. */
   private fieldDoc(c: Composite, f: Field): string {
+    if (f.shape?.k === 'int53') {
+      return `${f.doc}; a number (fieldAs "number"): exact up to 2^53 - 1, a larger value throws when decoded`;
+    }
     if (!f.chars || f.chars.n === 0 || !f.shape) return f.doc;
     const lit = stringLiteral(f.chars.name);
     const every = `every byte: ${codeSpan(`view.$raw(${lit})`)} or ${codeSpan(`${c.name}.raw(bytes, ${lit})`)}`;
@@ -781,6 +807,11 @@ class Emitter {
         return shape.size === 1
           ? `${v}.get${shape.accessor}(${off})`
           : `${v}.get${shape.accessor}(${off}, ${this.le})`;
+      case 'int53': {
+        const fn = shape.signed ? 'getS64AsNumber' : 'getU64AsNumber';
+        this.imports.add(fn);
+        return `${fn}(${v}, ${off}, ${this.le}, ${stringLiteral(shape.field)})`;
+      }
       case 'bool':
         return `${v}.getUint8(${off}) !== 0`;
       case 'bytes':
@@ -857,6 +888,12 @@ class Emitter {
             : `${indent}v.set${shape.accessor}(${off}, ${value}, ${this.le});`,
         );
         return;
+      case 'int53': {
+        const fn = shape.signed ? 'setS64FromNumber' : 'setU64FromNumber';
+        this.imports.add(fn);
+        lines.push(`${indent}${fn}(v, ${off}, ${value}, ${this.le}, ${stringLiteral(shape.field)});`);
+        return;
+      }
       case 'bool':
         lines.push(`${indent}v.setUint8(${off}, ${value} ? 1 : 0);`);
         return;

@@ -53,7 +53,7 @@ const command: CommandModule<object, GenArgs> = {
       .option('field-as', {
         type: 'string',
         describe:
-          'How a char[N] field decodes: TYPE.FIELD=string (up to the first NUL, the default), strings (split on NUL) or bytes (repeatable)',
+          'How a field decodes: a char[N] TYPE.FIELD=string (up to the first NUL, the default), strings (split on NUL) or bytes; a 64-bit integer TYPE.FIELD=number (exact up to 2^53 - 1, not a bigint) (repeatable)',
       })
       .option('target', {
         type: 'string',

@@ -95,7 +95,7 @@ describe('"fieldAs" in tsbpf.config.json', () => {
     const bad = await tsbpf(['build'], project({ 'argv_event.args': 'strngs' }));
     expect(bad.code).toBe(1);
     expect(bad.stdout + bad.stderr).toContain(
-      'programs[0].fieldAs.argv_event.args: expected "string", "strings" or "bytes", got "strngs"',
+      'programs[0].fieldAs.argv_event.args: expected "string", "strings", "bytes" or "number", got "strngs"',
     );
     const field = await tsbpf(['build'], project({ 'argv_event.argz': 'strings' }));
     expect(field.code).toBe(1);

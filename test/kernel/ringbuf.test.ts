@@ -1,7 +1,21 @@
 // Tracepoint + ring buffer, rodata constants, live .data/.bss, and the event loop staying free
 // while a reader waits.
 import { describe, expect, it } from 'vitest';
-import { type Codec, CollectionSpec, cstring, RingBuf, u32, u64 } from '../../src/runtime/index.js';
+import { readObject } from '../../src/btf/index.js';
+import { resolveFieldAs } from '../../src/codegen/field-as.js';
+import { findType } from '../../src/codegen/loader.js';
+import { emitTypesModule } from '../../src/codegen/types.js';
+import { TsbpfError } from '../../src/errors.js';
+import {
+  type Codec,
+  CollectionSpec,
+  cstring,
+  type RecordCodec,
+  RingBuf,
+  u32,
+  u64,
+} from '../../src/runtime/index.js';
+import { importGenerated } from '../fixtures/btf/helpers.js';
 import { fixture, getppid, setU32 } from './helpers.js';
 
 interface Event {
@@ -100,6 +114,42 @@ describe('tracepoint + ring buffer', () => {
     for await (const e of second) after.push(e);
     expect(after).toEqual([]);
     expect(second.closed).toBe(true);
+  });
+
+  it('decodes a u64 chosen as a number (fieldAs) exactly, and throws naming the field past 2^53 - 1', async () => {
+    // The codec tsbpf gen --field-as event.value=number writes for events.bpf.c's struct event.
+    const bytes = fixture('events');
+    const { btf } = readObject(bytes, 'events.bpf.o');
+    const id = findType(btf, 'event')!;
+    const choices = resolveFieldAs(btf, { 'event.value': 'number' }, findType);
+    const code = emitTypesModule(btf, [id], { fieldAs: choices.byType });
+    expect(code).toContain('  value: number;');
+    const Numbered = (await importGenerated(code)).Event as RecordCodec<Event & { value: number }>;
+
+    const big = 2 ** 52 + 1; // value = calls * multiplier: 1x fits, 2x is 2^53 + 2
+    await using coll = await openEvents({ multiplier: BigInt(big) }).load();
+    coll.program('on_getppid').attach();
+    const reader = new RingBuf(coll.map('events'), Numbered).reader();
+    getppid();
+    const first = (await reader.nextBatch())?.[0];
+    expect(first?.value).toBe(big);
+    expect(typeof first?.value).toBe('number');
+    getppid();
+    getppid();
+    let error: unknown;
+    try {
+      await reader.nextBatch();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TsbpfError);
+    expect((error as Error).message).toBe(
+      `event.value is ${2n * BigInt(big)}, which a number cannot hold exactly (the field decodes as a number: it must stay within ±(2^53 - 1))`,
+    );
+    // The record that threw is consumed (as consume() documents), never re-delivered; the next
+    // one is read, and throws in turn: nothing is rounded or skipped quietly.
+    expect(() => reader.readAvailable()).toThrow(`event.value is ${3n * BigInt(big)},`);
+    expect(reader.readAvailable()).toEqual([]);
   });
 
   it('reads bursts in batches (and reports the rate)', async () => {

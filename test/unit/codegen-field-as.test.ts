@@ -4,6 +4,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { BTF_KIND, parseBtf } from '../../src/btf/index.js';
@@ -245,7 +246,7 @@ describe('choices in tsbpf.config.json and on the command line', () => {
   it('names a bad choice with the key path and the nearest choice', () => {
     const e = configError({ 'exec_event.args': 'strngs' });
     expect(e.message).toBe(
-      '/p/tsbpf.config.json: programs[0].fieldAs.exec_event.args: expected "string", "strings" or "bytes", got "strngs"',
+      '/p/tsbpf.config.json: programs[0].fieldAs.exec_event.args: expected "string", "strings", "bytes" or "number", got "strngs"',
     );
     expect(e.hint).toMatch(/^did you mean "strings"\?/);
   });
@@ -281,5 +282,166 @@ describe('choices in tsbpf.config.json and on the command line', () => {
       expect((error as UsageError).message).toBe('--field-as e.args=byte: unknown choice "byte"');
       expect((error as UsageError).hint).toMatch(/^did you mean "bytes"\?/);
     }
+  });
+});
+
+/** struct stamp { u64 ts; s64 delta; u32 n; u64 total; u64 *where; } (40 bytes). */
+function stampBtf() {
+  const w = new BtfWriter();
+  const u64 = w.add('unsigned long long', BTF_KIND.int, 0, false, 8, [64]); // 1
+  const s64 = w.add('long long', BTF_KIND.int, 0, false, 8, [(1 << 24) | 64]); // 2
+  const u32 = w.add('unsigned int', BTF_KIND.int, 0, false, 4, [32]); // 3
+  const ptr = w.add('', BTF_KIND.ptr, 0, false, u64); // 4
+  const stamp = w.add('stamp', BTF_KIND.struct, 5, false, 40, [
+    ...[w.str('ts'), u64, 0],
+    ...[w.str('delta'), s64, 64],
+    ...[w.str('n'), u32, 128],
+    ...[w.str('total'), u64, 192],
+    ...[w.str('where'), ptr, 256],
+  ]);
+  return { btf: parseBtf(w.build(), { file: 'hand.btf' }), stamp };
+}
+
+type StampCodec = RecordCodec<Rec>;
+
+async function stampCodec(choices: Record<string, FieldChoice>, endianness: 'little' | 'big' = 'little') {
+  const { btf, stamp } = stampBtf();
+  const resolved = resolveFieldAs(btf, choices, findType);
+  const code = emitTypesModule(btf, [stamp], { endianness, fieldAs: resolved.byType });
+  return { code, Stamp: (await importGenerated(code)).Stamp as StampCodec };
+}
+
+describe('64-bit integer fields decoded as numbers (fieldAs "number")', () => {
+  it('are typed number, read in place and decoded as numbers, the rest bigints, and encode back', async () => {
+    const { code, Stamp } = await stampCodec({ 'stamp.ts': 'number', 'struct stamp.delta': 'number' });
+    expect(code).toContain('  ts: number;');
+    expect(code).toContain('  delta: number;');
+    expect(code).toContain('  total: bigint;');
+    expect(code).toContain('  where: bigint;');
+    expect(code).toContain('exact up to 2^53 - 1, a larger value throws when decoded');
+    expect(typeCheck(code)).toEqual([]);
+    const bytes = new Uint8Array(40);
+    const dv = new DataView(bytes.buffer);
+    dv.setBigUint64(0, 2n ** 53n - 1n, true);
+    dv.setBigInt64(8, -(2n ** 53n) + 1n, true);
+    dv.setUint32(16, 5, true);
+    dv.setBigUint64(24, 2n ** 64n - 1n, true);
+    dv.setBigUint64(32, 0xffff_8000_0000_1000n, true);
+    const value = Stamp.decode(bytes);
+    expect(value).toEqual({
+      ts: 2 ** 53 - 1,
+      delta: -(2 ** 53) + 1,
+      n: 5,
+      total: 2n ** 64n - 1n,
+      where: 0xffff_8000_0000_1000n,
+    });
+    expect(Stamp.encode(value)).toEqual(bytes);
+    const view = (Stamp.createView!() as unknown as View).$at(bytes, 0, 40);
+    expect([view.ts, view.delta]).toEqual([2 ** 53 - 1, -(2 ** 53) + 1]);
+  });
+
+  it('leave the output unchanged without the choice', async () => {
+    const plain = (await stampCodec({})).code;
+    expect(plain).toContain('  ts: bigint;');
+    expect(plain).not.toContain('AsNumber');
+    const chosen = (await stampCodec({ 'stamp.total': 'number' })).code;
+    expect(chosen).toContain("total: getU64AsNumber(v, o + 24, true, 'stamp.total'),");
+    expect(chosen).toContain("setU64FromNumber(v, o + 24, x.total, true, 'stamp.total');");
+    // Only the chosen field's lines (and the imports) differ.
+    const lines = new Set(plain.split('\n'));
+    const changed = chosen.split('\n').filter((line) => !lines.has(line));
+    expect(changed.length).toBeGreaterThan(0);
+    for (const line of changed) expect(line).toMatch(/total|import|AsNumber|exact up to 2\^53/);
+  });
+
+  it('throw a TsbpfError naming the field and the fix for values a number cannot hold, never rounding', async () => {
+    const { Stamp } = await stampCodec({ 'stamp.ts': 'number', 'stamp.delta': 'number' });
+    const bytes = new Uint8Array(40);
+    const dv = new DataView(bytes.buffer);
+    dv.setBigUint64(0, 2n ** 53n, true);
+    let error: unknown;
+    try {
+      Stamp.decode(bytes);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TsbpfError);
+    expect((error as TsbpfError).message).toBe(
+      'stamp.ts is 9007199254740992, which a number cannot hold exactly (the field decodes as a number: it must stay within ±(2^53 - 1))',
+    );
+    expect((error as TsbpfError).hint).toContain('take "stamp.ts": "number" out of "fieldAs"');
+    dv.setBigUint64(0, 0n, true);
+    dv.setBigInt64(8, -(2n ** 53n), true);
+    expect(() => Stamp.decode(bytes)).toThrow('stamp.delta is -9007199254740992');
+    // Encoding: not an integer, out of range, or negative for an unsigned field.
+    const value = { ts: 1, delta: 0, n: 0, total: 0n, where: 0n };
+    expect(() => Stamp.encode({ ...value, ts: -1 })).toThrow(
+      'stamp.ts: cannot encode -1: it must be an integer from 0 to 2^53 - 1',
+    );
+    expect(() => Stamp.encode({ ...value, ts: 1.5 })).toThrow(TsbpfError);
+    expect(() => Stamp.encode({ ...value, delta: 2 ** 53 })).toThrow('stamp.delta: cannot encode');
+  });
+
+  it('decode exactly every value in range and throw for every value outside it, in both byte orders (property)', async () => {
+    const little = (await stampCodec({ 'stamp.ts': 'number', 'stamp.delta': 'number' })).Stamp;
+    const big = (await stampCodec({ 'stamp.ts': 'number', 'stamp.delta': 'number' }, 'big')).Stamp;
+    const max = 2n ** 53n - 1n;
+    const edges = [0n, 1n, max, max + 1n, -max, -max - 1n, 2n ** 32n - 1n, 2n ** 32n, -(2n ** 32n)];
+    const u = fc.oneof(
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+      fc.bigInt({ min: 0n, max: max + 1n }),
+      fc.constantFrom(...edges.filter((x) => x >= 0n)),
+    );
+    const s = fc.oneof(
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+      fc.bigInt({ min: -max - 1n, max: max + 1n }),
+      fc.constantFrom(...edges),
+    );
+    fc.assert(
+      fc.property(u, s, fc.boolean(), (ts, delta, le) => {
+        const codec = le ? little : big;
+        const bytes = new Uint8Array(40);
+        const dv = new DataView(bytes.buffer);
+        dv.setBigUint64(0, ts, le);
+        dv.setBigInt64(8, delta, le);
+        const fits = ts <= max && delta <= max && delta >= -max;
+        if (!fits) {
+          expect(() => codec.decode(bytes)).toThrow(TsbpfError);
+          return;
+        }
+        const value = codec.decode(bytes);
+        expect(value.ts).toBe(Number(ts));
+        expect(value.delta).toBe(Number(delta));
+        expect(BigInt(value.ts as number)).toBe(ts);
+        expect(BigInt(value.delta as number)).toBe(delta);
+        expect(codec.encode(value)).toEqual(bytes);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('are refused for fields that are not 64-bit integers, naming those that are', () => {
+    const { btf } = stampBtf();
+    const fails = (choices: Record<string, string>) => () =>
+      resolveFieldAs(btf, choices as Record<string, FieldChoice>, findType);
+    expect(fails({ 'stamp.n': 'number' })).toThrow(
+      'field choice stamp.n=number: n is unsigned int, not a 64-bit integer: only those decode as number',
+    );
+    expect(fails({ 'stamp.where': 'number' })).toThrow(UsageError);
+    let hint: string | undefined;
+    try {
+      fails({ 'stamp.tss': 'number' })();
+    } catch (error) {
+      hint = (error as UsageError).hint;
+    }
+    expect(hint).toBe("did you mean 'stamp.ts'? (its 64-bit integer fields: ts, delta, total)");
+    expect(fails({ 'stamp.ts': 'strings' })).toThrow('ts is unsigned long long, not a char[N] array');
+    expect(parseFieldAs(['stamp.ts=number'])).toEqual({ 'stamp.ts': 'number' });
+    expect(
+      parseConfig(
+        { programs: [{ ident: 'p', sources: ['p.c'], fieldAs: { 'e.ts': 'number' } }] },
+        '/p/c.json',
+      ).programs[0]!.fieldAs,
+    ).toEqual({ 'e.ts': 'number' });
   });
 });

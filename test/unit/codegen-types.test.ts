@@ -283,6 +283,25 @@ describe('generated codecs', () => {
     expect(copyBytes(source, 10, 10)).toEqual(new Uint8Array(0));
   });
 
+  it('copies up to 8 bytes into arrays of their own, as slice() would, clipping the same way', () => {
+    const source = Uint8Array.from({ length: 64 }, (_, i) => i + 1);
+    for (const [start, end] of [
+      [0, 8],
+      [3, 4],
+      [60, 64],
+      [60, 68], // past the end: clipped
+      [-2, 3], // a negative start counts from the end, as in slice()
+      [5, 2],
+    ] as const) {
+      const copy = copyBytes(source, start, end);
+      expect(copy).toEqual(source.slice(start, end));
+      expect(copy.buffer).not.toBe(source.buffer);
+    }
+    const copy = copyBytes(source, 8, 16);
+    copy.fill(0);
+    expect(source.slice(8, 16)).toEqual(Uint8Array.from({ length: 8 }, (_, i) => i + 9));
+  });
+
   it('names types in PascalCase, resolves collisions deterministically and reports codecs', () => {
     const obj = readObject(layoutsObject('bpfel'), 'layouts.bpf.o');
     const btf = obj.btf;
