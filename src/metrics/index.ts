@@ -3,6 +3,7 @@
 // sets are capped, and the libraries are optional peers loaded on first use.
 
 export { linearBuckets, log2Buckets, type SlotBuckets } from './histogram.js';
+export { CgroupPaths, cgroup2Root, enumLabel } from './labels.js';
 export { type EventLogs, type EventLogsOptions, eventAttributes, exportEventsAsLogs } from './logs.js';
 export { mapMetricProducer, type OtlpMetrics, type OtlpMetricsOptions, startOtlpMetrics } from './otel.js';
 export type { OtlpEndpoint } from './otlp.js';

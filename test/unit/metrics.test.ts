@@ -1,5 +1,7 @@
 // tsbpf/metrics without a kernel: maps stand in as plain objects with entries() (the shape the
 // typed maps have), read through prom-client's real registry and text format.
+
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
@@ -249,5 +251,34 @@ describe('events as log attributes', () => {
       stack: [1, '18446744073709551615'],
     });
     expect(eventAttributes(42n)).toEqual({ value: 42 });
+  });
+});
+
+describe('label helpers', () => {
+  it('names enum values by their enumerator, and unknown ones by number', async () => {
+    const { enumLabel } = await import('../../src/metrics/index.js');
+    const Syscall = { READ: 0, WRITE: 1, OPENAT: 257 } as const;
+    expect(enumLabel(Syscall, 257)).toBe('OPENAT');
+    expect(enumLabel(Syscall, 0n)).toBe('READ');
+    expect(enumLabel(Syscall, 999)).toBe('999');
+  });
+
+  it('names a cgroup id (its folder inode) by its path, and rescans for new cgroups', async () => {
+    const { CgroupPaths, cgroup2Root } = await import('../../src/metrics/index.js');
+    const { mkdirSync, rmdirSync, statSync } = await import('node:fs');
+    const root = cgroup2Root();
+    expect(root, 'a cgroup2 mount').toBeDefined();
+    const paths = new CgroupPaths({ rescanMs: 0 });
+    expect(paths.path(statSync(root!, { bigint: true }).ino)).toBe('/');
+    const name = `tsbpf-metrics-${process.pid}`;
+    mkdirSync(join(root!, name, 'child'), { recursive: true });
+    try {
+      const id = statSync(join(root!, name, 'child'), { bigint: true }).ino;
+      expect(paths.path(id)).toBe(`/${name}/child`);
+      expect(paths.path(2n ** 62n)).toBe(`cgroup:${2n ** 62n}`);
+    } finally {
+      rmdirSync(join(root!, name, 'child'));
+      rmdirSync(join(root!, name));
+    }
   });
 });
