@@ -3,7 +3,7 @@
 // symbolizer must name them from /proc/PID/maps and the ELF files alone; exited processes give
 // reasons; kernel addresses from /proc/kallsyms come back as their names.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatFrame, Symbolizer } from '../../src/symbolize/index.js';
@@ -104,6 +104,19 @@ describe('Symbolizer.user on live processes', () => {
     expect(frame!.reason).toMatch(/no symbol table \(stripped\)/);
     expect(formatFrame(frame!)).toMatch(/^0x[0-9a-f]+ \[target-stripped\+0x[0-9a-f]+\]$/);
     expect(libc!.symbol).toMatch(/nanosleep/);
+    child.process.kill('SIGKILL');
+  });
+
+  it('names functions of an executable deleted after it started, through map_files', async () => {
+    const copy = `${fx.dir}/target-deleted`;
+    copyFileSync(fx.pie, copy);
+    chmodSync(copy, 0o755);
+    const child = await start(copy);
+    rmSync(copy);
+    expect(readFileSync(`/proc/${child.pid}/maps`, 'utf8')).toContain(`${copy} (deleted)`);
+    using s = new Symbolizer();
+    const [frame] = s.user(child.pid, [child.sleeping + 4n]);
+    expect(frame).toMatchObject({ symbol: 'sleeping_function', offset: 4, module: copy });
     child.process.kill('SIGKILL');
   });
 
