@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { repoRoot } from './build.js';
 
 const { Symbolizer } = await import(join(repoRoot, 'dist', 'symbolize', 'index.js'));
+// The binary search the symbolizer itself uses, so only the layout differs.
+const { lastAtOrBelow } = await import(join(repoRoot, 'dist', 'symbolize', 'search.js'));
 const [mode, ...args] = process.argv.slice(2);
 const readAddresses = (file) =>
   readFileSync(file, 'utf8')
@@ -39,19 +41,7 @@ function layouts(addresses) {
   const big = new BigUint64Array(starts.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
   const his = Uint32Array.from(big, (a) => Number(a >> 32n));
   const los = Uint32Array.from(big, (a) => Number(a & 0xffffffffn));
-  const search = (atOrBelow) => {
-    let lo = 0;
-    let hi = big.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (atOrBelow(mid)) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
-  };
+  const search = (atOrBelow) => lastAtOrBelow(big.length, atOrBelow);
   let sink = 0;
   return {
     biguint64array: timed(() => {
