@@ -35,12 +35,14 @@ function baseName(module: string): string {
  */
 export function formatFrame(frame: Frame): string {
   const where = frame.module === undefined ? '' : baseName(frame.module);
+  // Special mappings ([vdso], [anon:name]) already carry their brackets.
+  const bracket = (text: string): string => (text.startsWith('[') ? text : `[${text}]`);
   if (frame.symbol !== undefined) {
     const at = frame.offset ? `${frame.symbol}+${hex(frame.offset)}` : frame.symbol;
-    return where ? `${at} [${where}]` : at;
+    return where ? `${at} ${bracket(where)}` : at;
   }
   if (!where) return hex(frame.address);
   return frame.moduleAddress === undefined
-    ? `${hex(frame.address)} [${where}]`
+    ? `${hex(frame.address)} ${bracket(where)}`
     : `${hex(frame.address)} [${where}+${hex(frame.moduleAddress)}]`;
 }

@@ -146,7 +146,10 @@ describe('formatFrame', () => {
     expect(formatFrame({ address: 0x7f3a00001000n, module: '/lib/libz.so.1', moduleAddress: 0x2b1c })).toBe(
       '0x7f3a00001000 [libz.so.1+0x2b1c]',
     );
-    expect(formatFrame({ address: 0x7f3a00001000n, module: '[anon]' })).toBe('0x7f3a00001000 [[anon]]');
+    expect(formatFrame({ address: 0x7f3a00001000n, module: '[anon]' })).toBe('0x7f3a00001000 [anon]');
+    expect(formatFrame({ address: 1n, symbol: '__vdso_clock_gettime', offset: 2, module: '[vdso]' })).toBe(
+      '__vdso_clock_gettime+0x2 [vdso]',
+    );
     expect(formatFrame({ address: 0xdeadn, reason: 'process 1 exited' })).toBe('0xdead');
   });
 });
