@@ -2,20 +2,24 @@
 // Consumers: bench/c/consume.c (libbpf) and bench/lib/consume-ts.js (tsbpf), same object and
 // producer; see consume.c for the two modes (drain = reader capacity, stream = live producer).
 // The headline figures read events in place (reader.consume() with the generated view); the
-// *_objects_* figures take decoded objects (readAvailable()), what `for await` costs.
+// *_objects_* figures take decoded objects (readAvailable()), what `for await` costs; the
+// *_objects_number_* ones the same with `ts` (a u64) decoded as a number (fieldAs "number").
 import { join } from 'node:path';
 import { bpfObject, cBinary, outDir } from '../lib/build.js';
 import { generateCodec } from '../lib/codegen.js';
-import { runJson, sideBySide } from '../lib/harness.js';
+import { median, runJson, sideBySide } from '../lib/harness.js';
 
 const RING_BYTES = 1 << 24; // max_entries of rb in producer.bpf.c
 const BATCH = 64; // events per program run (producer.bpf.c)
 const PERF_PAGES = 4096; // per-CPU perf ring in drain mode: 16 MiB, as large as the ring buffer
 
-async function prepare(size) {
+/** The codecs' field choices: `number` decodes the event's u64 ts as a number, not a bigint. */
+const FIELD_AS = { number: { 'event.ts': 'number' } };
+
+async function prepare(size, fieldAs) {
   const object = await bpfObject('producer', { outName: `producer${size}`, defines: [`EVENT_SIZE=${size}`] });
-  const codec = join(outDir, `event${size}.js`);
-  await generateCodec(object, 'struct event', codec);
+  const codec = join(outDir, `event${size}${fieldAs ? `-${fieldAs}` : ''}.js`);
+  await generateCodec(object, 'struct event', codec, FIELD_AS[fieldAs]);
   return { object, codec };
 }
 
@@ -35,11 +39,12 @@ const roundsFor = (kind, size, rounds) => Math.ceil((rounds * drainRuns(kind, 32
 /** The environment of a tsbpf consumer using `api` (consume-ts.js). */
 const apiEnv = (api) => ({ env: { ...process.env, TSBPF_BENCH_API: api } });
 
-async function drainPair(kind, size, rounds, reps, tools, api = 'consume') {
-  const { object, codec } = await prepare(size);
+async function drainPair(kind, size, rounds, reps, tools, api = 'consume', fieldAs = undefined) {
+  const { object, codec } = await prepare(size, fieldAs);
   const runs = String(drainRuns(kind, size));
   const pages = String(PERF_PAGES);
-  const sample = (r) => ({ ...r, value: r.rate });
+  // CPU time too: on a busy machine the wall time also counts time spent waiting for a core.
+  const sample = (r) => ({ ...r, value: r.rate, cpu_rate: r.events / r.cpu_seconds });
   return sideBySide({
     reps,
     baseline: async () =>
@@ -76,8 +81,16 @@ async function streamPair(kind, size, seconds, reps, tools, api = 'consume') {
 const sum = (samples, key) => samples.reduce((a, s) => a + (s[key] ?? 0), 0);
 
 function summary(pair) {
+  const cpu = (side) => median(side.map((s) => s.cpu_rate ?? Number.NaN));
   return {
     ratio: pair.ratio,
+    ...(pair.baseline[0]?.cpu_rate === undefined
+      ? {}
+      : {
+          cpu_ratio: cpu(pair.tsbpf) / cpu(pair.baseline),
+          c_events_per_cpu_s: cpu(pair.baseline),
+          tsbpf_events_per_cpu_s: cpu(pair.tsbpf),
+        }),
     c_events_per_s: pair.baselineMedian,
     tsbpf_events_per_s: pair.tsbpfMedian,
     c_dropped: sum(pair.baseline, 'dropped'),
@@ -112,16 +125,23 @@ export async function measure({ quick, tools: baseTools }) {
   ]) {
     const drain = await drainPair(kind, 32, rounds, reps, tools);
     const objects = await drainPair(kind, 32, rounds, reps, tools, 'objects');
+    const numbers = await drainPair(kind, 32, rounds, reps, tools, 'objects', 'number');
     const stream = await streamPair(kind, 32, 1, reps, tools);
     pairs[kind] = { drain, objects };
     out.figures[`${kind}_ratio_vs_c`] = drain.ratio;
     out.figures[`${kind}_objects_ratio_vs_c`] = objects.ratio;
+    out.figures[`${kind}_objects_number_ratio_vs_c`] = numbers.ratio;
     out.figures[`${kind}_stream_ratio_vs_c`] = stream.ratio;
     out.figures[`${kind}_lost_events`] = {
       c: sum(stream.baseline, lostKey),
       tsbpf: sum(stream.tsbpf, lostKey),
     };
-    out.details[kind] = { drain: summary(drain), drain_objects: summary(objects), stream: summary(stream) };
+    out.details[kind] = {
+      drain: summary(drain),
+      drain_objects: summary(objects),
+      drain_objects_number: summary(numbers),
+      stream: summary(stream),
+    };
   }
 
   const sizes = quick ? [32, 128, 512] : [32, 64, 128, 256, 512, 1024];

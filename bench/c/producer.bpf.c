@@ -10,6 +10,9 @@
 #define EVENT_SIZE 32
 #endif
 #define BATCH 64
+// A timestamp-like u64 below 2^53 with both 32-bit halves non-zero, so the objects figures can also
+// be taken with fieldAs "number" for ts (a larger value would rightly make that decoder throw).
+#define TS 0x000f0e0d0c0b0a09ULL
 
 struct event {
   __u64 ts;
@@ -62,7 +65,7 @@ int produce_ringbuf(struct xdp_md *ctx) {
       dropped++;
       continue;
     }
-    e->ts = 0x0102030405060708ULL;
+    e->ts = TS;
     e->seq = i;
     e->cpu = cpu;
     e->pid = 42;
@@ -82,7 +85,7 @@ int produce_perf(struct xdp_md *ctx) {
   __u64 ok = 0, dropped = 0;
   struct event *e = bpf_map_lookup_elem(&scratch, &zero);
   if (!e) return XDP_PASS;
-  e->ts = 0x0102030405060708ULL;
+  e->ts = TS;
   e->cpu = bpf_get_smp_processor_id();
   e->pid = 42;
   e->flags = EVENT_SIZE;

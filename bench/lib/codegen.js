@@ -8,13 +8,19 @@ import ts from 'typescript';
 /** Things the report should mention (workarounds for pieces not there yet). */
 export const notes = new Set();
 
-export async function generateCodec(objectPath, typeName, outPath) {
+/**
+ * `fieldAs` (optional): field choices as tsbpf.config.json gives them (`{ 'event.ts': 'number' }`),
+ * resolved against the object's BTF as `tsbpf gen --field-as` does.
+ */
+export async function generateCodec(objectPath, typeName, outPath, fieldAs) {
   const { readObject } = await import('../../dist/btf/index.js');
   const { emitTypesModule, findType } = await import('../../dist/codegen/index.js');
+  const { resolveFieldAs } = await import('../../dist/codegen/field-as.js');
   const info = readObject(new Uint8Array(readFileSync(objectPath)), objectPath);
   const id = findType(info.btf, typeName);
   if (id === undefined) throw new Error(`${objectPath}: no BTF type ${typeName}`);
-  const source = emitTypesModule(info.btf, [id]);
+  const choices = fieldAs ? resolveFieldAs(info.btf, fieldAs, findType).byType : undefined;
+  const source = emitTypesModule(info.btf, [id], choices ? { fieldAs: choices } : {});
   const bare = typeName.replace(/^(struct|union|enum)\s+/, '');
   const codecName = new RegExp(`/\\*\\* Codec of \\w+ ${bare}\\. \\*/\\s*export const (\\w+)`).exec(
     source,

@@ -27,6 +27,8 @@ const reader = ring
 
 let events = 0;
 let checksum = 0;
+// Decoded objects are taken as the iterators (batches(), for await) take them: at most 256 a step.
+const OBJECTS_BATCH = 256;
 
 /** What a user's loop does with each event: read two fields (the C side sums the same two). */
 function take(batch) {
@@ -44,7 +46,7 @@ function readNow() {
     events += n;
     return n;
   }
-  const batch = reader.readAvailable(4096);
+  const batch = reader.readAvailable(OBJECTS_BATCH);
   take(batch);
   return batch.length;
 }
@@ -54,6 +56,7 @@ const result = mode === 'drain' ? await drain(Number(a), Number(b)) : await stre
 async function drain(rounds, runs) {
   const data = new Uint8Array(64);
   let total = 0;
+  let cpu = 0; // process CPU time, as the C side's CLOCK_PROCESS_CPUTIME_ID
   // Round 0 warms up, as on the C side, and is not counted.
   for (let r = 0; r <= rounds; r++) {
     prog.testRun({ data, repeat: runs });
@@ -61,14 +64,19 @@ async function drain(rounds, runs) {
     // loads, and the rounds before it warm the JIT up.
     if (r === rounds) await startProfile();
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     while (readNow() > 0);
     if (r === 0) {
       events = 0;
       checksum = 0;
-    } else total += performance.now() - t0;
+    } else {
+      total += performance.now() - t0;
+      const used = process.cpuUsage(c0);
+      cpu += used.user + used.system;
+    }
   }
   await stopProfile();
-  return { seconds: total / 1000 };
+  return { seconds: total / 1000, cpu_seconds: cpu / 1e6 };
 }
 
 async function stream(seconds, producer) {
@@ -118,6 +126,7 @@ process.stdout.write(
     events,
     seconds: result.seconds,
     rate: events / result.seconds,
+    ...(result.cpu_seconds === undefined ? {} : { cpu_seconds: result.cpu_seconds }),
     emitted: Number(sum(0)),
     dropped: Number(sum(1)),
     lost: reader.lost,

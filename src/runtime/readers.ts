@@ -37,9 +37,12 @@ export interface EventReader<E, V extends RecordView<E> = RecordView<E>>
   close(): void;
   /** Samples the kernel dropped because the buffer was full (perf buffers; 0 for ring buffers). */
   readonly lost: number;
-  /** Events in batches: one array per wake-up, for high event rates. */
+  /** Events in batches, for high event rates: an array per wake-up, of at most 256 events. */
   batches(): AsyncIterable<E[]>;
-  /** The events available now, without waiting (possibly none). */
+  /**
+   * The events available now, without waiting (possibly none), at most `max` (4096). At high rates
+   * a loop taking 256 at a time decodes faster: fewer decoded events are alive when the GC runs.
+   */
   readAvailable(max?: number): E[];
   /**
    * Calls `fn` with each event available now, read in place: no copy and no allocation per event,
@@ -52,6 +55,12 @@ export interface EventReader<E, V extends RecordView<E> = RecordView<E>>
   poll(fn: (event: V) => void, max?: number): Promise<number>;
   readonly closed: boolean;
 }
+
+// The most events the iterators decode per step. Decoded events are young objects: those still
+// being gathered when the garbage collector runs are copied, and promoted if it runs again first,
+// so a batch of 4096 made decoding 32-byte events 1.5x as costly as batches of 64 (CPU time, in
+// the events bench). 256 keeps most of that gain while the per-step cost stays small.
+const ITERATOR_BATCH = 256;
 
 const BUSY_BIT = 0x80000000;
 const DISCARD_BIT = 0x40000000;
@@ -171,7 +180,7 @@ abstract class BaseReader<E, V extends RecordView<E>> implements EventReader<E, 
   }
 
   /** The next non-empty batch, or undefined once closed. */
-  async nextBatch(max = 4096): Promise<E[] | undefined> {
+  async nextBatch(max = ITERATOR_BATCH): Promise<E[] | undefined> {
     const batch: E[] = [];
     const n = await this.poll((event) => {
       batch.push(event.$decode());
