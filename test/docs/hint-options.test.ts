@@ -53,6 +53,7 @@ const foreign = new Set([
   ...['reuid', 'init-groups', 'inh-caps', 'ambient-caps'], // setpriv
   'version', // clang --version, llvm-strip --version
   'single-stream', // xz -dc --single-stream
+  'perf-basic-prof', // node --perf-basic-prof (JIT frames in a perf map)
 ]);
 
 function optionsOf(name: Command): Set<string> {
