@@ -154,7 +154,11 @@ describe('attachPerfEvent({ event, frequency, ... })', () => {
     for (const [k] of user) {
       const stack = stacks.get(k.userStack);
       expect(stack?.length).toBeGreaterThan(0);
-      for (const ip of stack ?? []) expect(ip).toBeLessThan(0x0000800000000000n);
+      // The innermost address is the sampled instruction, in user space. The ones after it come
+      // from walking frame pointers: in code built without them (Debian's libc, the shell) the
+      // kernel checks each frame pointer but not the return address it finds, so those may be
+      // any value on the stack.
+      expect(stack![0]).toBeLessThan(0x0000800000000000n);
     }
   });
 
