@@ -27,6 +27,12 @@ import { notes } from './lib/codegen.js';
 import { round } from './lib/harness.js';
 import { lineChart } from './lib/svg.js';
 
+// bpftool and tc are in sbin on Debian, which a bare PATH (`env -i`, a CI runner, `su` without
+// `-`) lacks; the baselines and the tsbpf sides spawned below inherit this.
+const sbin = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
+const path = (process.env.PATH ?? '').split(':').filter(Boolean);
+process.env.PATH = [...path, ...sbin.filter((dir) => !path.includes(dir))].join(':');
+
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
 const value = (name) => {
