@@ -78,6 +78,7 @@ const figures = [
   ['scrape_10k_ms', 'scrape', ''],
   ['scrape_100k_ms', 'scrape', ''],
   ['profile_overhead_99hz', 'sampling', 'report'],
+  ['profile_sample_ns', 'sampling', 'report'],
   ['symbolize_kernel_cold_ms', 'symbolize', '< 1000'],
   ['symbolize_kernel_warm_ms', 'symbolize', '< 1000'],
   ['symbolize_kernel_ratio_vs_c', 'symbolize', ''],
