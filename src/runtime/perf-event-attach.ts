@@ -105,6 +105,16 @@ export function perfEventOpenError(
     );
   }
   if (errno === EACCES || errno === EPERM) return perfEventPermissionError(call, label);
+  if (errno === ENOENT && plan.cgroup !== undefined) {
+    // The directory is a cgroup (else EBADF), but the perf_event controller has no state in it:
+    // bound to a cgroup v1 hierarchy, or not usable on this kernel's cgroup v2.
+    return new NotSupportedError(
+      `${what}: cgroup ${plan.cgroup} has no perf_event controller on this kernel (perf_event_open: ENOENT)`,
+      {
+        hint: 'check /proc/cgroups and the cgroup mounts (perf_event must not be bound to a v1 hierarchy), or sample by pid',
+      },
+    );
+  }
   if (errno === ESRCH) {
     return new SystemCallError(
       `${call}: process ${plan.pid} exited before its event was opened (ESRCH)`,
@@ -133,6 +143,16 @@ export function perfEventOpenError(
  */
 function perfEventPermissionError(call: string, label: string): PermissionError {
   const paranoid = perfEventParanoid();
+  if (paranoid !== undefined && paranoid >= 3) {
+    // Levels above 2 exist only in Debian's and Ubuntu's kernels (CONFIG_SECURITY_PERF_EVENTS_RESTRICT,
+    // their default): every perf_event_open without CAP_SYS_ADMIN is refused, CAP_PERFMON or not.
+    return new PermissionError(
+      `${call}: permission denied (${label}): kernel.perf_event_paranoid is ${paranoid}, a level of Debian's and Ubuntu's kernels that refuses perf events to any process without CAP_SYS_ADMIN (CAP_PERFMON is not enough)`,
+      {
+        hint: 'as root, sysctl kernel.perf_event_paranoid=2 (the upstream default: CAP_PERFMON then suffices), or run with CAP_SYS_ADMIN',
+      },
+    );
+  }
   const setting =
     paranoid === undefined ? 'kernel.perf_event_paranoid' : `kernel.perf_event_paranoid is ${paranoid}`;
   const lacks = missingCapabilities(['CAP_PERFMON']).length > 0;

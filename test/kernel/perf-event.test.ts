@@ -21,6 +21,7 @@ import {
   type Collection,
   CollectionSpec,
   HashMap,
+  type Link,
   NotSupportedError,
   PerCpuArrayMap,
   StackTraceMap,
@@ -203,9 +204,22 @@ describe('attachPerfEvent({ event, frequency, ... })', () => {
       const inside = burner();
       const outside = burner();
       writeFileSync(join(dir, 'cgroup.procs'), String(inside.pid));
-      const link = coll
-        .program('profile_sample')
-        .attachPerfEvent({ event: 'cpu-clock', frequency: 99, cgroup: dir });
+      let link: Link;
+      try {
+        link = coll
+          .program('profile_sample')
+          .attachPerfEvent({ event: 'cpu-clock', frequency: 99, cgroup: dir });
+      } catch (error) {
+        // Kernel feature missing: the perf_event cgroup controller. The qemu matrix's Debian 6.1 and
+        // 6.12 guests refuse it (ENOENT) on their cgroup2; the user gets this error, and this test
+        // says so by name instead of passing quietly.
+        expect(error).toBeInstanceOf(NotSupportedError);
+        expect((error as Error).message).toBe(
+          `program profile_sample: cgroup ${dir} has no perf_event controller on this kernel (perf_event_open: ENOENT)`,
+        );
+        console.warn(`skipped: the perf_event cgroup controller is missing for ${dir} on this kernel`);
+        return;
+      }
       await until(() => samples(coll).counts.reduce((a, [, n]) => a + n, 0n) >= 20n);
       link.close();
       const { counts } = samples(coll);
@@ -508,6 +522,10 @@ describe('attachPerfEvent: privileges', () => {
     }
     expect(result.fd).toBe(-13);
     expect(result.name).toBe('PermissionError');
+    if (paranoid >= 3) {
+      expectDebianLevel(result, paranoid);
+      return;
+    }
     expect(result.message).toBe(
       `program p: open perf event cpu-clock on CPU 0: permission denied (EACCES): the process lacks CAP_PERFMON, and kernel.perf_event_paranoid is ${paranoid} (above -1, only CAP_PERFMON may sample every process and the kernel)`,
     );
@@ -515,7 +533,27 @@ describe('attachPerfEvent: privileges', () => {
     expect(result.hint).toContain('sysctl kernel.perf_event_paranoid=-1');
   });
 
-  it('with CAP_PERFMON alone the event opens', () => {
-    expect(openAsNobody('-all,+perfmon').fd).toBeGreaterThanOrEqual(0);
+  it('with CAP_PERFMON alone the event opens (at paranoid 3, a Debian kernel, it takes CAP_SYS_ADMIN)', () => {
+    const paranoid = Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8'));
+    const result = openAsNobody('-all,+perfmon');
+    if (paranoid >= 3) {
+      expect(result.fd).toBe(-13);
+      expectDebianLevel(result, paranoid);
+      expect(openAsNobody('-all,+sys_admin').fd).toBeGreaterThanOrEqual(0);
+      return;
+    }
+    expect(result.fd).toBeGreaterThanOrEqual(0);
   });
+
+  /** Debian's and Ubuntu's level 3 (CONFIG_SECURITY_PERF_EVENTS_RESTRICT): only CAP_SYS_ADMIN opens. */
+  function expectDebianLevel(
+    result: { name?: string; message?: string; hint?: string },
+    paranoid: number,
+  ): void {
+    expect(result.name).toBe('PermissionError');
+    expect(result.message).toBe(
+      `program p: open perf event cpu-clock on CPU 0: permission denied (EACCES): kernel.perf_event_paranoid is ${paranoid}, a level of Debian's and Ubuntu's kernels that refuses perf events to any process without CAP_SYS_ADMIN (CAP_PERFMON is not enough)`,
+    );
+    expect(result.hint).toContain('sysctl kernel.perf_event_paranoid=2');
+  }
 });
