@@ -185,10 +185,15 @@ describe('Prometheus', () => {
       job: 'tsbpf',
     });
 
-    const buckets = await prometheus.waitFor(
-      'sysstats_syscall_latency_seconds_bucket',
-      (r) => r.length === 33,
+    // Buckets, count and sum in one instant query: one evaluation, so all from the same scrape
+    // (separate queries can straddle a scrape and see different totals).
+    const series = await prometheus.waitFor(
+      '{__name__=~"sysstats_syscall_latency_seconds_(bucket|count|sum)"}',
+      (r) => r.filter((s) => s.metric.__name__ === 'sysstats_syscall_latency_seconds_bucket').length === 33,
     );
+    const named = (name: string) =>
+      series.filter((s) => s.metric.__name__ === `sysstats_syscall_latency_seconds_${name}`);
+    const buckets = named('bucket');
     const byLe = new Map(buckets.map((s) => [s.metric.le, Number(s.value[1])]));
     const les = [...byLe.keys()];
     expect(les).toContain('+Inf');
@@ -197,8 +202,8 @@ describe('Prometheus', () => {
     expect(les).toContain('4294.967296');
     const finite = [...byLe].filter(([le]) => le !== '+Inf').sort(([a], [b]) => Number(a) - Number(b));
     for (let i = 1; i < finite.length; i++) expect(finite[i]![1]).toBeGreaterThanOrEqual(finite[i - 1]![1]);
-    const [count] = await prometheus.query('sysstats_syscall_latency_seconds_count');
-    const [sum] = await prometheus.query('sysstats_syscall_latency_seconds_sum');
+    const [count] = named('count');
+    const [sum] = named('sum');
     expect(Number(count!.value[1])).toBe(byLe.get('+Inf'));
     expect(Number(count!.value[1])).toBeGreaterThan(3000);
     expect(Number(sum!.value[1])).toBeGreaterThan(0);
