@@ -523,34 +523,6 @@ function mapSection(map: BpfMap): Section | undefined {
   }
 }
 
-/**
- * How many detaches run at once. They share Node's libuv pool (UV_THREADPOOL_SIZE, 4 by default)
- * with fs, dns and crypto, which must not queue behind a collection's tens of detaches: half of it.
- */
-const detachesAtOnce = Math.max(1, Math.floor(Number(process.env.UV_THREADPOOL_SIZE || 4) / 2));
-
-/** Runs fn on every item, detachesAtOnce at a time, and settles them all. */
-async function settleEach<T>(
-  items: T[],
-  fn: (item: T) => Promise<void>,
-): Promise<PromiseSettledResult<void>[]> {
-  const results: PromiseSettledResult<void>[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        await fn(items[i]!);
-        results[i] = { status: 'fulfilled', value: undefined };
-      } catch (reason) {
-        results[i] = { status: 'rejected', reason };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(detachesAtOnce, items.length) }, worker));
-  return results;
-}
-
 /** Everything a Collection must release, kept apart so the finalizer does not hold the Collection. */
 class Resources {
   obj: Pointer;
@@ -575,8 +547,8 @@ class Resources {
     if (this.closed) return;
     this.closed = true;
     for (const c of [...this.closables]) c.close();
-    // Every link is detached before the object goes, whichever fails.
-    const results = await settleEach([...this.links], (link) => link.closeAsync());
+    // Every link is detached before the object goes, whichever fails; a few at a time (link.ts).
+    const results = await Promise.allSettled([...this.links].map((link) => link.closeAsync()));
     this.#release();
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;

@@ -15,9 +15,10 @@ export interface Link extends AsyncDisposable, Disposable {
   /** Detaches the program. Idempotent. Blocks while the kernel waits for readers to finish. */
   close(): void;
   /**
-   * Detaches the program off the main thread: the event loop runs while the kernel waits. The link
-   * counts as closed at once (close() after it does nothing); calling it again returns the same
-   * promise. `await using` calls it.
+   * Detaches the program off the main thread: the event loop runs while the kernel waits. A few
+   * detaches run at once (half of Node's thread pool); the others wait their turn. The link counts
+   * as closed at once (close() after it only detaches here what still waits for its turn); calling
+   * it again returns the same promise. `await using` calls it.
    */
   closeAsync(): Promise<void>;
   /** Pins the link on a bpffs path, so it outlives this process (libbpf links only). */
@@ -46,7 +47,12 @@ abstract class BaseLink implements Link {
   }
 
   close(): void {
-    if (this.#closed) return;
+    if (this.#closed) {
+      // A closeAsync() whose detach still waits for its turn (see detachOffThread): done here, now
+      // (the process is exiting, say). One a worker has begun stays the worker's.
+      if (this.#closing) this.releasePending();
+      return;
+    }
     this.#closed = true;
     untrackLink(this);
     try {
@@ -83,6 +89,9 @@ abstract class BaseLink implements Link {
     return Promise.resolve();
   }
 
+  /** Releases, on this thread, what a closeAsync() has not yet handed to a worker. */
+  protected releasePending(): void {}
+
   [Symbol.dispose](): void {
     this.close();
   }
@@ -106,6 +115,30 @@ function offThread(fn: AsyncCallable, ...args: unknown[]): Promise<unknown> {
       resolve(fn(...args));
     }
   });
+}
+
+// Detaches run in Node's libuv pool (UV_THREADPOOL_SIZE threads, 4 by default) beside fs, dns and
+// crypto, which must not queue behind a collection's tens of detaches or a perf event's one per
+// CPU: at most half of the pool detaches at once, and the other detaches wait their turn here.
+const detachesAtOnce = Math.max(1, Math.floor(Number(process.env.UV_THREADPOOL_SIZE || 4) / 2));
+let detaching = 0;
+const waitingTurns: Array<() => void> = [];
+
+/**
+ * Calls `fn(handle)` off the main thread in a detach turn. `take` runs when the turn comes (at once
+ * when one is free) and gives up the handle, or undefined when close() released it meanwhile.
+ */
+async function detachOffThread<H>(fn: AsyncCallable, take: () => H | undefined): Promise<void> {
+  if (detaching < detachesAtOnce) detaching++;
+  else await new Promise<void>((resolve) => waitingTurns.push(resolve)); // handed over by the last
+  try {
+    const handle = take();
+    if (handle !== undefined) await offThread(fn, handle);
+  } finally {
+    const next = waitingTurns.shift();
+    if (next) next();
+    else detaching--;
+  }
 }
 
 /** A libbpf struct bpf_link. */
@@ -132,15 +165,22 @@ export class LibbpfLink extends BaseLink {
   }
 
   protected release(): void {
+    if (this.#ptr === null) return; // a closeAsync() worker has it
     // bpf_link__destroy detaches (unless pinned: the pin keeps it) and frees the object.
     libbpf().bpf_link__destroy(this.#ptr);
     this.#ptr = null;
   }
 
-  protected override async releaseAsync(): Promise<void> {
-    const ptr = this.#ptr;
-    this.#ptr = null;
-    await offThread(libbpf().bpf_link__destroy, ptr);
+  protected override releaseAsync(): Promise<void> {
+    return detachOffThread(libbpf().bpf_link__destroy, () => {
+      const ptr = this.#ptr;
+      this.#ptr = null;
+      return ptr ?? undefined;
+    });
+  }
+
+  protected override releasePending(): void {
+    this.release();
   }
 }
 
@@ -162,14 +202,21 @@ export class FdLink extends BaseLink {
   }
 
   protected release(): void {
+    if (this.#fd < 0) return; // a closeAsync() worker has it
     libc().close(this.#fd);
     this.#fd = -1;
   }
 
-  protected override async releaseAsync(): Promise<void> {
-    const fd = this.#fd;
-    this.#fd = -1;
-    await offThread(libc().close, fd);
+  protected override releaseAsync(): Promise<void> {
+    return detachOffThread(libc().close, () => {
+      const fd = this.#fd;
+      this.#fd = -1;
+      return fd < 0 ? undefined : fd;
+    });
+  }
+
+  protected override releasePending(): void {
+    this.release();
   }
 }
 
@@ -193,6 +240,10 @@ export class LinkGroup extends BaseLink {
     const results = await Promise.allSettled(this.#links.map((link) => link.closeAsync()));
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  protected override releasePending(): void {
+    this.release();
   }
 }
 

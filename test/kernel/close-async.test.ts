@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import koffi from 'koffi';
 import { describe, expect, it } from 'vitest';
 import { type Collection, CollectionSpec, UsageError } from '../../src/runtime/index.js';
-import { liveLinkCount } from '../../src/runtime/lifetime.js';
+import { closeAllLinks, liveLinkCount } from '../../src/runtime/lifetime.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 import { fixture, kernelLinkIds, kernelLinksOf } from './helpers.js';
 
@@ -98,6 +98,21 @@ describe('closeAsync', () => {
     await coll.closeAsync();
     await coll[Symbol.asyncDispose]();
     expect(kernelLinksOf(process.pid)).toEqual([]);
+    expect(fds()).toEqual(before);
+  });
+
+  it('detaches a few at a time; closing every link meanwhile detaches at once those still waiting', async () => {
+    const before = fds();
+    const coll = await attachAll();
+    const closing = coll.closeAsync();
+    // What the 'exit' listener does: the detaches not yet on a worker are made here, now, so only
+    // those a worker has (half of Node's pool, 2 by default) can still be attached.
+    closeAllLinks();
+    const atOnce = Math.max(1, Math.floor(Number(process.env.UV_THREADPOOL_SIZE || 4) / 2));
+    expect(kernelLinksOf(process.pid).length).toBeLessThanOrEqual(atOnce);
+    await closing;
+    expect(kernelLinksOf(process.pid)).toEqual([]);
+    expect(liveLinkCount()).toBe(0);
     expect(fds()).toEqual(before);
   });
 
