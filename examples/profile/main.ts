@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { TsbpfError } from 'tsbpf';
 import { StackCounts, Symbolizer } from 'tsbpf/symbolize';
-import { loadProfileSpec, type SampleKey } from './profile.js';
+import { loadProfileSpec } from './profile.js';
 
 /** A whole number from the command line, or a one-line error naming the option. */
 function count(name: string, text: string | undefined, fallback: number): number {
@@ -30,6 +30,7 @@ async function main(): Promise<void> {
       folded: { type: 'boolean', short: 'f' },
     },
   });
+  if (positionals.length > 1) throw new Error(`one duration expected, not "${positionals.join(' ')}"`);
   const seconds = count('seconds', positionals[0], 5);
   const pid = count('--pid', values.pid, 0);
   if (pid && !existsSync(`/proc/${pid}`)) throw new Error(`--pid ${pid}: no such process`);
@@ -49,24 +50,16 @@ async function main(): Promise<void> {
   console.error(`Sampling ${who} at ${frequency} Hz for ${seconds} s. Ctrl-C to stop early.`);
   using symbolizer = new Symbolizer();
   const stacks = new StackCounts(symbolizer);
-  const sample = (key: SampleKey, value: bigint) => ({
-    pid: key.pid,
-    comm: key.comm,
-    kernelStackId: key.kernel_stack_id,
-    userStackId: key.user_stack_id,
-    value,
-  });
   // Read each new process's memory map and files while it lives, so that one which exits before
   // the end still gets names.
-  const notice = setInterval(() => {
-    for (const key of objs.maps.counts.keys()) stacks.notice(sample(key, 0n), objs.maps.stacks);
-  }, 1000);
+  const notice = setInterval(() => stacks.noticeMap(objs.maps.counts, objs.maps.stacks), 1000);
   await sleep(seconds * 1000, undefined, { signal: stop.signal }).catch(() => {});
   clearInterval(notice);
 
-  for (const [key, samples] of objs.maps.counts.entries())
-    stacks.addIds(sample(key, samples), objs.maps.stacks);
-  if (values.folded) {
+  stacks.addMap(objs.maps.counts, objs.maps.stacks);
+  if (stacks.stacks().length === 0) {
+    console.error(`no samples of ${who} in ${seconds} s: it did not run on a CPU`);
+  } else if (values.folded) {
     for (const line of stacks.folded()) console.log(line);
   } else {
     console.log(stacks.text(top, 'samples'));

@@ -85,10 +85,8 @@ export interface ElfFile {
   data(section: ElfSection): Uint8Array;
   /** The static symbol table (.symtab); empty when stripped. */
   symbols(): ElfSymbol[];
-  /** The dynamic symbol table (.dynsym) of executables and shared libraries; kept by strip. */
-  dynamicSymbols(): ElfSymbol[];
   /**
-   * The symbols of the static (or dynamic) table whose STT_* type is in `types`, not cached: others
+   * The symbols of the static (or, with `dynamic`, the .dynsym kept by strip) table whose STT_* type is in `types`, not cached: others
    * are skipped before their names are read, which matters for binaries with 100 000 symbols.
    */
   symbolsOfTypes(types: ReadonlySet<number>, dynamic?: boolean): ElfSymbol[];
@@ -245,11 +243,6 @@ export function parseElf(bytes: Uint8Array, file = '<buffer>', hint = bpfObjectH
     symbolCache ??= readSymbols(SHT_SYMTAB);
     return symbolCache;
   };
-  let dynamicCache: ElfSymbol[] | undefined;
-  const dynamicSymbols = (): ElfSymbol[] => {
-    dynamicCache ??= readSymbols(SHT_DYNSYM);
-    return dynamicCache;
-  };
 
   const symbolsOfTypes = (types: ReadonlySet<number>, dynamic = false): ElfSymbol[] =>
     readSymbols(dynamic ? SHT_DYNSYM : SHT_SYMTAB, types);
@@ -292,7 +285,6 @@ export function parseElf(bytes: Uint8Array, file = '<buffer>', hint = bpfObjectH
     section: (name) => byName.get(name),
     data,
     symbols,
-    dynamicSymbols,
     symbolsOfTypes,
     relocations,
   };

@@ -26,9 +26,11 @@ export class ElfFileCache {
       identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
+      // Another user's process: /proc/PID/root and map_files/ need ptrace access to it.
+      const fix = code === 'EACCES' || code === 'EPERM' ? ': run as root or with CAP_SYS_PTRACE' : '';
       return {
         ok: false,
-        reason: `cannot open ${label} (${describeFailure(error)})`,
+        reason: `cannot open ${label} (${describeFailure(error)})${fix}`,
         gone: code === 'ENOENT' || code === 'ESRCH',
       };
     }

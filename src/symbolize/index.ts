@@ -15,8 +15,10 @@ export { type KernelSymbol, KernelSymbols } from './kallsyms.js';
 export { parsePerfMap } from './perf-map.js';
 export { findMapping, type Mapping, type MappingKind, parseProcMaps } from './proc-maps.js';
 export {
+  type StackCountMap,
   StackCounts,
   type StackIdSample,
+  type StackKey,
   type StackLookup,
   type StackSample,
   type SymbolCoverage,

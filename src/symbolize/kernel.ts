@@ -5,18 +5,29 @@ import { errnoName } from '../linux.js';
 import type { Frame } from './frame.js';
 import { KernelSymbols } from './kallsyms.js';
 
-/** What to tell the user when kallsyms lists only zeros. */
-function hiddenReason(path: string): string {
-  let setting = '';
+/** A sysctl's value, or undefined where it cannot be read (some sandboxes). */
+function sysctl(name: string): string | undefined {
   try {
-    setting = ` (kernel.kptr_restrict=${readFileSync('/proc/sys/kernel/kptr_restrict', 'utf8').trim()})`;
+    return readFileSync(`/proc/sys/kernel/${name}`, 'utf8').trim();
   } catch {
-    // The sysctl is unreadable in some sandboxes: the reason still stands without its value.
+    return undefined;
   }
-  return (
-    `kernel addresses are hidden: ${path} shows every address as 0${setting}; ` +
-    'run as root or with CAP_SYSLOG, and set kernel.kptr_restrict to 0 or 1 (sysctl -w kernel.kptr_restrict=1)'
-  );
+}
+
+/**
+ * What to tell the user when kallsyms lists only zeros. The kernel shows the addresses
+ * (kallsyms_show_value() in kernel/ksyms_common.c) with kptr_restrict 0 to a holder of CAP_SYSLOG
+ * or when perf_event_paranoid is at most 1, with kptr_restrict 1 to a holder of CAP_SYSLOG, and
+ * with kptr_restrict 2 to no one.
+ */
+function hiddenReason(path: string): string {
+  const restrict = sysctl('kptr_restrict');
+  const fix =
+    restrict === '0'
+      ? `run as root or with CAP_SYSLOG, or lower kernel.perf_event_paranoid to 1 (it is ${sysctl('perf_event_paranoid') ?? 'unreadable'})`
+      : 'run as root or with CAP_SYSLOG, and set kernel.kptr_restrict to 0 or 1 (sysctl -w kernel.kptr_restrict=1)';
+  const setting = restrict === undefined ? '' : ` (kernel.kptr_restrict=${restrict})`;
+  return `kernel addresses are hidden: ${path} shows every address as 0${setting}; ${fix}`;
 }
 
 export class KernelSymbolizer {

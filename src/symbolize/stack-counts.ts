@@ -33,6 +33,34 @@ export interface StackLookup {
   get(id: number): bigint[] | undefined;
 }
 
+/**
+ * The key of a counted-stacks hash with the field names bcc's profile and offcputime give it in C
+ * (`struct { __u32 pid; __s32 kernel_stack_id; __s32 user_stack_id; char comm[16]; }`): a loader
+ * generated from such a struct hands its hash to `addMap` and `noticeMap` as it is.
+ */
+export interface StackKey {
+  pid: number;
+  comm: string;
+  kernel_stack_id: number;
+  user_stack_id: number;
+}
+
+/** A hash of such keys to samples or times: the generated `HashMap<Key, bigint>`. */
+export interface StackCountMap {
+  keys(): Iterable<StackKey>;
+  entries(): Iterable<[StackKey, bigint]>;
+}
+
+function idSample(key: StackKey, value: bigint): StackIdSample {
+  return {
+    pid: key.pid,
+    comm: key.comm,
+    kernelStackId: key.kernel_stack_id,
+    userStackId: key.user_stack_id,
+    value,
+  };
+}
+
 /** A sample with its frames named. */
 export interface SymbolizedStack {
   pid: number;
@@ -104,6 +132,16 @@ export class StackCounts {
     if (user) this.#symbolizer.user(sample.pid, user);
   }
 
+  /** Adds every entry of a counts hash, its stacks looked up in `stacks`: the end of a profile. */
+  addMap(counts: StackCountMap, stacks: StackLookup): void {
+    for (const [key, value] of counts.entries()) this.addIds(idSample(key, value), stacks);
+  }
+
+  /** `notice` for every key of a counts hash: call it every second or so during a profile. */
+  noticeMap(counts: StackCountMap, stacks: StackLookup): void {
+    for (const key of counts.keys()) this.notice(idSample(key, 0n), stacks);
+  }
+
   /** Every distinct stack, the largest value first. */
   stacks(): SymbolizedStack[] {
     return [...this.#stacks.values()].sort((a, b) => (a.value === b.value ? 0 : a.value > b.value ? -1 : 1));
@@ -121,19 +159,15 @@ export class StackCounts {
 
   /**
    * The `top` busiest stacks as text: the value and process, then each frame, innermost first. A
-   * frame that names nothing says why, once per reason (a hidden kernel would say it on every line).
+   * frame without a function name says why (hidden kernel addresses, an unreadable or stripped
+   * file), once per reason: a hidden kernel would say it on every line.
    */
   text(top: number, unit: string): string {
     const lines: string[] = [];
     const said = new Set<string>();
     const frameLine = (frame: Frame): string => {
       let why = '';
-      if (
-        frame.symbol === undefined &&
-        frame.module === undefined &&
-        frame.reason &&
-        !said.has(frame.reason)
-      ) {
+      if (frame.symbol === undefined && frame.reason && !said.has(frame.reason)) {
         said.add(frame.reason);
         why = `  (${frame.reason})`;
       }

@@ -75,6 +75,37 @@ describe('StackCounts', () => {
     expect(stacks.folded()).toEqual(['kthread;schedule_[k] 5', 'kthread 1']);
   });
 
+  it('reads a counts hash keyed as bcc names the fields, with its stack map', () => {
+    const stacks = counts();
+    const map = new Map<number, bigint[]>([
+      [1, [schedule]],
+      [2, [nanosleep]],
+    ]);
+    const lookup = { get: (id: number) => map.get(id) };
+    const hash = new Map([
+      [{ pid: 3, comm: 'kthread', kernel_stack_id: 1, user_stack_id: -14 }, 5n],
+      [{ pid: 4, comm: 'sleeper', kernel_stack_id: 2, user_stack_id: -14 }, 7n],
+    ]);
+    stacks.noticeMap(hash, lookup);
+    expect(stacks.folded()).toEqual([]);
+    stacks.addMap(hash, lookup);
+    expect(stacks.folded()).toEqual(['sleeper;do_nanosleep_[k] 7', 'kthread;schedule_[k] 5']);
+  });
+
+  it('says once why a frame in a known file has no name', () => {
+    const stacks = counts();
+    const pid = 4343;
+    mkdirSync(join(procRoot, String(pid)));
+    writeFileSync(
+      join(procRoot, String(pid), 'maps'),
+      '00400000-00401000 r-xp 00000000 fd:01 77 /opt/missing/app\n',
+    );
+    stacks.add({ pid, comm: 'app', user: [0x400010n, 0x400020n], value: 1n });
+    const text = stacks.text(1, 'samples').split('\n');
+    expect(text[1]?.trim()).toMatch(/^0x400010 \[app\] {2}\(cannot open \/opt\/missing\/app \(ENOENT\)/);
+    expect(text[2]?.trim()).toBe('0x400020 [app]');
+  });
+
   it('shows the busiest stacks first and no more than asked', () => {
     const stacks = counts();
     stacks.add({ pid: 1, comm: 'small', kernel: [schedule], value: 1n });
