@@ -4,6 +4,7 @@
 // against processes the test starts, and every fd is back after close.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
+  chmodSync,
   closeSync,
   existsSync,
   mkdirSync,
@@ -543,6 +544,48 @@ describe('attachPerfEvent: privileges', () => {
       return;
     }
     expect(result.fd).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a cgroup directory the user cannot read: a PermissionError naming it, before any event opens', () => {
+    const mount = cgroup2Mount();
+    expect(mount, 'cgroup2 is mounted (findmnt -t cgroup2)').toBeDefined();
+    const dir = join(mount!, `tsbpf-unreadable-${process.pid}`);
+    mkdirSync(dir);
+    try {
+      chmodSync(dir, 0o700);
+      const dist = join(repoRoot, 'dist/runtime');
+      const script = `
+        import { attachPerfEvents } from '${dist}/perf-event-attach.js';
+        try {
+          attachPerfEvents('program p', { event: 'cpu-clock', frequency: 99, cgroup: '${dir}' }, () => {
+            throw new Error('attached');
+          });
+        } catch (e) {
+          console.log(JSON.stringify({ name: e.name, message: e.message, hint: e.hint }));
+        }`;
+      const out = execFileSync(
+        'setpriv',
+        [
+          '--reuid=nobody',
+          '--regid=nogroup',
+          '--clear-groups',
+          '--inh-caps=-all,+perfmon',
+          '--ambient-caps=-all,+perfmon',
+          process.execPath,
+          '--input-type=module',
+          '-e',
+          script,
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(JSON.parse(out)).toEqual({
+        name: 'PermissionError',
+        message: `program p: cgroup ${dir}: cannot open the directory (EACCES)`,
+        hint: 'run as a user that may read the directory (ls -ld shows its owner and mode), or as root',
+      });
+    } finally {
+      rmdirSync(dir);
+    }
   });
 
   /** Debian's and Ubuntu's level 3 (CONFIG_SECURITY_PERF_EVENTS_RESTRICT): only CAP_SYS_ADMIN opens. */
