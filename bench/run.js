@@ -103,6 +103,33 @@ const benchmarks = {
   symbolize: async (ctx) => (await import('./benchmarks/symbolize.js')).measure(ctx),
 };
 
+// A mistyped option or benchmark name would otherwise run every benchmark (half an hour) or none
+// (an empty table): each is one line naming it and exit 1, before anything runs.
+const options = { json: false, only: true, quick: false, svg: true, 'no-build': false, strict: false };
+function usageError(message) {
+  log(`bench: ${message}`);
+  process.exit(1);
+}
+for (let i = 0; i < argv.length; i++) {
+  const name = argv[i].startsWith('--') ? argv[i].slice(2) : undefined;
+  if (name === undefined || !(name in options)) {
+    usageError(
+      `unknown option ${argv[i]}; options: ${Object.keys(options)
+        .map((o) => `--${o}`)
+        .join(' ')}`,
+    );
+  }
+  if (options[name]) {
+    if (argv[i + 1] === undefined || argv[i + 1].startsWith('--')) usageError(`--${name} needs a value`);
+    i++;
+  }
+}
+for (const name of only ?? []) {
+  if (!(name in benchmarks)) {
+    usageError(`--only: no benchmark "${name}"; benchmarks: ${Object.keys(benchmarks).join(' ')}`);
+  }
+}
+
 /** Newest mtime of the .ts files under dir. */
 function newest(dir) {
   let t = 0;

@@ -27,6 +27,16 @@ export interface MetricsServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** Why listen() failed, by errno: each a mistake in the host or port given. */
+const listenHints: Record<string, string> = {
+  EADDRINUSE: 'another process listens there; choose another port (port: 0 picks a free one)',
+  EACCES: 'ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port from 1024 up',
+  EADDRNOTAVAIL: 'choose an address of this host (0.0.0.0: every interface)',
+  // getaddrinfo() found no address for the host name (EAI_AGAIN: the resolver did not answer).
+  ENOTFOUND: 'choose an address or name of this host (0.0.0.0: every interface)',
+  EAI_AGAIN: 'choose an address or name of this host (0.0.0.0: every interface)',
+};
+
 /** Serves /metrics and /ready; resolves once listening, fails clearly when the port is taken. */
 export async function serveMetrics(options: MetricsServerOptions): Promise<MetricsServer> {
   const { registry } = options;
@@ -59,17 +69,16 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<Metri
   }
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE' || error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL') {
+      const hint = listenHints[error.code ?? ''];
+      if (hint === undefined) reject(error);
+      else {
         reject(
           new UsageError(`cannot serve metrics on ${options.host ?? '*'}:${port}: ${error.code}`, {
             cause: error,
-            hint:
-              error.code === 'EADDRINUSE'
-                ? 'another process listens there; choose another port (port: 0 picks a free one)'
-                : 'choose an address of this host and a port you may bind',
+            hint,
           }),
         );
-      } else reject(error);
+      }
     });
     server.listen(port, options.host, () => resolve());
   });

@@ -227,6 +227,24 @@ describe('optional libraries and the server', () => {
       message: `cannot serve metrics on 127.0.0.1:${server.port}: EADDRINUSE`,
     });
   });
+
+  it('a bad port or a host name that resolves to nothing is a UsageError, not a resolver error', async () => {
+    const { serveMetrics } = await import('../../src/metrics/index.js');
+    const registry = new Registry();
+    await expect(serveMetrics({ registry, port: Number('abc') })).rejects.toMatchObject({
+      name: 'UsageError',
+      message: 'metrics port NaN is not a TCP port',
+    });
+    // .invalid never resolves (RFC 6761); without a resolver the lookup fails with EAI_AGAIN.
+    const error = await serveMetrics({ registry, host: 'tsbpf.invalid', port: 0 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: 'UsageError',
+      hint: expect.stringContaining('address or name of this host'),
+    });
+    expect((error as Error).message).toMatch(
+      /^cannot serve metrics on tsbpf\.invalid:0: (ENOTFOUND|EAI_AGAIN)$/,
+    );
+  });
 });
 
 describe('events as log attributes', () => {

@@ -4,12 +4,25 @@
 //
 //   npm start [-- port]        (or PORT=9464 HOST=0.0.0.0 npm start; port 0 picks a free one)
 
-import { PermissionError, printable, TsbpfError, VerifierError } from 'tsbpf';
+import { PermissionError, printable, TsbpfError, UsageError, VerifierError } from 'tsbpf';
 import { prometheusRegistry, serveMetrics } from 'tsbpf/metrics';
 import { sysstatsMetrics } from './metrics.js';
 import { loadSysstats } from './sysstats.js';
 
+/** The port from `npm start -- PORT` or $PORT, checked before the programs load. */
+function metricsPort(): number {
+  const [text, from] =
+    process.argv[2] !== undefined ? [process.argv[2], 'port argument'] : [process.env.PORT ?? '9464', 'PORT'];
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
+    throw new UsageError(`${from} "${text}" is not a TCP port`, {
+      hint: 'give a whole number from 1 to 65535, or 0 for any free one: `PORT=9464 npm start`',
+    });
+  }
+  return Number(text);
+}
+
 async function main(): Promise<void> {
+  const port = metricsPort();
   // `await using` detaches the programs, frees the maps and stops the server when main() returns.
   await using objs = await loadSysstats();
   await using _enter = objs.programs.sysEnter.attach();
@@ -19,7 +32,7 @@ async function main(): Promise<void> {
   const registry = await prometheusRegistry(sysstatsMetrics(objs));
   await using server = await serveMetrics({
     registry,
-    port: Number(process.argv[2] ?? process.env.PORT ?? 9464),
+    port,
     host: process.env.HOST ?? '0.0.0.0',
   });
   server.setReady(true);
@@ -36,14 +49,16 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-  if (error instanceof TsbpfError && error.hint) console.error(`hint: ${error.hint}`);
+  // A tsbpf error's hint says what to do (grant CAP_BPF, choose another port, ...).
+  const hint = error instanceof TsbpfError ? error.hint : undefined;
+  if (hint) console.error(`hint: ${hint}`);
+  if (error instanceof PermissionError || (!hint && process.getuid?.() !== 0)) {
+    console.error('Loading eBPF programs needs root: run `sudo npm start`.');
+  }
   // The verifier's whole log says why it refused; it runs to hundreds of lines, so only on request.
   if (error instanceof VerifierError) {
     if (process.env.TSBPF_VERBOSE) console.error(error.log.split('\n').map(printable).join('\n'));
     else console.error('Run with TSBPF_VERBOSE=1 to print the whole verifier log.');
-  }
-  if (error instanceof PermissionError || process.getuid?.() !== 0) {
-    console.error('Loading eBPF programs needs root: run `sudo npm start`.');
   }
   process.exitCode = 1;
 });
