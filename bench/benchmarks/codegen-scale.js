@@ -16,21 +16,11 @@ const cli = join(repoRoot, 'dist', 'cli.js');
 const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
 const maxRss = new URL('../lib/max-rss.js', import.meta.url).pathname;
 
-// The project template's compiler options (templates/base/tsconfig.json), without emitting. The
-// folder is inside this package, so the loader's `import ... from 'tsbpf'` resolves to it by name.
-const tsconfig = {
-  compilerOptions: {
-    target: 'ES2023',
-    lib: ['ES2023', 'ESNext.Disposable'],
-    module: 'NodeNext',
-    moduleResolution: 'NodeNext',
-    strict: true,
-    skipLibCheck: true,
-    noEmit: true,
-    types: ['node'],
-  },
-  files: ['scale.ts'],
-};
+// The project template's compiler options (read from templates/base/tsconfig.json, so they cannot
+// drift from what a user's project has), without emitting. The folder is inside this package, so
+// the loader's `import ... from 'tsbpf'` resolves to it by name.
+const template = JSON.parse(readFileSync(join(repoRoot, 'templates', 'base', 'tsconfig.json'), 'utf8'));
+const tsconfig = { compilerOptions: { ...template.compilerOptions, noEmit: true }, files: ['scale.ts'] };
 
 /** Wall time (ms), peak RSS (MiB) and stdout of a Node command. */
 async function measured(args, cwd) {

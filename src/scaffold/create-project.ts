@@ -6,6 +6,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { execa } from 'execa';
 import { TsbpfError, UsageError } from '../errors.js';
+import { peerRange } from '../version.js';
 import { nextSteps } from './next-steps.js';
 import { detectPackageManager, installCommand, type PackageManager } from './package-manager.js';
 import { checkPackageName } from './package-name.js';
@@ -152,9 +153,10 @@ export function templateData(options: ResolvedOptions): Record<string, unknown> 
     // A JSON fragment for tsbpf.config.json: `"targets": [...]` only where the host's matters.
     targets: targets === undefined ? '' : `,\n      "targets": ${JSON.stringify(targets)}`,
     targetNote: targets === undefined ? '' : targets.join(', '),
-    // More `"name": "range"` lines for package.json's dependencies, after tsbpf's.
-    dependencies: Object.entries(options.template.dependencies ?? {})
-      .map(([name, range]) => `,\n    ${JSON.stringify(name)}: ${JSON.stringify(range)}`)
+    // More `"name": "range"` lines for package.json's dependencies, after tsbpf's: the peers the
+    // template uses, in the ranges tsbpf declares (those its tests run against).
+    dependencies: (options.template.peers ?? [])
+      .map((name) => `,\n    ${JSON.stringify(name)}: ${JSON.stringify(peerRange(name))}`)
       .join(''),
     // `"events": {...}` binds event maps to their C struct, so their readers decode by default.
     events:

@@ -21,8 +21,8 @@ export interface TemplateInfo {
   archSpecific: boolean;
   /** Ring buffer / perf event array maps and the C struct of their events (config "events"). */
   events?: Record<string, string>;
-  /** npm packages the project needs besides tsbpf (name -> version range). */
-  dependencies?: Record<string, string>;
+  /** tsbpf's optional peers the project needs (their ranges are those tsbpf's package.json declares). */
+  peers?: readonly string[];
 }
 
 export const templates: readonly TemplateInfo[] = [
@@ -70,7 +70,7 @@ export const templates: readonly TemplateInfo[] = [
     description: 'system calls per process and their latency as Prometheus metrics on /metrics',
     ident: 'sysstats',
     archSpecific: false,
-    dependencies: { 'prom-client': '^15.1.0' },
+    peers: ['prom-client'],
   },
 ];
 

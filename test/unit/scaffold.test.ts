@@ -348,6 +348,15 @@ describe('every template', () => {
     }
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     expect(pkg).toMatchObject({ name: 'p', type: 'module', dependencies: { tsbpf: 'file:/tmp/tsbpf.tgz' } });
+    // tsbpf's optional peers a template uses, in the ranges tsbpf's own package.json declares.
+    const own = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+    const peers = findTemplate(type).peers ?? [];
+    expect(pkg.dependencies).toEqual({
+      tsbpf: 'file:/tmp/tsbpf.tgz',
+      ...Object.fromEntries(peers.map((name) => [name, own.peerDependencies[name]])),
+    });
+    if (type === 'exporter')
+      expect(pkg.dependencies['prom-client']).toBe(own.peerDependencies['prom-client']);
     expect(Object.keys(pkg.scripts)).toEqual(expect.arrayContaining(['build', 'start', 'test']));
     const config = parseConfig(
       JSON.parse(readFileSync(join(dir, 'tsbpf.config.json'), 'utf8')),
