@@ -218,7 +218,7 @@ describe('attachPerfEvent({ event, frequency, ... })', () => {
         expect((error as Error).message).toBe(
           `program profile_sample: cgroup ${dir} has no perf_event controller on this kernel (perf_event_open: ENOENT)`,
         );
-        ctx.skip(
+        return ctx.skip(
           `kernel feature missing: the perf_event cgroup controller for ${dir} (the error above is what the user gets)`,
         );
       }
