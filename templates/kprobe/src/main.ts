@@ -40,7 +40,7 @@ main().catch((error: unknown) => {
   }
   if (error instanceof NotSupportedError) {
     console.error('This kernel cannot attach kprobes (CONFIG_KPROBES is off); try the tracepoint template.');
-  } else if (error instanceof PermissionError || process.getuid?.() !== 0) {
+  } else if (error instanceof PermissionError || (!(error instanceof TsbpfError && error.hint) && process.getuid?.() !== 0)) {
     console.error('Loading eBPF programs needs root: run `sudo npm start`.');
   }
   process.exitCode = 1;

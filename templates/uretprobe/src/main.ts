@@ -33,7 +33,7 @@ main().catch((error: unknown) => {
     if (process.env.TSBPF_VERBOSE) console.error(error.log.split('\n').map(printable).join('\n'));
     else console.error('Run with TSBPF_VERBOSE=1 to print the whole verifier log.');
   }
-  if (error instanceof PermissionError || process.getuid?.() !== 0) {
+  if (error instanceof PermissionError || (!(error instanceof TsbpfError && error.hint) && process.getuid?.() !== 0)) {
     console.error('Loading eBPF programs needs root: run `sudo npm start`.');
   }
   process.exitCode = 1;
