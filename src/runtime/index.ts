@@ -79,3 +79,12 @@ export {
   RingBufReader,
 } from './readers.js';
 export { openRawSocket, type RawSocket } from './socket.js';
+export {
+  type FollowStreamOptions,
+  followProgramStream,
+  openProgram,
+  readProgramStream,
+  type StreamLine,
+  type StreamName,
+} from './stream.js';
+export { type TcDirection, type TcMechanism, TcxLink } from './tcx.js';

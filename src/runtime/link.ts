@@ -258,6 +258,8 @@ function settle(fn: () => void): { error: unknown } | undefined {
 
 /** A tc filter attached through netlink (bpf_tc_attach); detached with bpf_tc_detach. */
 export class TcLink extends BaseLink {
+  /** A netlink filter (tcx.ts has the other kind): it stays on the interface after a SIGKILL. */
+  readonly mechanism = 'netlink' as const;
   readonly #hook: Record<string, number>;
   readonly #opts: Record<string, number>;
   constructor(hook: Record<string, number>, opts: Record<string, number>) {

@@ -33,7 +33,6 @@ import {
   koffi,
   LinkCreateOpts,
   libbpf,
-  libbpfVersion,
   type Pointer,
   TcHook,
   TcOpts,
@@ -48,6 +47,16 @@ import { pinDetail } from './map.js';
 import type { PerfEventOptions } from './perf-event.js';
 import { attachPerfEvents, type PerfEventLink } from './perf-event-attach.js';
 import { manualAttachError } from './sections.js';
+import { readProgramStream, type StreamName } from './stream.js';
+import {
+  createTcxLink,
+  libbpfHasTcx,
+  sectionDirection,
+  type TcMechanism,
+  type TcxLink,
+  tcxBusy,
+  tcxBusyError,
+} from './tcx.js';
 import { ensureTracefs } from './tracefs.js';
 
 export interface UprobeOptions {
@@ -320,20 +329,38 @@ export class Program {
   }
 
   /**
-   * Attaches a tc (SCHED_CLS) program. With libbpf >= 1.3 on a kernel with tcx, a tcx link;
-   * otherwise a direct-action filter on the interface's clsact qdisc (created when missing).
+   * Attaches a tc (SCHED_CLS) program. With libbpf >= 1.3 on a kernel with tcx (6.6+) and no
+   * `priority` given, a tcx link, which goes with the process even after SIGKILL; otherwise a
+   * direct-action filter on the interface's clsact qdisc (created when missing). The link's
+   * `mechanism` says which (tcx.ts).
    */
-  attachTc(options: TcOptions): Link {
+  attachTc(options: TcOptions): Link & { readonly mechanism: TcMechanism } {
     const ifindex = interfaceIndex(options);
     const l = libbpf();
-    const [major, minor] = libbpfVersion();
-    if (l.bpf_program__attach_tcx && (major > 1 || minor >= 3) && options.priority === undefined) {
-      const { result } = captureLibbpf(() => l.bpf_program__attach_tcx?.(this.#ptr, ifindex, null));
-      // tcx links have no direction argument: it comes from the SEC() name (tcx/ingress, tcx/egress).
-      if (result && /^tcx?\/(ingress|egress)|^tc\/(ingress|egress)/.test(this.sectionName)) {
-        return this.#owner.adopt(new LibbpfLink(result));
-      }
-      if (result) l.bpf_link__destroy(result);
+    const named = sectionDirection(this.sectionName);
+    if (named && named !== options.direction) {
+      throw new UsageError(
+        `program ${this.name}: SEC("${this.sectionName}") attaches at ${named}, not ${options.direction}`,
+        {
+          hint: `attachTc({ ..., direction: '${named}' }), or write SEC("tc") to choose the direction at attach`,
+        },
+      );
+    }
+    if (libbpfHasTcx() && options.priority === undefined) {
+      // SEC("tcx/...") chose tcx's many programs per hook; SEC("tc") keeps tsbpf's one-per-place rule.
+      const busy = named ? undefined : tcxBusy(ifindex, options.direction);
+      if (busy === 'tcx') throw tcxBusyError(this.name, describeIf(options), options.direction);
+      if (busy === 'netlink') throw tcBusyError(this.name, describeIf(options), options.direction, 1);
+      const link = createTcxLink(this.fd, ifindex, options.direction, (errno) =>
+        callError(
+          `program ${this.name}: attach tcx ${options.direction} on ${describeIf(options)}`,
+          errno,
+          [],
+          undefined,
+          ['CAP_NET_ADMIN'],
+        ),
+      );
+      if (link) return this.#owner.adopt(link) as TcxLink;
     }
     const hook = {
       sz: koffi.sizeof(TcHook),
@@ -371,7 +398,7 @@ export class Program {
         undefined,
         ['CAP_NET_ADMIN'],
       );
-    return this.#owner.adopt(new TcLink(hook, opts));
+    return this.#owner.adopt(new TcLink(hook, opts)) as TcLink;
   }
 
   /** Attaches to a cgroup (v2) directory, e.g. /sys/fs/cgroup/my.slice. */
@@ -468,6 +495,15 @@ export class Program {
     };
     if (ctxOut) result.ctx = ctxOut.slice(0, opts.ctx_size_out);
     return result;
+  }
+
+  /**
+   * Reads, and so empties, what the program wrote to its BPF stream: bpf_stream_printk() output on
+   * 'stdout' or 'stderr', where the kernel also reports a program it stopped (stream.ts). Needs
+   * Linux 6.17+ and libbpf 1.6+ (a NotSupportedError says which is missing).
+   */
+  readStream(stream: StreamName = 'stdout'): string {
+    return readProgramStream(this.fd, stream, `program ${this.name}`);
   }
 
   /** Pins the program on a bpffs path. */

@@ -1,6 +1,7 @@
 // A veth pair between this host and a network namespace of the test's own, with addresses on a
 // subnet derived from the pid (so concurrent test files don't collide), and its removal.
 import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 
 export interface VethPair {
   ns: string;
@@ -58,4 +59,15 @@ export function createVethPair(prefix: string, subnetBase: number): VethPair {
     throw error;
   }
   return { ...names, inNs, destroy };
+}
+
+/** Sends `n` UDP datagrams of 32 bytes to ip, port 9 (discard), one after another. */
+export async function sendUdp(ip: string, n: number): Promise<void> {
+  const socket = createSocket('udp4');
+  for (let i = 0; i < n; i++) {
+    await new Promise<void>((resolve, reject) =>
+      socket.send(Buffer.alloc(32), 9, ip, (e) => (e ? reject(e) : resolve())),
+    );
+  }
+  socket.close();
 }

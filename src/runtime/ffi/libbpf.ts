@@ -186,6 +186,14 @@ function bind() {
     bpf_tc_hook_create: f('int bpf_tc_hook_create(bpf_tc_hook *hook)'),
     bpf_tc_attach: f('int bpf_tc_attach(const bpf_tc_hook *hook, _Inout_ bpf_tc_opts *opts)'),
     bpf_tc_detach: f('int bpf_tc_detach(const bpf_tc_hook *hook, const bpf_tc_opts *opts)'),
+    bpf_tc_query: f('int bpf_tc_query(const bpf_tc_hook *hook, _Inout_ bpf_tc_opts *opts)'),
+    bpf_prog_query: f(
+      'int bpf_prog_query(int target_fd, int type, uint32 query_flags, uint32 *attach_flags, uint32 *prog_ids, uint32 *prog_cnt)',
+    ),
+    /** libbpf >= 1.6 only: a program's BPF stream (stream.ts). */
+    bpf_prog_stream_read: optional(
+      'int bpf_prog_stream_read(int prog_fd, uint32 stream_id, void *buf, uint32 buf_len, const void *opts)',
+    ),
 
     bpf_map__name: f('const char *bpf_map__name(bpf_map *map)'),
     bpf_map__type: f('int bpf_map__type(bpf_map *map)'),
@@ -241,6 +249,7 @@ function bind() {
     bpf_map_freeze: f('int bpf_map_freeze(int fd)'),
 
     bpf_obj_get: f('int bpf_obj_get(const char *pathname)'),
+    bpf_prog_get_fd_by_id: f('int bpf_prog_get_fd_by_id(uint32 id)'),
     bpf_obj_pin: f('int bpf_obj_pin(int fd, const char *pathname)'),
     bpf_obj_get_info_by_fd: f('int bpf_obj_get_info_by_fd(int fd, void *info, _Inout_ uint32 *info_len)'),
     bpf_prog_test_run_opts: f('int bpf_prog_test_run_opts(int prog_fd, _Inout_ bpf_test_run_opts *opts)'),
