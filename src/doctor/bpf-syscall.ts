@@ -4,22 +4,9 @@
 import { constants, endianness } from 'node:os';
 import koffi from 'koffi';
 import { errnoName } from '../linux.js';
+import { bpfSyscallNumbers } from '../runtime/ffi/bpf-syscall.js';
 import { libc } from '../runtime/ffi/libc.js';
 import { type CheckResult, check } from './types.js';
-
-/** __NR_bpf per architecture (arch/<arch>/entry/syscalls and include/uapi/asm-generic/unistd.h). */
-const bpfSyscallNumbers: Record<string, number> = {
-  x64: 321,
-  ia32: 357,
-  arm64: 280,
-  arm: 386,
-  riscv64: 280,
-  loong64: 280,
-  s390x: 351,
-  ppc64: 361,
-  mips: 4355,
-  mipsel: 4355,
-};
 
 /** From enum bpf_map_type in include/uapi/linux/bpf.h. */
 const BPF_MAP_TYPE_ARRAY = 2;

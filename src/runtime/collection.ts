@@ -33,7 +33,9 @@ import { finalizer } from './lifetime.js';
 import type { Link } from './link.js';
 import { BpfMap } from './map.js';
 import { checkMapSizes } from './map-sizes.js';
+import { adoptNewerSection } from './newer-sections.js';
 import { checkPins, type PinnedMap, pinnedMaps, pinPathsIn, verifyPins } from './pins.js';
+import { missingProgTypeError } from './prog-type-support.js';
 import { Program } from './program.js';
 import { MapSpec, ProgramSpec, type SpecState } from './specs.js';
 import { summarizeVerifierLog, verifierMessage } from './verifier.js';
@@ -200,21 +202,20 @@ export class CollectionSpec {
     const l = libbpf();
     const programs = new Map<string, ProgramSpec>();
     for (const [pname, p] of opened.programs) {
-      programs.set(
+      const spec = new ProgramSpec(
         pname,
-        new ProgramSpec(
-          pname,
-          l.bpf_program__section_name(p) as string,
-          l.bpf_program__type(p) as number,
-          l.bpf_program__autoload(p) as boolean,
-          {
-            expectedAttachType: l.bpf_program__expected_attach_type(p) as number,
-            flags: l.bpf_program__flags(p) as number,
-            logLevel: l.bpf_program__log_level(p) as number,
-            state: this.#state,
-          },
-        ),
+        l.bpf_program__section_name(p) as string,
+        l.bpf_program__type(p) as number,
+        l.bpf_program__autoload(p) as boolean,
+        {
+          expectedAttachType: l.bpf_program__expected_attach_type(p) as number,
+          flags: l.bpf_program__flags(p) as number,
+          logLevel: l.bpf_program__log_level(p) as number,
+          state: this.#state,
+        },
       );
+      adoptNewerSection(spec); // e.g. SEC("netfilter") with libbpf 1.1 (newer-sections.ts)
+      programs.set(pname, spec);
     }
     const maps = new Map<string, MapSpec>();
     for (const [mname, m] of opened.maps) {
@@ -445,7 +446,7 @@ export function describeLoadFailure(
       section: libbpf().bpf_program__section_name(loaded) as string,
     };
     const texts = messages.map((m) => m.text.trim());
-    const error = btfAttachLoadError(what, errno, texts, kind);
+    const error = btfAttachLoadError(what, errno, texts, kind) ?? missingProgTypeError(what, errno, kind);
     if (error) return { program, error };
   }
   const pins: PinnedMap[] = opened ? pinnedMaps(opened.maps) : [];

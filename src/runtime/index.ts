@@ -17,6 +17,7 @@ export {
   UsageError,
 } from '../errors.js';
 export { isPrintable, printable } from '../printable.js';
+export type { KprobeMultiOptions, UprobeMultiOptions } from './attach-multi.js';
 export {
   type AttachTarget,
   Collection,
@@ -53,6 +54,7 @@ export {
   StackTraceMap,
   Variable,
 } from './maps.js';
+export type { NetfilterOptions } from './netfilter.js';
 export {
   type HardwarePerfEvent,
   type PerfEventName,

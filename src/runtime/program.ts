@@ -14,6 +14,12 @@ import {
 import { delimiter, join } from 'node:path';
 import { NotSupportedError, PermissionError, TsbpfError, UsageError } from '../errors.js';
 import { errnoName } from '../linux.js';
+import {
+  type KprobeMultiOptions,
+  kprobeMultiLink,
+  type UprobeMultiOptions,
+  uprobeMultiLink,
+} from './attach-multi.js';
 import { BPF_XDP, ProgType, XdpFlags } from './constants.js';
 import {
   callError,
@@ -44,6 +50,8 @@ import { captureLibbpf } from './ffi/print.js';
 import { isHookBusy, tcBusyError, xdpBusyError } from './hook-busy.js';
 import { FdLink, LibbpfLink, type Link, SocketLink, TcLink } from './link.js';
 import { pinDetail } from './map.js';
+import { type NetfilterOptions, netfilterLink } from './netfilter.js';
+import { type LinkRequest, netnsLink } from './netns.js';
 import type { PerfEventOptions } from './perf-event.js';
 import { attachPerfEvents, type PerfEventLink } from './perf-event-attach.js';
 import { manualAttachError } from './sections.js';
@@ -194,6 +202,12 @@ export class Program {
     // What libbpf's attach_tp does, through attachTracepoint so a missing one is named the same way.
     const tracepoint = /^(?:tp|tracepoint)\/([^/]+)\/(.+)$/.exec(this.sectionName);
     if (tracepoint) return this.attachTracepoint(tracepoint[1]!, tracepoint[2]!);
+    // Multi-probes through their explicit calls too: the same errors (kernel without fprobe,
+    // libbpf without uprobe.multi) whichever way they attach.
+    const kmulti = /^k(ret)?probe\.multi\/(.+)$/.exec(this.sectionName);
+    if (kmulti) return this.attachKprobeMulti({ pattern: kmulti[2]! });
+    const umulti = /^u(ret)?probe\.multi(?:\.s)?\/(.+):([^:]+)$/.exec(this.sectionName);
+    if (umulti) return this.attachUprobeMulti({ binary: umulti[2]!, pattern: umulti[3]! });
     return this.#link(
       `attach (SEC("${this.sectionName}"))`,
       () => libbpf().bpf_program__attach(this.#ptr),
@@ -297,6 +311,52 @@ export class Program {
             })
           : undefined,
     );
+  }
+
+  /**
+   * Attaches a kprobe.multi program to many kernel functions through one link: by glob
+   * (`{ pattern: 'tcp_*' }`) or by name (`{ symbols: [...] }`). Needs a kernel with fprobe.
+   */
+  attachKprobeMulti(options: KprobeMultiOptions): Link {
+    return this.#request(kprobeMultiLink(this.#target(), options));
+  }
+
+  /**
+   * Attaches a uprobe.multi program to many functions of a binary through one link
+   * (`{ binary, pattern }` or `{ binary, symbols }`). Needs libbpf >= 1.3 and Linux 6.6+.
+   */
+  attachUprobeMulti(options: UprobeMultiOptions): Link {
+    const binary = resolveBinary(options.binary);
+    return this.#request(uprobeMultiLink(this.#target(), binary, options));
+  }
+
+  /** sk_lookup and flow_dissector programs: attach to a network namespace (default: this process's). */
+  attachNetns(path = '/proc/self/ns/net'): Link {
+    return this.#request(netnsLink(this.#target(), path));
+  }
+
+  /** A SEC("netfilter") program on a netfilter hook (kernel 6.4+); works with libbpf 1.1 too. */
+  attachNetfilter(options: NetfilterOptions): Link {
+    const fd = netfilterLink(
+      { name: this.name, sectionName: this.sectionName, type: this.type, fd: this.fd },
+      options,
+    );
+    return this.#owner.adopt(new FdLink(fd));
+  }
+
+  #request(request: LinkRequest): Link {
+    return this.#link(request.what, request.call, request.explain);
+  }
+
+  /** What the attach modules need to know of this program. */
+  #target() {
+    return {
+      name: this.name,
+      sectionName: this.sectionName,
+      type: this.type,
+      ptr: this.#ptr,
+      expectedAttachType: libbpf().bpf_program__expected_attach_type(this.#ptr) as number,
+    };
   }
 
   /** fentry/fexit/fmod_ret/tp_btf/lsm programs: attach to the target named at load. */
@@ -458,14 +518,18 @@ export class Program {
   testRun(input: TestRunInput = {}): TestRunResult {
     const data = input.data ?? new Uint8Array(0);
     const dataOut = new Uint8Array(input.dataOutSize ?? data.byteLength + 256);
-    const ctxOut = input.ctx ? new Uint8Array(input.ctx.byteLength) : null;
+    // A syscall program's run writes its ctx back into ctx_in and refuses a ctx_out
+    // (net/bpf/test_run.c, bpf_prog_test_run_syscall): run it on a copy and return that.
+    const syscall = this.type === ProgType.syscall;
+    const ctxIn = syscall && input.ctx ? input.ctx.slice() : input.ctx;
+    const ctxOut = input.ctx && !syscall ? new Uint8Array(input.ctx.byteLength) : null;
     const opts = {
       sz: koffi.sizeof(TestRunOpts),
       data_in: data.byteLength > 0 ? data : null,
       data_out: data.byteLength > 0 ? dataOut : null,
       data_size_in: data.byteLength,
       data_size_out: data.byteLength > 0 ? dataOut.byteLength : 0,
-      ctx_in: input.ctx ?? null,
+      ctx_in: ctxIn ?? null,
       ctx_out: ctxOut,
       ctx_size_in: input.ctx?.byteLength ?? 0,
       ctx_size_out: ctxOut?.byteLength ?? 0,
@@ -494,6 +558,7 @@ export class Program {
       duration: opts.duration,
     };
     if (ctxOut) result.ctx = ctxOut.slice(0, opts.ctx_size_out);
+    else if (syscall && ctxIn) result.ctx = ctxIn;
     return result;
   }
 

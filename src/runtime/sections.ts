@@ -107,6 +107,38 @@ function explicitAttach(section: string): Explicit | undefined {
       hint: "attach it with attachTc({ ifname: 'eth0', direction: 'ingress' })",
     };
   }
+  if ((kind === 'kprobe.multi' || kind === 'kretprobe.multi') && !rest) {
+    const retprobe = kind === 'kretprobe.multi' ? ', retprobe: true' : '';
+    return {
+      missing: 'names no kernel functions',
+      hint: `attach it with attachKprobeMulti({ pattern: 'tcp_*'${retprobe} }) or attachKprobeMulti({ symbols: ['a', 'b']${retprobe} }), or name a pattern: SEC("${kind}/tcp_*")`,
+    };
+  }
+  if ((kind === 'uprobe.multi' || kind === 'uretprobe.multi') && !rest?.includes(':')) {
+    const retprobe = kind === 'uretprobe.multi' ? ', retprobe: true' : '';
+    return {
+      missing: 'names no binary',
+      hint: `attach it with attachUprobeMulti({ binary: '/path/to/binary', pattern: '${rest || 'func_*'}'${retprobe} }), or name both: SEC("${prefix}//path/to/binary:${rest || 'func_*'}")`,
+    };
+  }
+  if (kind === 'netfilter') {
+    return {
+      missing: 'names no netfilter hook',
+      hint: "attach it with attachNetfilter({ pf: 'ipv4', hooknum: 'input', priority: -100 })",
+    };
+  }
+  if (kind === 'sk_lookup' || kind === 'flow_dissector') {
+    return {
+      missing: 'names no network namespace',
+      hint: "attach it with attachNetns() (this process's namespace) or attachNetns('/run/netns/<name>')",
+    };
+  }
+  if (kind === 'syscall') {
+    return {
+      missing: 'is a program that runs when called, not on an event',
+      hint: 'run it with testRun({ ctx }) (its context struct in, the same struct and the return value out)',
+    };
+  }
   if (kind.startsWith('cgroup')) {
     return {
       missing: 'names no cgroup',

@@ -70,6 +70,27 @@ export const TcOpts = koffi.struct('bpf_tc_opts', {
   priority: 'uint32',
 });
 
+/** struct bpf_kprobe_multi_opts (libbpf.h, 1.1; 1.5 appends `bool session`). */
+export const KprobeMultiOpts = koffi.struct('bpf_kprobe_multi_opts', {
+  sz: 'size_t',
+  syms: 'const char **',
+  addrs: 'const void *',
+  cookies: 'const void *',
+  cnt: 'size_t',
+  retprobe: 'bool',
+});
+
+/** struct bpf_uprobe_multi_opts (libbpf.h, 1.3). */
+export const UprobeMultiOpts = koffi.struct('bpf_uprobe_multi_opts', {
+  sz: 'size_t',
+  syms: 'const char **',
+  offsets: 'const void *',
+  ref_ctr_offsets: 'const void *',
+  cookies: 'const void *',
+  cnt: 'size_t',
+  retprobe: 'bool',
+});
+
 /** The head of struct bpf_link_create_opts (bpf.h): sz and flags are all XDP needs. */
 export const LinkCreateOpts = koffi.struct('bpf_link_create_opts_head', { sz: 'size_t', flags: 'uint32' });
 
@@ -172,6 +193,15 @@ function bind() {
     /** libbpf >= 1.3 only. */
     bpf_program__attach_tcx: optional(
       'bpf_link *bpf_program__attach_tcx(bpf_program *prog, int ifindex, const void *opts)',
+    ),
+
+    bpf_program__attach_kprobe_multi_opts: f(
+      'bpf_link *bpf_program__attach_kprobe_multi_opts(bpf_program *prog, const char *pattern, const bpf_kprobe_multi_opts *opts)',
+    ),
+    bpf_program__attach_netns: f('bpf_link *bpf_program__attach_netns(bpf_program *prog, int netns_fd)'),
+    /** libbpf >= 1.3 only. */
+    bpf_program__attach_uprobe_multi: optional(
+      'bpf_link *bpf_program__attach_uprobe_multi(bpf_program *prog, int pid, const char *binary_path, const char *func_pattern, const bpf_uprobe_multi_opts *opts)',
     ),
 
     bpf_link__destroy: f('int bpf_link__destroy(bpf_link *link)'),
