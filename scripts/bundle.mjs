@@ -68,7 +68,8 @@ const distUrls = {
 };
 
 const result = await build({
-  entryPoints: { main: `${src}cli.ts` },
+  // compile-cache: what dist/cli.js runs before it imports main (see src/compile-cache.ts).
+  entryPoints: { main: `${src}cli.ts`, 'compile-cache': `${src}compile-cache.ts` },
   outdir: outDir,
   chunkNames: '[name]-[hash]',
   bundle: true,
@@ -117,8 +118,15 @@ for (const name of await readdir(`${root}dist`, { recursive: true })) {
 }
 
 // The bin: tsc's dist/cli.js replaced by the bundle's entry (same exports, see dist/cli.d.ts).
+// Imported, not statically, so that Node's compile cache is on before the bundle is compiled.
 writeFileAtomic(
   `${root}dist/cli.js`,
-  "#!/usr/bin/env node\n// The tsbpf command line, bundled by scripts/bundle.mjs into ./cli/.\nexport * from './cli/main.js';\n",
+  [
+    '#!/usr/bin/env node',
+    '// The tsbpf command line, bundled by scripts/bundle.mjs into ./cli/.',
+    "(await import('./cli/compile-cache.js')).enableCompileCache();",
+    "export const { main } = await import('./cli/main.js');",
+    '',
+  ].join('\n'),
   0o755,
 );

@@ -3,10 +3,12 @@
 // user can run, kind by kind. Each check is a plain function returning a CheckResult; runDoctor()
 // runs them all.
 
+import { readKernelBtf } from '../btf/kernel.js';
 import type { FindOptions } from '../toolchain/discover.js';
 import { checkBpfSyscall, checkRingbuf } from './bpf-syscall.js';
+import { checkFeatures, enumConstants, type FeatureSupport, featureSupport } from './features.js';
 import { checkJit, checkKernelBtf, checkKernelVersion, checkPmu } from './kernel.js';
-import { checkLibbpf } from './libbpf.js';
+import { checkLibbpf, libbpfHasSymbol, libbpfLoads } from './libbpf.js';
 import { checkBpffs, checkTracefs } from './mounts.js';
 import { checkPrivileges, checkUnprivilegedBpf } from './privileges.js';
 import { checkProgramTypes } from './program-types.js';
@@ -23,9 +25,17 @@ import { type CheckResult, check, type DoctorReport } from './types.js';
 
 export { type CapabilityName, capabilities, errnoName, hasCapability, parseCapEff } from '../linux.js';
 export { tryCreateMap, tryLoadProgram } from './bpf-syscall.js';
+export {
+  checkFeatures,
+  enumConstants,
+  FEATURES,
+  type Feature,
+  type FeatureSupport,
+  featureSupport,
+} from './features.js';
 export { formatReport } from './format.js';
 export { checkJit, checkKernelBtf, checkKernelVersion, checkPmu, parseKernelRelease } from './kernel.js';
-export { checkLibbpf, libbpfVersion } from './libbpf.js';
+export { checkLibbpf, libbpfHasSymbol, libbpfLoads, libbpfVersion } from './libbpf.js';
 export { checkBpffs, checkTracefs, type Mount, parseMounts } from './mounts.js';
 export { checkPrivileges, checkUnprivilegedBpf, isPrivileged } from './privileges.js';
 export { checkProgramTypes, type ProgramTypeProbes, type ProgramTypeResult } from './program-types.js';
@@ -81,11 +91,25 @@ export async function runDoctor(options: FindOptions = {}): Promise<DoctorReport
   ];
   const programs = checkProgramTypes();
   checks.push(...programs.map((p) => p.check));
+  const features = detectFeatures();
+  checks.push(guarded('features', 'Newer BPF features', () => checkFeatures(features)));
   return {
     ready: checks.every((c) => c.status !== 'fail'),
     checks,
+    features,
     programs: programs.map(({ kind, runs, blockedBy }) =>
       blockedBy ? { kind, runs, blockedBy } : { kind, runs },
     ),
   };
+}
+
+/** The newer features' support here: the loaded libbpf's symbols, the kernel BTF's enum constants. */
+function detectFeatures(): FeatureSupport[] {
+  let constants: Set<string> | undefined;
+  try {
+    constants = enumConstants(readKernelBtf());
+  } catch {
+    // no kernel BTF: kernel support unknown
+  }
+  return featureSupport(libbpfLoads() ? (name) => libbpfHasSymbol(name) : undefined, constants);
 }

@@ -22,6 +22,11 @@ export interface DoctorReport {
    * and, when not, whether privilege or the kernel is why (the run-* checks say more).
    */
   programs?: { kind: string; runs: boolean; blockedBy?: 'privilege' | 'kernel' }[];
+  /**
+   * Per newer feature ('tcx', 'token', ...: see docs/platforms.md), whether the loaded libbpf has
+   * it (by symbol) and the kernel has it (by its BTF; undefined without kernel BTF).
+   */
+  features?: { id: string; libbpf: boolean | undefined; kernel: boolean | undefined }[];
 }
 
 export function check(

@@ -2,25 +2,14 @@
 // process. Struct layouts come from libbpf 1.1's /usr/include/bpf/{libbpf,bpf}.h; every opts struct
 // starts with `size_t sz`, so a newer libbpf accepts the older (smaller) layout we pass.
 import koffi from 'koffi';
-import { ToolchainError } from '../../errors.js';
+import { loadLibbpf } from './libbpf-load.js';
 
 export type Pointer = unknown;
 
 let lib: koffi.IKoffiLib | undefined;
 
 function libbpfLibrary(): koffi.IKoffiLib {
-  if (lib) return lib;
-  try {
-    lib = koffi.load('libbpf.so.1');
-  } catch (cause) {
-    throw new ToolchainError(
-      'libbpf.so.1 could not be loaded: tsbpf needs libbpf 1.x to load eBPF programs',
-      {
-        cause,
-        hint: 'install it: `apt install libbpf1` (Debian/Ubuntu) or `dnf install libbpf` (Fedora)',
-      },
-    );
-  }
+  lib ??= loadLibbpf();
   return lib;
 }
 
@@ -303,7 +292,7 @@ function bind() {
 export type Libbpf = ReturnType<typeof bind>;
 let bound: Libbpf | undefined;
 
-/** The bound libbpf functions; loads libbpf.so.1 on first use (ToolchainError when it is missing). */
+/** The bound libbpf functions; loads libbpf (libbpf.so.1, or TSBPF_LIBBPF) on first use (ToolchainError when it cannot). */
 export function libbpf(): Libbpf {
   bound ??= bind();
   return bound;
