@@ -82,6 +82,7 @@ const HASH_OF_MAPS = 13;
 const QUEUE = 22;
 const STACK = 23;
 const RINGBUF = 27;
+const USER_RINGBUF = 31;
 
 /** The kinds a `--type` name may denote, in the order they are tried for a bare name. */
 const NAMED_KINDS = ['struct', 'union', 'enum', 'enum64', 'typedef'] as const;
@@ -294,16 +295,16 @@ class LoaderEmitter {
           hint: printable(`its maps: ${maps}`),
         });
       }
-      if (map.type !== RINGBUF && map.type !== PERF_EVENT_ARRAY) {
+      if (!eventMapTypes.includes(map.type)) {
         throw new UsageError(printable(`event ${mapName}=${typeName}: ${mapName} is a ${map.typeName} map`), {
-          hint: 'event types apply to ring buffers (BPF_MAP_TYPE_RINGBUF) and perf event arrays',
+          hint: 'event types apply to ring buffers (BPF_MAP_TYPE_RINGBUF and USER_RINGBUF) and perf event arrays',
         });
       }
       const [id] = this.resolveNamedTypes([typeName], `event ${mapName}=`);
       events.set(mapName, id!);
     }
     for (const map of this.info.maps) {
-      if (events.has(map.name) || (map.type !== RINGBUF && map.type !== PERF_EVENT_ARRAY)) continue;
+      if (events.has(map.name) || !eventMapTypes.includes(map.type)) continue;
       const value = this.typesMap(map).valueType;
       if (value === undefined) continue;
       // `__type(value, struct event)` on a ring buffer or perf array names its events (cilium/ebpf
@@ -440,6 +441,17 @@ class LoaderEmitter {
         }
         const type = view === undefined ? `${cls}<${ts}>` : `${cls}<${ts}, ${view}>`;
         return { ...base, type, build: (r) => `new ${cls}(${r}, ${codec})` };
+      }
+      case USER_RINGBUF: {
+        this.use('UserRingBuf');
+        if (event === undefined) {
+          doc.push('', 'No record type is bound: `write()` takes raw bytes.');
+          return { ...base, type: 'UserRingBuf', build: (r) => `new UserRingBuf(${r})` };
+        }
+        const ts = this.types.nameOf(event);
+        const codec = this.types.codecOf(event);
+        doc.push('', `\`write()\` encodes each record as ${codeSpan(this.btf.describe(event))} (${ts}).`);
+        return { ...base, type: `UserRingBuf<${ts}>`, build: (r) => `new UserRingBuf(${r}, ${codec})` };
       }
       case PROG_ARRAY:
         this.use('ProgArray');
@@ -872,9 +884,13 @@ const runtimeNames = [
   'SkippedProgram',
   'StackTraceMap',
   'TsbpfError',
+  'UserRingBuf',
   'Variable',
   'bytes',
 ];
+
+/** Maps whose value type names the records passing through them (`--event MAP=TYPE`). */
+const eventMapTypes = [RINGBUF, USER_RINGBUF, PERF_EVENT_ARRAY];
 
 /** camelCase keys for C names; names that fold together keep their C spelling, quoted if need be. */
 function assignKeys(entries: Array<{ cName: string; key: string }>): void {

@@ -37,6 +37,7 @@ export {
 } from './constants.js';
 export { SystemCallError, VerifierError } from './errors.js';
 export { libbpfVersion } from './ffi/libbpf.js';
+export { IterLink, type IterOptions } from './iter.js';
 export { closeAllLinks } from './lifetime.js';
 export { type Link, openPinnedLink } from './link.js';
 export { BpfMap, type MapInfo, numPossibleCpus, openPinnedMap } from './map.js';
@@ -90,3 +91,5 @@ export {
   type StreamName,
 } from './stream.js';
 export { type TcDirection, type TcMechanism, TcxLink } from './tcx.js';
+export type { UsdtOptions } from './usdt.js';
+export { UserRingBuf, UserRingBufFullError, type UserRingBufSample } from './user-ringbuf.js';

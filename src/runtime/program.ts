@@ -44,10 +44,12 @@ import {
   TcOpts,
   TestRunOpts,
   UprobeOpts,
+  UsdtOpts,
 } from './ffi/libbpf.js';
 import { libc } from './ffi/libc.js';
 import { captureLibbpf } from './ffi/print.js';
 import { isHookBusy, tcBusyError, xdpBusyError } from './hook-busy.js';
+import { IterLink, type IterOptions, isIterSection, iterAttachError, iterAttachOptions } from './iter.js';
 import { FdLink, LibbpfLink, type Link, SocketLink, TcLink } from './link.js';
 import { pinDetail } from './map.js';
 import { type NetfilterOptions, netfilterLink } from './netfilter.js';
@@ -66,6 +68,7 @@ import {
   tcxBusyError,
 } from './tcx.js';
 import { ensureTracefs } from './tracefs.js';
+import { type UsdtOptions, usdtAttachError, usdtBinary } from './usdt.js';
 
 export interface UprobeOptions {
   /** Path of the binary or library, or a name looked up in PATH (executables) or by libbpf (libraries). */
@@ -168,12 +171,13 @@ export class Program {
     return this.#owner.adopt(this.#libbpfLink(what, call, explain));
   }
 
-  /** A libbpf link the caller adopts (alone, or in a group of links). */
-  #libbpfLink(
+  /** A libbpf link the caller adopts (alone, or in a group of links); `make` wraps the pointer. */
+  #libbpfLink<L extends LibbpfLink = LibbpfLink>(
     what: string,
     call: () => Pointer,
     explain?: (errno: number, messages: string[]) => TsbpfError | undefined,
-  ): LibbpfLink {
+    make: (ptr: Pointer) => L = (ptr) => new LibbpfLink(ptr) as L,
+  ): L {
     this.fd; // throws when closed or not loaded
     const { result, error, messages } = captureLibbpf(call);
     if (error) throw error;
@@ -185,7 +189,7 @@ export class Program {
         callError(`program ${this.name}: ${what}`, errno, texts.slice(-2), undefined, this.#caps())
       );
     }
-    return new LibbpfLink(result);
+    return make(result);
   }
 
   /**
@@ -199,6 +203,8 @@ export class Program {
     if (/^k(ret)?(probe|syscall)(\.multi)?(\/|$)/.test(this.sectionName)) {
       assertKprobes(this.name, `SEC("${this.sectionName}")`);
     }
+    // An iterator's link reads its output (iter.ts); libbpf's own would not.
+    if (isIterSection(this.sectionName)) return this.attachIter();
     // What libbpf's attach_tp does, through attachTracepoint so a missing one is named the same way.
     const tracepoint = /^(?:tp|tracepoint)\/([^/]+)\/(.+)$/.exec(this.sectionName);
     if (tracepoint) return this.attachTracepoint(tracepoint[1]!, tracepoint[2]!);
@@ -269,6 +275,50 @@ export class Program {
         return undefined;
       },
     );
+  }
+
+  /**
+   * Attaches a USDT probe (SEC("usdt") or SEC("usdt/...")): `provider:name` in `binary` (a path,
+   * or a name looked up in PATH), for every process running it or only `pid`. The program reads
+   * the probe's arguments with bpf_usdt_arg() and `cookie` with bpf_usdt_cookie() (<bpf/usdt.bpf.h>).
+   */
+  attachUsdt(options: UsdtOptions): Link {
+    const binary = usdtBinary(this.name, options);
+    const what = `attach USDT ${options.provider}:${options.name} in ${binary}`;
+    const opts = { sz: koffi.sizeof(UsdtOpts), usdt_cookie: options.cookie ?? 0n };
+    return this.#link(
+      what,
+      () =>
+        libbpf().bpf_program__attach_usdt(
+          this.#ptr,
+          options.pid ?? -1,
+          binary,
+          options.provider,
+          options.name,
+          opts,
+        ),
+      (errno, texts) =>
+        usdtAttachError(this.name, binary, options, errno, texts) ??
+        (errno === EACCES || errno === EPERM
+          ? uprobePermissionError(`program ${this.name}: ${what}`, errnoName(errno))
+          : undefined),
+    );
+  }
+
+  /**
+   * Attaches an iterator (SEC("iter/...")); the returned link reads its output: readText(),
+   * readLines(), readRecords(codec), or lines() / records(codec) as async iterables.
+   * `map` names the map a map iterator walks; `pid` / `tid` narrow a task iterator.
+   */
+  attachIter(options: IterOptions = {}): IterLink {
+    const opts = iterAttachOptions(this.name, this.sectionName, options);
+    const link = this.#libbpfLink(
+      `attach iterator (SEC("${this.sectionName}"))`,
+      () => libbpf().bpf_program__attach_iter(this.#ptr, opts),
+      (errno) => iterAttachError(this.name, this.sectionName, options, errno),
+      (ptr) => new IterLink(ptr).named(this.name),
+    );
+    return this.#owner.adopt(link) as IterLink;
   }
 
   attachKprobe(options: { symbol: string; retprobe?: boolean; offset?: number }): Link {

@@ -49,13 +49,15 @@ function explicitAttach(section: string): Explicit | undefined {
   }
 
   if (kind === 'usdt') {
-    // libbpf wants usdt/<path>:<provider>:<name>; tsbpf has no explicit USDT attach to offer.
+    // libbpf wants usdt/<path>:<provider>:<name>; attachUsdt() names the binary at run time.
     const parts = rest?.split(':') ?? [];
     if (parts.length >= 3) return undefined;
-    const probe = parts.length === 2 ? rest : '<provider>:<name>';
+    const [provider, name] = parts.length === 2 ? parts : ['provider', 'name'];
     return {
       missing: 'names no binary',
-      hint: `tsbpf has no explicit USDT attach (no attachUsdt()): name the binary in the section, SEC("usdt//path/to/binary:${probe}"), and attach() attaches it`,
+      hint:
+        `attach it with attachUsdt({ binary: '/path/to/binary', provider: ${quote(provider!)}, name: ${quote(name!)} }), ` +
+        `or name the binary in the section: SEC("usdt//path/to/binary:${provider}:${name}")`,
     };
   }
 

@@ -146,15 +146,15 @@ describe('attach() by section name', () => {
     );
   });
 
-  it('usdt/ without a binary: says there is no attachUsdt() and how to name the binary', () => {
+  it('usdt/ without a binary: names attachUsdt() with the probe from the section', () => {
     const error = attachError(objects.programs.onRequest);
     expect(error.kind).toBe('UsageError');
     expect(error.message).toBe(
       'program on_request: SEC("usdt/myapp:request_start") names no binary, so attach() cannot attach it',
     );
     expect(error.hint).toBe(
-      'tsbpf has no explicit USDT attach (no attachUsdt()): name the binary in the section, ' +
-        'SEC("usdt//path/to/binary:myapp:request_start"), and attach() attaches it',
+      "attach it with attachUsdt({ binary: '/path/to/binary', provider: 'myapp', name: 'request_start' }), " +
+        'or name the binary in the section: SEC("usdt//path/to/binary:myapp:request_start")',
     );
   });
 

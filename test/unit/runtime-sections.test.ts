@@ -59,7 +59,12 @@ describe('manualAttachError', () => {
     expect(hint('tc')).toContain("attachTc({ ifname: 'eth0', direction: 'ingress' })");
     expect(hint('classifier')).toContain('attachTc');
     expect(hint('cgroup_skb/ingress')).toContain("attachCgroup('/sys/fs/cgroup/<group>')");
-    expect(hint('usdt')).toContain('SEC("usdt//path/to/binary:<provider>:<name>")');
-    expect(hint('usdt/app:probe')).toContain('no attachUsdt()');
+    expect(hint('usdt')).toContain(
+      "attachUsdt({ binary: '/path/to/binary', provider: 'provider', name: 'name' })",
+    );
+    expect(hint('usdt')).toContain('SEC("usdt//path/to/binary:provider:name")');
+    expect(hint('usdt/app:probe')).toContain(
+      "attachUsdt({ binary: '/path/to/binary', provider: 'app', name: 'probe' })",
+    );
   });
 });

@@ -19,6 +19,7 @@ koffi.opaque('bpf_program');
 koffi.opaque('bpf_map');
 koffi.opaque('bpf_link');
 koffi.opaque('perf_buffer');
+koffi.opaque('user_ring_buffer');
 
 /** struct bpf_object_open_opts (libbpf.h, 1.1). */
 export const OpenOpts = koffi.struct('bpf_object_open_opts', {
@@ -41,6 +42,16 @@ export const UprobeOpts = koffi.struct('bpf_uprobe_opts', {
   bpf_cookie: 'uint64',
   retprobe: 'bool',
   func_name: 'const char *',
+});
+
+/** struct bpf_usdt_opts (libbpf.h, 1.1). */
+export const UsdtOpts = koffi.struct('bpf_usdt_opts', { sz: 'size_t', usdt_cookie: 'uint64' });
+
+/** struct bpf_iter_attach_opts (libbpf.h): link_info points at a union bpf_iter_link_info. */
+export const IterAttachOpts = koffi.struct('bpf_iter_attach_opts', {
+  sz: 'size_t',
+  link_info: 'void *',
+  link_info_len: 'uint32',
 });
 
 /** struct bpf_tc_hook / bpf_tc_opts (libbpf.h). */
@@ -179,6 +190,13 @@ function bind() {
     bpf_program__attach_xdp: f('bpf_link *bpf_program__attach_xdp(bpf_program *prog, int ifindex)'),
     bpf_program__attach_cgroup: f('bpf_link *bpf_program__attach_cgroup(bpf_program *prog, int cgroup_fd)'),
     bpf_program__attach_perf_event: f('bpf_link *bpf_program__attach_perf_event(bpf_program *prog, int pfd)'),
+    bpf_program__attach_usdt: f(
+      'bpf_link *bpf_program__attach_usdt(bpf_program *prog, int pid, const char *binary_path, const char *usdt_provider, const char *usdt_name, const bpf_usdt_opts *opts)',
+    ),
+    bpf_program__attach_iter: f(
+      'bpf_link *bpf_program__attach_iter(bpf_program *prog, const bpf_iter_attach_opts *opts)',
+    ),
+    bpf_iter_create: f('int bpf_iter_create(int link_fd)'),
     /** libbpf >= 1.3 only. */
     bpf_program__attach_tcx: optional(
       'bpf_link *bpf_program__attach_tcx(bpf_program *prog, int ifindex, const void *opts)',
@@ -286,6 +304,15 @@ function bind() {
       'int perf_buffer__buffer(perf_buffer *pb, int buf_idx, _Out_ void **buf, _Out_ size_t *buf_size)',
     ),
     perf_buffer__free: f('void perf_buffer__free(perf_buffer *pb)'),
+
+    user_ring_buffer__new: f('user_ring_buffer *user_ring_buffer__new(int map_fd, const void *opts)'),
+    user_ring_buffer__reserve: f('void *user_ring_buffer__reserve(user_ring_buffer *rb, uint32 size)'),
+    user_ring_buffer__reserve_blocking: f(
+      'void *user_ring_buffer__reserve_blocking(user_ring_buffer *rb, uint32 size, int timeout_ms)',
+    ),
+    user_ring_buffer__submit: f('void user_ring_buffer__submit(user_ring_buffer *rb, void *sample)'),
+    user_ring_buffer__discard: f('void user_ring_buffer__discard(user_ring_buffer *rb, void *sample)'),
+    user_ring_buffer__free: f('void user_ring_buffer__free(user_ring_buffer *rb)'),
   };
 }
 
