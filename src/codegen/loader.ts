@@ -79,8 +79,14 @@ const LRU_PERCPU_HASH = 10;
 const LPM_TRIE = 11;
 const ARRAY_OF_MAPS = 12;
 const HASH_OF_MAPS = 13;
+const DEVMAP = 14;
+const SOCKMAP = 15;
+const CPUMAP = 16;
+const XSKMAP = 17;
+const SOCKHASH = 18;
 const QUEUE = 22;
 const STACK = 23;
+const DEVMAP_HASH = 25;
 const RINGBUF = 27;
 const USER_RINGBUF = 31;
 
@@ -366,7 +372,9 @@ class LoaderEmitter {
   private mapEntry(map: MapInfo, typed: MapInfo, event: number | undefined): MapEntry {
     const doc = ['```c', ...this.mapDecl(map, typed).map(commentText), '```'];
     // Only the codecs the view takes: each adds imports, and ring buffers and perf arrays take none.
-    const keyed = [HASH, LRU_HASH, LPM_TRIE, PERCPU_HASH, LRU_PERCPU_HASH, HASH_OF_MAPS].includes(map.type);
+    const keyed = [HASH, LRU_HASH, LPM_TRIE, PERCPU_HASH, LRU_PERCPU_HASH, HASH_OF_MAPS, SOCKHASH].includes(
+      map.type,
+    );
     const valued = [
       HASH,
       LRU_HASH,
@@ -466,6 +474,24 @@ class LoaderEmitter {
         if (!key) return raw();
         this.use('MapOfMaps');
         return { ...base, type: `MapOfMaps<${key.ts}>`, build: (r) => `new MapOfMaps(${r}, ${key.codec})` };
+      // Values that are kernel objects by fd (maps-net.ts): the views take ifindexes, programs, sockets.
+      case DEVMAP:
+      case DEVMAP_HASH:
+        this.use('DevMap');
+        return { ...base, type: 'DevMap', build: (r) => `new DevMap(${r})` };
+      case CPUMAP:
+        this.use('CpuMap');
+        return { ...base, type: 'CpuMap', build: (r) => `new CpuMap(${r})` };
+      case XSKMAP:
+        this.use('XskMap');
+        return { ...base, type: 'XskMap', build: (r) => `new XskMap(${r})` };
+      case SOCKMAP:
+        this.use('SockMap');
+        return { ...base, type: 'SockMap', build: (r) => `new SockMap(${r})` };
+      case SOCKHASH:
+        if (!key) return raw();
+        this.use('SockHash');
+        return { ...base, type: `SockHash<${key.ts}>`, build: (r) => `new SockHash(${r}, ${key.codec})` };
       default:
         return raw();
     }
@@ -868,6 +894,8 @@ const runtimeNames = [
   'BpfMap',
   'Collection',
   'CollectionSpec',
+  'CpuMap',
+  'DevMap',
   'HashMap',
   'LoadOptions',
   'MapOfMaps',
@@ -882,10 +910,13 @@ const runtimeNames = [
   'QueueMap',
   'RingBuf',
   'SkippedProgram',
+  'SockHash',
+  'SockMap',
   'StackTraceMap',
   'TsbpfError',
   'UserRingBuf',
   'Variable',
+  'XskMap',
   'bytes',
 ];
 

@@ -95,6 +95,14 @@ export type ProgTypeName = keyof typeof ProgType;
 /** enum bpf_attach_type: BPF_XDP. */
 export const BPF_XDP = 37;
 
+/** enum bpf_attach_type: what a sockmap/sockhash program is attached as (bpf_prog_attach). */
+export const SockMapAttachType = {
+  streamParser: 4, // BPF_SK_SKB_STREAM_PARSER
+  streamVerdict: 5, // BPF_SK_SKB_STREAM_VERDICT
+  msgVerdict: 7, // BPF_SK_MSG_VERDICT
+  skbVerdict: 38, // BPF_SK_SKB_VERDICT
+} as const;
+
 /** XDP_FLAGS_* from include/uapi/linux/if_link.h. */
 export const XdpFlags = { generic: 1 << 1, native: 1 << 2, offload: 1 << 3 } as const;
 

@@ -41,6 +41,7 @@ export { IterLink, type IterOptions } from './iter.js';
 export { closeAllLinks } from './lifetime.js';
 export { type Link, openPinnedLink } from './link.js';
 export { BpfMap, type MapInfo, numPossibleCpus, openPinnedMap } from './map.js';
+export type { MapAttachOptions, MapAttachType } from './map-attach.js';
 export {
   ArrayMap,
   HashMap,
@@ -55,6 +56,18 @@ export {
   StackTraceMap,
   Variable,
 } from './maps.js';
+export {
+  CpuMap,
+  type CpuMapEntry,
+  type CpuMapTarget,
+  DevMap,
+  type DevMapEntry,
+  type DevMapTarget,
+  type SocketRef,
+  SockHash,
+  SockMap,
+  XskMap,
+} from './maps-net.js';
 export type { NetfilterOptions } from './netfilter.js';
 export {
   type HardwarePerfEvent,

@@ -28,7 +28,8 @@ export interface Link extends AsyncDisposable, Disposable {
   readonly closed: boolean;
 }
 
-abstract class BaseLink implements Link {
+/** What every link shares: tracked while open, closed once, callbacks on close (see lifetime.ts). */
+export abstract class BaseLink implements Link {
   #closed = false;
   #closing: Promise<void> | undefined;
   #onClose: Array<(link: Link) => void> = [];

@@ -51,7 +51,8 @@ import { captureLibbpf } from './ffi/print.js';
 import { isHookBusy, tcBusyError, xdpBusyError } from './hook-busy.js';
 import { IterLink, type IterOptions, isIterSection, iterAttachError, iterAttachOptions } from './iter.js';
 import { FdLink, LibbpfLink, type Link, SocketLink, TcLink } from './link.js';
-import { pinDetail } from './map.js';
+import { type BpfMap, pinDetail } from './map.js';
+import { attachProgramToMap, type MapAttachOptions } from './map-attach.js';
 import { type NetfilterOptions, netfilterLink } from './netfilter.js';
 import { type LinkRequest, netnsLink } from './netns.js';
 import type { PerfEventOptions } from './perf-event.js';
@@ -539,6 +540,15 @@ export class Program {
     const rc = libc().setsockopt(socketFd, 1, 50, value, 4) as number;
     if (rc < 0) throw callError(`program ${this.name}: attach to socket ${socketFd}`, koffi.errno());
     return this.#owner.adopt(new SocketLink(socketFd));
+  }
+
+  /**
+   * Attaches an sk_skb (stream parser/verdict) or sk_msg program to a SOCKMAP or SOCKHASH (a BpfMap
+   * or a typed view of one), as its SEC() name says or `attachType` overrides. Sockets take the
+   * map's programs when they are added: attach first, then add sockets (map-attach.ts).
+   */
+  attachToMap(map: BpfMap | { readonly map: BpfMap }, options: MapAttachOptions = {}): Link {
+    return this.#owner.adopt(attachProgramToMap(this, 'map' in map ? map.map : map, options));
   }
 
   /**

@@ -100,6 +100,20 @@ function explicitAttach(section: string): Explicit | undefined {
       hint: 'attach it with attachSocket(socketFd), e.g. to openRawSocket(ifname)',
     };
   }
+  if ((kind === 'xdp' || kind === 'xdp.frags') && (rest === 'devmap' || rest === 'cpumap')) {
+    const cls = rest === 'devmap' ? 'DevMap' : 'CpuMap';
+    const entry = rest === 'devmap' ? "{ ifname: 'eth1', program }" : '{ qsize: 192, program }';
+    return {
+      missing: `is a ${rest} program: it runs on frames redirected through a ${rest} entry, not on a hook`,
+      hint: `put it in the ${rest}'s entry: new ${cls}(map).set(key, ${entry})`,
+    };
+  }
+  if (kind === 'sk_skb' || kind === 'sk_msg') {
+    return {
+      missing: 'runs on the sockets of a sockmap and names none',
+      hint: "attach it with attachToMap(map), e.g. program.attachToMap(coll.map('sock_map')), before adding sockets to the map",
+    };
+  }
   if (kind === 'xdp' || kind === 'xdp.frags') {
     return { missing: 'names no network interface', hint: "attach it with attachXdp({ ifname: 'eth0' })" };
   }

@@ -211,6 +211,9 @@ function bind() {
       'bpf_link *bpf_program__attach_uprobe_multi(bpf_program *prog, int pid, const char *binary_path, const char *func_pattern, const bpf_uprobe_multi_opts *opts)',
     ),
 
+    /** Attaches a program to a map or other attachable fd (sockmap/sockhash programs). */
+    bpf_prog_attach: f('int bpf_prog_attach(int prog_fd, int attachable_fd, int type, uint32 flags)'),
+    bpf_prog_detach2: f('int bpf_prog_detach2(int prog_fd, int attachable_fd, int type)'),
     bpf_link__destroy: f('int bpf_link__destroy(bpf_link *link)'),
     bpf_link__fd: f('int bpf_link__fd(bpf_link *link)'),
     bpf_link__pin: f('int bpf_link__pin(bpf_link *link, const char *path)'),
