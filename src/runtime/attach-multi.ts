@@ -139,7 +139,7 @@ export function uprobeMultiLink(
     throw new NotSupportedError(
       `${what}: attachUprobeMulti() needs libbpf >= 1.3 (bpf_program__attach_uprobe_multi); this process loaded libbpf ${major}.${minor}`,
       {
-        hint: 'install a newer libbpf (Debian 13 and Ubuntu 24.04 ship one) and point tsbpf at it (LD_LIBRARY_PATH), or attach each function with attachUprobe({ binary, symbol })',
+        hint: 'install a newer libbpf (Debian 13 and Ubuntu 24.04 ship one) and point tsbpf at it (TSBPF_LIBBPF=/path/libbpf.so.1), or attach each function with attachUprobe({ binary, symbol })',
       },
     );
   }

@@ -292,10 +292,10 @@ describe('uprobe.multi', () => {
   it('counts calls of many functions through one link, by name and by pattern', async (ctx) => {
     if (!hasUprobeMulti) {
       return ctx.skip(
-        `uprobe.multi: libbpf ${libbpfVersion().join('.')} has no bpf_program__attach_uprobe_multi (libbpf >= 1.3; run with LD_LIBRARY_PATH at a newer one)`,
+        `uprobe.multi: libbpf ${libbpfVersion().join('.')} has no bpf_program__attach_uprobe_multi (libbpf >= 1.3; run with TSBPF_LIBBPF naming a newer one)`,
       );
     }
-    // A library of our own for symbols: libbpf 1.5.0 resolves no symbol of Debian 12's libc.so.6
+    // A library of our own for symbols: libbpf 1.5.0 and 1.7.0 resolve no symbol of Debian 12's libc.so.6
     // by name (pattern matching finds them), measured with libbpf's own C API too.
     const dir = tempDir('tsbpf-umulti-');
     writeFileSync(
