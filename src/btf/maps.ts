@@ -71,15 +71,40 @@ export interface MapInfo {
 /** Reads the map definitions of the `.maps` DATASEC (none when the object has no such section). */
 export function readMaps(btf: Btf): MapInfo[] {
   const sec = btf.find('.maps', 'datasec')[0];
-  if (!sec) return [];
   const maps: MapInfo[] = [];
-  for (const v of sec.vars) {
+  for (const v of sec?.vars ?? []) {
     const variable = btf.type(v.type);
     if (variable.kind !== 'var')
       throw bad(btf, `.maps entry ${v.type} is a ${variable.kind}, not a variable`);
     const map = parseMapDef(btf, variable.name, variable.type, 0);
     map.varType = variable.id;
     maps.push(map);
+  }
+  return [...maps, ...readStructOpsMaps(btf)];
+}
+
+/** BPF_MAP_TYPE_STRUCT_OPS (enum bpf_map_type). */
+const STRUCT_OPS = 26;
+
+/**
+ * The struct_ops maps: each variable of the `.struct_ops` (and `.struct_ops.link`) DATASEC is an
+ * ops table (e.g. struct tcp_congestion_ops) that libbpf makes into a one-entry map of that name
+ * (libbpf.c, init_struct_ops_maps), with a u32 key and the kernel's layout of the table as value.
+ */
+function readStructOpsMaps(btf: Btf): MapInfo[] {
+  const maps: MapInfo[] = [];
+  for (const name of ['.struct_ops', '.struct_ops.link']) {
+    for (const v of btf.find(name, 'datasec')[0]?.vars ?? []) {
+      const variable = btf.type(v.type);
+      if (variable.kind !== 'var') continue;
+      maps.push({
+        name: variable.name,
+        type: STRUCT_OPS,
+        typeName: 'struct_ops',
+        maxEntries: 1,
+        varType: variable.id,
+      });
+    }
   }
   return maps;
 }

@@ -88,6 +88,22 @@ const QUEUE = 22;
 const STACK = 23;
 const DEVMAP_HASH = 25;
 const RINGBUF = 27;
+// Maps whose keys or values are kernel objects by fd, or that have no keys (maps-special.ts).
+const CGROUP_ARRAY = 8;
+const REUSEPORT_SOCKARRAY = 20;
+const SK_STORAGE = 24;
+const STRUCT_OPS = 26;
+const INODE_STORAGE = 28;
+const TASK_STORAGE = 29;
+const BLOOM_FILTER = 30;
+const CGRP_STORAGE = 32;
+/** Local storage maps: the typed view by map type. */
+const STORAGE_VIEWS: ReadonlyMap<number, string> = new Map([
+  [TASK_STORAGE, 'TaskStorage'],
+  [INODE_STORAGE, 'InodeStorage'],
+  [SK_STORAGE, 'SkStorage'],
+  [CGRP_STORAGE, 'CgrpStorage'],
+]);
 const USER_RINGBUF = 31;
 
 /** The kinds a `--type` name may denote, in the order they are tried for a bare name. */
@@ -387,7 +403,8 @@ class LoaderEmitter {
       STACK,
     ].includes(map.type);
     const key = keyed ? this.codec(typed.keyType, map.keySize) : undefined;
-    const value = valued ? this.codec(typed.valueType, map.valueSize) : undefined;
+    const valueOnly = map.type === BLOOM_FILTER || STORAGE_VIEWS.has(map.type);
+    const value = valued || valueOnly ? this.codec(typed.valueType, map.valueSize) : undefined;
     const size = map.maxEntries === undefined ? '' : `, max_entries ${map.maxEntries}`;
     const specDoc = `${codeSpan(map.name)}: BPF_MAP_TYPE_${mapTypeConstant(map)}${size}`;
     const base = { cName: map.name, key: '', doc, specDoc };
@@ -492,6 +509,32 @@ class LoaderEmitter {
         if (!key) return raw();
         this.use('SockHash');
         return { ...base, type: `SockHash<${key.ts}>`, build: (r) => `new SockHash(${r}, ${key.codec})` };
+      case CGROUP_ARRAY:
+        this.use('CgroupArray');
+        return { ...base, type: 'CgroupArray', build: (r) => `new CgroupArray(${r})` };
+      case REUSEPORT_SOCKARRAY:
+        this.use('ReuseportSockArray');
+        return { ...base, type: 'ReuseportSockArray', build: (r) => `new ReuseportSockArray(${r})` };
+      case STRUCT_OPS:
+        this.use('StructOpsMap');
+        return { ...base, type: 'StructOpsMap', build: (r) => `new StructOpsMap(${r}, collection)` };
+      case BLOOM_FILTER:
+        if (!value) return raw();
+        this.use('BloomFilter');
+        return {
+          ...base,
+          type: `BloomFilter<${value.ts}>`,
+          build: (r) => `new BloomFilter(${r}, ${value.codec})`,
+        };
+      case TASK_STORAGE:
+      case INODE_STORAGE:
+      case SK_STORAGE:
+      case CGRP_STORAGE: {
+        const view = STORAGE_VIEWS.get(map.type)!;
+        if (!value) return raw();
+        this.use(view);
+        return { ...base, type: `${view}<${value.ts}>`, build: (r) => `new ${view}(${r}, ${value.codec})` };
+      }
       default:
         return raw();
     }
@@ -891,12 +934,16 @@ const lineWidth = 110;
 /** Runtime names the loader may import; generated type names must not take them. */
 const runtimeNames = [
   'ArrayMap',
+  'BloomFilter',
   'BpfMap',
+  'CgroupArray',
+  'CgrpStorage',
   'Collection',
   'CollectionSpec',
   'CpuMap',
   'DevMap',
   'HashMap',
+  'InodeStorage',
   'LoadOptions',
   'MapOfMaps',
   'MapSpec',
@@ -908,11 +955,15 @@ const runtimeNames = [
   'Program',
   'ProgramSpec',
   'QueueMap',
+  'ReuseportSockArray',
   'RingBuf',
+  'SkStorage',
   'SkippedProgram',
   'SockHash',
   'SockMap',
   'StackTraceMap',
+  'StructOpsMap',
+  'TaskStorage',
   'TsbpfError',
   'UserRingBuf',
   'Variable',

@@ -33,6 +33,7 @@ import { finalizer } from './lifetime.js';
 import type { Link } from './link.js';
 import { BpfMap } from './map.js';
 import { checkMapSizes } from './map-sizes.js';
+import { structOpsLink } from './maps-special.js';
 import { adoptNewerSection } from './newer-sections.js';
 import { checkPins, type PinnedMap, pinnedMaps, pinPathsIn, verifyPins } from './pins.js';
 import { missingProgTypeError } from './prog-type-support.js';
@@ -573,6 +574,8 @@ export class Collection implements AsyncDisposable, Disposable {
   /** Mapped data sections by map name; null: not mappable, read through lookups. */
   readonly #sections = new Map<string, Section | null>();
   readonly #name: string;
+  /** Registers a link with this collection, which closes it (programs' links, struct_ops links). */
+  readonly #adopt: (link: Link) => Link;
   #closing: Promise<void> | undefined;
 
   /** @internal */
@@ -592,6 +595,7 @@ export class Collection implements AsyncDisposable, Disposable {
         return link;
       },
     };
+    this.#adopt = owner.adopt;
     for (const [name, p] of opened.programs) {
       if ((l.bpf_program__fd(p) as number) >= 0) this.#programs.set(name, new Program(p, owner));
     }
@@ -645,6 +649,15 @@ export class Collection implements AsyncDisposable, Disposable {
       });
     }
     return p;
+  }
+
+  /**
+   * Registers the struct_ops map `name` (an ops table such as a struct tcp_congestion_ops) with the
+   * kernel; the link unregisters it. StructOpsMap.attach() calls this.
+   */
+  attachStructOps(name: string): Link {
+    const map = this.map(name);
+    return this.#adopt(structOpsLink(map, this.#mapPtrs.get(name)));
   }
 
   map(name: string): BpfMap {

@@ -34,6 +34,7 @@ export const MapType = {
   taskStorage: 29,
   bloomFilter: 30,
   userRingbuf: 31,
+  cgrpStorage: 32, // Linux 6.2
 } as const;
 
 /** A map type by name, as `MapType` spells it (`'stackTrace'`, `'hash'`, …). */

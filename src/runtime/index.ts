@@ -68,6 +68,21 @@ export {
   SockMap,
   XskMap,
 } from './maps-net.js';
+export {
+  BloomFilter,
+  CgroupArray,
+  CgrpStorage,
+  FdArray,
+  InodeStorage,
+  LocalStorage,
+  openPidfd,
+  ReuseportSockArray,
+  SkStorage,
+  StructOpsMap,
+  type StructOpsOwner,
+  type TaskRef,
+  TaskStorage,
+} from './maps-special.js';
 export type { NetfilterOptions } from './netfilter.js';
 export {
   type HardwarePerfEvent,

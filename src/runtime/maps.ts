@@ -8,7 +8,7 @@ import type { BpfMap } from './map.js';
 import { numPossibleCpus } from './map.js';
 import type { Program } from './program.js';
 
-function checkSize(map: BpfMap, what: 'key' | 'value', codec: Codec<unknown>, expected: number): void {
+export function checkSize(map: BpfMap, what: 'key' | 'value', codec: Codec<unknown>, expected: number): void {
   if (codec.size !== expected) {
     throw new UsageError(
       `map ${map.name}: the ${what} codec is ${codec.size} bytes, the map's ${what}s are ${expected}`,
@@ -19,7 +19,7 @@ function checkSize(map: BpfMap, what: 'key' | 'value', codec: Codec<unknown>, ex
   }
 }
 
-function requireType(map: BpfMap, view: string, types: number[]): void {
+export function requireType(map: BpfMap, view: string, types: number[]): void {
   if (!types.includes(map.type))
     throw new UsageError(`map ${map.name} is a ${map.typeName}; ${view} does not fit it`);
 }

@@ -1,9 +1,10 @@
 // attachPerfEvent(options): one perf event per CPU, opened with perf_event_open(2), each with the
 // program attached, all held by one Link. A failure on any CPU closes what the CPUs before it
 // opened, and the errno becomes an error naming the event and what to do.
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { NotSupportedError, PermissionError, type TsbpfError, UsageError } from '../errors.js';
+import { closeSync, readFileSync } from 'node:fs';
+import { NotSupportedError, PermissionError, type TsbpfError } from '../errors.js';
 import { errnoName } from '../linux.js';
+import { openCgroup } from './cgroup.js';
 import {
   callError,
   EACCES,
@@ -78,21 +79,6 @@ export function attachPerfEvents(
     if (cgroupFd >= 0) closeSync(cgroupFd);
   }
   return new PerfEventLink(links, plan.event, plan.cpus);
-}
-
-/** The cgroup directory's fd, for perf_event_open's pid argument (planPerfEvents saw it exists). */
-function openCgroup(what: string, path: string): number {
-  try {
-    return openSync(path, 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-    const message = `${what}: cgroup ${path}: cannot open the directory (${code})`;
-    if (code !== 'EACCES' && code !== 'EPERM') throw new UsageError(message, { cause: error });
-    throw new PermissionError(message, {
-      cause: error,
-      hint: 'run as a user that may read the directory (ls -ld shows its owner and mode), or as root',
-    });
-  }
 }
 
 /** kernel.perf_event_paranoid, or undefined when it cannot be read. */

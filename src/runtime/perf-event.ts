@@ -1,9 +1,10 @@
 // Perf events a SEC("perf_event") program samples on: the events by the names perf(1) gives them,
 // and attachPerfEvent's options checked before anything is opened, so a mistyped event, a CPU
 // this machine lacks or a process that is gone is said in the option's words.
-import { readFileSync, statfsSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { closest } from '../cli-suggest.js';
 import { UsageError } from '../errors.js';
+import { checkCgroup } from './cgroup.js';
 import {
   ATTR_FLAG_DISABLED,
   ATTR_FLAG_FREQ,
@@ -113,8 +114,6 @@ export function maxSampleRate(path = '/proc/sys/kernel/perf_event_max_sample_rat
     return undefined;
   }
 }
-
-const CGROUP2_SUPER_MAGIC = 0x63677270;
 
 /** Checks attachPerfEvent's options and says what to open; a UsageError names the first bad option. */
 export function planPerfEvents(what: string, options: PerfEventOptions): PerfEventPlan {
@@ -244,24 +243,6 @@ function checkPid(pid: number, bad: (message: string, hint?: string) => UsageErr
     );
   }
   return pid;
-}
-
-function checkCgroup(path: string, bad: (message: string, hint?: string) => UsageError): string {
-  const hint =
-    'give a cgroup v2 directory, e.g. /sys/fs/cgroup/system.slice (findmnt -t cgroup2 shows where cgroup v2 is mounted)';
-  if (typeof path !== 'string' || path === '')
-    throw bad('cgroup: expected the path of a cgroup v2 directory', hint);
-  let isDirectory: boolean;
-  try {
-    isDirectory = statSync(path).isDirectory();
-  } catch {
-    throw bad(`cgroup ${path}: no such directory`, hint);
-  }
-  if (!isDirectory) throw bad(`cgroup ${path}: not a directory`, hint);
-  if (statfsSync(path).type !== CGROUP2_SUPER_MAGIC) {
-    throw bad(`cgroup ${path}: not a cgroup v2 directory`, hint);
-  }
-  return path;
 }
 
 /** 0-3,8 from [0, 1, 2, 3, 8]. */

@@ -3,10 +3,8 @@
 // tracepoint, kprobe support) rather than a bare errno.
 import {
   accessSync,
-  closeSync,
   existsSync,
   constants as fsConstants,
-  openSync,
   readdirSync,
   readFileSync,
   unlinkSync,
@@ -20,6 +18,7 @@ import {
   type UprobeMultiOptions,
   uprobeMultiLink,
 } from './attach-multi.js';
+import { cgroupKindError, withCgroupFd } from './cgroup.js';
 import { BPF_XDP, ProgType, XdpFlags } from './constants.js';
 import {
   callError,
@@ -57,6 +56,7 @@ import { type NetfilterOptions, netfilterLink } from './netfilter.js';
 import { type LinkRequest, netnsLink } from './netns.js';
 import type { PerfEventOptions } from './perf-event.js';
 import { attachPerfEvents, type PerfEventLink } from './perf-event-attach.js';
+import { attachReuseport } from './reuseport.js';
 import { manualAttachError } from './sections.js';
 import { readProgramStream, type StreamName } from './stream.js';
 import {
@@ -512,22 +512,20 @@ export class Program {
     return this.#owner.adopt(new TcLink(hook, opts)) as TcLink;
   }
 
-  /** Attaches to a cgroup (v2) directory, e.g. /sys/fs/cgroup/my.slice. */
+  /**
+   * Attaches to a cgroup (v2) directory, e.g. /sys/fs/cgroup/my.slice: cgroup_skb, cgroup/sock_*,
+   * cgroup/connect*, sendmsg*, recvmsg*, getsockopt/setsockopt, cgroup/sysctl, cgroup/dev and
+   * sockops programs. The program runs for the processes in that cgroup and its descendants, after
+   * any attached higher up (a link: several programs may share a cgroup, none replaces another).
+   * A missing or non-cgroup path is a UsageError, one the user may not open a PermissionError.
+   */
   attachCgroup(path: string): Link {
-    let fd: number;
-    try {
-      fd = openSync(path, 'r');
-    } catch (cause) {
-      throw new TsbpfError(`program ${this.name}: cannot open cgroup ${path}`, {
-        cause,
-        hint: 'give the path of a cgroup v2 directory',
-      });
-    }
-    try {
-      return this.#link(`attach to cgroup ${path}`, () => libbpf().bpf_program__attach_cgroup(this.#ptr, fd));
-    } finally {
-      closeSync(fd);
-    }
+    const what = `program ${this.name}: attach to cgroup`;
+    const kind = cgroupKindError(this.name, this.sectionName, this.type);
+    if (kind) throw kind;
+    return withCgroupFd(what, path, (fd) =>
+      this.#link(`attach to cgroup ${path}`, () => libbpf().bpf_program__attach_cgroup(this.#ptr, fd)),
+    );
   }
 
   /** Attaches a socket filter to a socket fd (see openRawSocket). */
@@ -540,6 +538,14 @@ export class Program {
     const rc = libc().setsockopt(socketFd, 1, 50, value, 4) as number;
     if (rc < 0) throw callError(`program ${this.name}: attach to socket ${socketFd}`, koffi.errno());
     return this.#owner.adopt(new SocketLink(socketFd));
+  }
+
+  /**
+   * Attaches an sk_reuseport program to the SO_REUSEPORT group of a bound socket (any socket of the
+   * group): it then picks the socket for each packet or connection, e.g. with a ReuseportSockArray.
+   */
+  attachReuseport(socketFd: number): Link {
+    return this.#owner.adopt(attachReuseport(this, socketFd));
   }
 
   /**

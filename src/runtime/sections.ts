@@ -155,7 +155,13 @@ function explicitAttach(section: string): Explicit | undefined {
       hint: 'run it with testRun({ ctx }) (its context struct in, the same struct and the return value out)',
     };
   }
-  if (kind.startsWith('cgroup')) {
+  if (kind === 'sk_reuseport') {
+    return {
+      missing: 'names no socket',
+      hint: 'attach it with attachReuseport(socketFd): any bound SO_REUSEPORT socket of the group',
+    };
+  }
+  if (kind.startsWith('cgroup') || kind === 'sockops') {
     return {
       missing: 'names no cgroup',
       hint: "attach it with attachCgroup('/sys/fs/cgroup/<group>')",

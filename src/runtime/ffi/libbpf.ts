@@ -261,6 +261,7 @@ function bind() {
     bpf_map__btf_value_type_id: f('uint32 bpf_map__btf_value_type_id(bpf_map *map)'),
     bpf_map__btf_key_type_id: f('uint32 bpf_map__btf_key_type_id(bpf_map *map)'),
     bpf_map__fd: f('int bpf_map__fd(bpf_map *map)'),
+    bpf_map__attach_struct_ops: f('bpf_link *bpf_map__attach_struct_ops(const bpf_map *map)'),
     bpf_map__is_internal: f('bool bpf_map__is_internal(bpf_map *map)'),
     bpf_map__initial_value: f('void *bpf_map__initial_value(bpf_map *map, _Out_ size_t *psize)'),
     bpf_map__pin: f('int bpf_map__pin(bpf_map *map, const char *path)'),
