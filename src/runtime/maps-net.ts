@@ -243,7 +243,7 @@ function socketUpdate(map: BpfMap, key: Uint8Array, fd: number, flag: UpdateFlag
     throw new UsageError(`map ${map.name}: the kernel does not take socket fd ${fd} (EOPNOTSUPP)`, {
       hint:
         map.type === MapType.xskmap
-          ? 'an XSKMAP takes AF_XDP sockets, once bound to a device queue'
+          ? 'an XSKMAP takes AF_XDP sockets (frames reach one once it is bound to the queue its key names)'
           : 'socket maps take TCP sockets once connected (or listening), UDP and Unix sockets',
     });
   }
@@ -344,7 +344,8 @@ export class SockHash<K> {
 
 /**
  * BPF_MAP_TYPE_XSKMAP: AF_XDP sockets by receive queue index, for bpf_redirect_map() from XDP. The
- * kernel takes only sockets already bound to a device queue, and gives no lookup from user space.
+ * kernel takes AF_XDP sockets only; frames reach one once it is bound to that queue of the device.
+ * It gives no lookup from user space.
  */
 export class XskMap {
   readonly map: BpfMap;
