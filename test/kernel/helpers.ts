@@ -53,3 +53,13 @@ export function kernelLinkIds(): number[] {
   }>;
   return listed.map((l) => l.id);
 }
+
+/** What `fn` threw (with its hint); fails the test when it throws nothing. */
+export function errorOf(fn: () => unknown): Error & { hint?: string } {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error & { hint?: string };
+  }
+  throw new Error('expected an error, and nothing was thrown');
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importLoader, tempProject, tsbpf, vmlinuxArgs } from '../fixtures/gen/helpers.js';
 import { repoRoot } from '../helpers/paths.js';
-import { kernelLinksOf } from './helpers.js';
+import { errorOf, kernelLinksOf } from './helpers.js';
 
 interface TaskRec {
   pid: number;
@@ -157,11 +157,11 @@ describe('attachIter()', () => {
   });
 
   it('a program that is no iterator, and a map with a pid, are UsageErrors', () => {
-    const notIter = catchError(() => objects.programs.notIter.attachIter());
+    const notIter = errorOf(() => objects.programs.notIter.attachIter());
     expect(notIter.constructor.name).toBe('UsageError');
     expect(notIter.message).toBe('program not_iter: SEC("raw_tp/sys_enter") is not an iterator');
     expect(notIter.hint).toBe('attachIter() attaches SEC("iter/<kind>") programs, e.g. SEC("iter/task")');
-    const both = catchError(() => objects.programs.listTasks.attachIter({ map: {}, pid: 1 }));
+    const both = errorOf(() => objects.programs.listTasks.attachIter({ map: {}, pid: 1 }));
     expect(both.constructor.name).toBe('UsageError');
     expect(both.message).toBe('program list_tasks: attachIter() takes a map or a pid/tid, not both');
   });
@@ -171,7 +171,7 @@ describe('attachIter()', () => {
     try {
       // Larger than the whole output, so no count of tasks makes it divide evenly.
       const huge = { size: 1 << 20, decode: () => 0 };
-      const error = catchError(() => link.readRecords(huge));
+      const error = errorOf(() => link.readRecords(huge));
       expect(error.constructor.name).toBe('UsageError');
       expect(error.message).toMatch(
         /^iterator task_records: its output \((\d+) bytes\) is not whole records of 1048576 bytes$/,
@@ -182,15 +182,6 @@ describe('attachIter()', () => {
     }
   });
 });
-
-function catchError(fn: () => unknown): Error & { hint?: string } {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error & { hint?: string };
-  }
-  throw new Error('no error');
-}
 
 describe('attachIter({ map })', () => {
   it('a map iterator walks the map it is given, and without one is a UsageError', async (ctx) => {
@@ -208,7 +199,7 @@ describe('attachIter({ map })', () => {
     }
     await using _ = mapObjects;
     const { dumpCounts } = mapObjects.programs;
-    const noMap = catchError(() => dumpCounts.attachIter());
+    const noMap = errorOf(() => dumpCounts.attachIter());
     expect(noMap.constructor.name).toBe('UsageError');
     expect(noMap.message).toBe(
       'program dump_counts: SEC("iter/bpf_map_elem") walks a map, and none was given',

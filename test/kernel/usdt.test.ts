@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importLoader, tempProject, tsbpf, vmlinuxArgs } from '../fixtures/gen/helpers.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
+import { errorOf } from './helpers.js';
 
 interface Request {
   pid: number;
@@ -68,15 +69,6 @@ function startTarget(count: number): { child: ChildProcess; go(): void; done: Pr
   const child = spawn(target, [String(count)], { stdio: ['pipe', 'ignore', 'inherit'] });
   const done = new Promise<number | null>((resolve) => child.on('exit', resolve));
   return { child, go: () => child.stdin!.end('go\n'), done };
-}
-
-function errorOf(fn: () => unknown): Error & { hint?: string } {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error & { hint?: string };
-  }
-  throw new Error('no error');
 }
 
 describe('attachUsdt()', () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importLoader, tempProject, tsbpf, vmlinuxArgs } from '../fixtures/gen/helpers.js';
 import { repoRoot } from '../helpers/paths.js';
+import { errorOf } from './helpers.js';
 
 interface Rec {
   id: number;
@@ -18,6 +19,7 @@ interface Sample {
   discard(): void;
 }
 interface Ring {
+  readonly map: unknown;
   write(value: Rec): void;
   tryWrite(value: Rec): boolean;
   reserve(size?: number): Sample | null;
@@ -89,6 +91,11 @@ describe('UserRingBuf', () => {
       expect(() => objects.maps.input.write(rec)).toThrowError(
         /^map input: the user ring buffer is full \(4096 bytes\); the program has not drained it$/,
       );
+      if (fills === 1) {
+        const error = errorOf(() => objects.maps.input.write(rec));
+        expect(error.constructor.name).toBe('UserRingBufFullError');
+        expect(error.hint).toContain('bpf_user_ringbuf_drain()');
+      }
       expect(drain()).toBeGreaterThan(0);
       drains++;
     }
@@ -137,6 +144,28 @@ describe('UserRingBuf', () => {
       "map input: a record of 8192 bytes does not fit in the user ring buffer (4096 bytes, 8 of them each record's header)",
     );
     expect(error?.hint).toContain('raise max_entries');
+  });
+
+  it('without a record type, write() takes bytes, and refuses anything else', () => {
+    reset();
+    // The loader's UserRingBuf class, as a program without --event would get it.
+    const Untyped = objects.maps.input.constructor as new (
+      map: unknown,
+    ) => Omit<Ring, 'write'> & {
+      write(value: unknown): void;
+    };
+    const raw = new Untyped(objects.maps.input.map);
+    try {
+      raw.write(loader.Rec.encode({ id: 5, weight: 1, value: 55n }));
+      expect(drain()).toBe(1);
+      expect(objects.variables.sum.get()).toBe(55n);
+      expect(objects.maps.seen.get(5)).toBe(1);
+      const error = errorOf(() => raw.write({ id: 1, weight: 0, value: 0n }));
+      expect(error.constructor.name).toBe('UsageError');
+      expect(error.message).toBe('map input: this user ring buffer has no record type: write bytes');
+    } finally {
+      raw.close();
+    }
   });
 
   it('after close(), writes are refused', () => {
