@@ -4,8 +4,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readKernelBtf } from '../../src/btf/kernel.js';
 import { readObject } from '../../src/btf/object.js';
 import { generateLoader } from '../../src/codegen/loader.js';
+import { enumConstants } from '../../src/doctor/features.js';
 import { importLoader, strictTypeErrors, tempProject } from '../fixtures/gen/helpers.js';
 import { compileFixture } from '../helpers/bpf.js';
 import { repoRoot } from '../helpers/paths.js';
@@ -53,20 +55,29 @@ describe('generated loaders', () => {
       tag: bigint;
       seen_tag: bigint;
     }
-    const { loadSpecial } = await importLoader<{
-      loadSpecial(): Promise<
-        AsyncDisposable & {
-          maps: {
-            taskCounts: {
-              get(task: { pid: number }): Counter | undefined;
-              set(task: { pid: number }, v: Counter): void;
-            };
-            seenTgids: { push(v: number): void; has(v: number): boolean };
-          };
-        }
-      >;
+    interface Objects extends AsyncDisposable {
+      maps: {
+        taskCounts: {
+          get(task: { pid: number }): Counter | undefined;
+          set(task: { pid: number }, v: Counter): void;
+        };
+        seenTgids: { push(v: number): void; has(v: number): boolean };
+      };
+    }
+    const { loadSpecialSpec } = await importLoader<{
+      loadSpecialSpec(): Promise<{
+        maps: { cgroupCounts: { autocreate: boolean } };
+        programs: { countCgroup: { autoload: boolean } };
+        load(): Promise<Objects>;
+      }>;
     }>(join(dir, 'special.ts'));
-    await using objs = await loadSpecial();
+    const spec = await loadSpecialSpec();
+    // CGRP_STORAGE is Linux 6.2+: on older kernels its map and program stay out.
+    if (!enumConstants(readKernelBtf()).has('BPF_MAP_TYPE_CGRP_STORAGE')) {
+      spec.maps.cgroupCounts.autocreate = false;
+      spec.programs.countCgroup.autoload = false;
+    }
+    await using objs = await spec.load();
     objs.maps.seenTgids.push(7);
     expect(objs.maps.seenTgids.has(7)).toBe(true);
     objs.maps.taskCounts.set({ pid: process.pid }, { calls: 1n, tag: 2n, seen_tag: 3n });
