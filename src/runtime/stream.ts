@@ -25,7 +25,7 @@ function streamReader(what: string) {
     throw new NotSupportedError(
       `${what}: reading BPF streams needs libbpf >= 1.6 (bpf_prog_stream_read); this process loaded libbpf ${major}.${minor}`,
       {
-        hint: 'install libbpf 1.6 or newer (Debian 13 backports, Fedora 43, Arch) and point tsbpf at it: TSBPF_LIBBPF=/path/to/libbpf.so.1; until then, write with bpf_printk() and read `tsbpf trace`',
+        hint: 'install libbpf 1.6 or newer (Debian unstable ships 1.7) and point tsbpf at it: TSBPF_LIBBPF=/path/to/libbpf.so.1; until then, write with bpf_printk() and read `tsbpf trace`',
       },
     );
   }

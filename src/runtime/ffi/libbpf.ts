@@ -33,6 +33,8 @@ export const OpenOpts = koffi.struct('bpf_object_open_opts', {
   kernel_log_buf: 'void *',
   kernel_log_size: 'size_t',
   kernel_log_level: 'uint32',
+  /** libbpf >= 1.4; passed only with a token (token.ts), the struct's size ending before it otherwise. */
+  bpf_token_path: 'const char *',
 });
 
 /** struct bpf_uprobe_opts (libbpf.h, 1.1). */
@@ -230,6 +232,8 @@ function bind() {
     bpf_prog_query: f(
       'int bpf_prog_query(int target_fd, int type, uint32 query_flags, uint32 *attach_flags, uint32 *prog_ids, uint32 *prog_cnt)',
     ),
+    /** libbpf >= 1.4 only: tells that libbpf knows BPF tokens (token.ts). */
+    bpf_token_create: optional('int bpf_token_create(int bpffs_fd, const void *opts)'),
     /** libbpf >= 1.6 only: a program's BPF stream (stream.ts). */
     bpf_prog_stream_read: optional(
       'int bpf_prog_stream_read(int prog_fd, uint32 stream_id, void *buf, uint32 buf_len, const void *opts)',
