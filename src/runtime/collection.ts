@@ -25,7 +25,7 @@ import {
   SystemCallError,
   VerifierError,
 } from './errors.js';
-import { koffi, libbpf, type Pointer } from './ffi/libbpf.js';
+import { koffi, libbpf, OpenOpts, type Pointer } from './ffi/libbpf.js';
 import { libc, PROT_READ, PROT_WRITE } from './ffi/libc.js';
 import { type MappedRange, mapShared } from './ffi/mapped.js';
 import { captureLibbpf, type LibbpfMessage } from './ffi/print.js';
@@ -39,7 +39,6 @@ import { checkPins, type PinnedMap, pinnedMaps, pinPathsIn, verifyPins } from '.
 import { missingProgTypeError } from './prog-type-support.js';
 import { Program } from './program.js';
 import { MapSpec, ProgramSpec, type SpecState } from './specs.js';
-import { tokenOpenOpts } from './token.js';
 import { summarizeVerifierLog, verifierMessage } from './verifier.js';
 
 export interface LoadOptions {
@@ -59,12 +58,6 @@ export interface LoadOptions {
    * 'skip-unsupported': programs the kernel refuses are left out and listed in `collection.skipped`.
    */
   optionalPrograms?: 'fail' | 'skip-unsupported';
-  /**
-   * A bpffs mounted with delegate_* options, for loading with a BPF token from a user namespace
-   * (libbpf 1.4+, Linux 6.9+; docs/security.md). Without it libbpf reads LIBBPF_BPF_TOKEN_PATH;
-   * '' turns tokens off.
-   */
-  bpfTokenPath?: string;
 }
 
 export interface SkippedProgram {
@@ -125,6 +118,7 @@ function openObject(bytes: Uint8Array, name: string, options: LoadOptions = {}):
     });
   }
   const opts = {
+    sz: koffi.sizeof(OpenOpts),
     object_name: name,
     relaxed_maps: false,
     pin_root_path: options.pinRoot ?? null,
@@ -134,7 +128,6 @@ function openObject(bytes: Uint8Array, name: string, options: LoadOptions = {}):
     kernel_log_buf: null,
     kernel_log_size: 0,
     kernel_log_level: 0,
-    ...tokenOpenOpts(options.bpfTokenPath),
   };
   const {
     result: obj,
@@ -338,7 +331,7 @@ export class CollectionSpec {
     const skip = new Set<string>();
     let live: Opened | undefined = opened;
     try {
-      if (options.kernelBtf || options.pinRoot || options.bpfTokenPath !== undefined) {
+      if (options.kernelBtf || options.pinRoot) {
         live = undefined;
         libbpf().bpf_object__close(opened.obj);
         live = opened = openObject(this.#bytes, this.name, options);
@@ -608,7 +601,8 @@ export class Collection implements AsyncDisposable, Disposable {
     }
     for (const [name, m] of opened.maps) {
       const fd = l.bpf_map__fd(m) as number;
-      if (fd < 0) continue;
+      // libbpf >= 1.4 holds a placeholder fd for a map it did not create (autocreate off).
+      if (fd < 0 || !(l.bpf_map__autocreate(m) as boolean)) continue;
       this.#maps.set(
         name,
         new BpfMap(fd, {
