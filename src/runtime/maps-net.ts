@@ -323,7 +323,12 @@ export class SockHash<K> {
       [MapType.sockhash],
       'SockHash takes BPF_MAP_TYPE_SOCKHASH maps (SockMap for SOCKMAP)',
     );
-    requireSize(map, 'key', key.size, [map.keySize], `a ${map.keySize}-byte type, as in the C map`);
+    if (key.size !== map.keySize) {
+      throw new UsageError(
+        `map ${map.name}: the key codec is ${key.size} bytes, the map's keys are ${map.keySize}`,
+        { hint: 'regenerate the loader (tsbpf build) after changing the C types' },
+      );
+    }
     requireSize(map, 'value', map.valueSize, [4, 8], '__u32 (or __u64 to read socket cookies back)');
     this.map = map;
     this.#key = key;

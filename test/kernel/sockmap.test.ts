@@ -127,6 +127,9 @@ describe('socket maps', () => {
     expect(() =>
       coll.program('msg_verdict').attachToMap(coll.map('sock_map'), { attachType: 'streamVerdict' }),
     ).toThrow(UsageError);
+    expect(() => new SockHash(coll.map('msg_hash'), u64)).toThrow(
+      /map msg_hash: the key codec is 8 bytes, the map's keys are 4/,
+    );
     expect(() => new SockMap(coll.map('msg_hash'))).toThrow(/map msg_hash \(sockhash\) does not fit SockMap/);
     expect(() => new SockHash(coll.map('msg_hash'), u32).cookie(1)).toThrow(
       /socket cookies only with 8-byte values/,
