@@ -133,8 +133,13 @@ export abstract class LocalStorage<V, O> {
     this.#buffer = new Uint8Array(map.valueSize);
   }
 
-  /** Runs fn with the fd key for owner (opened for the call when the owner is not an fd). */
-  protected abstract withFd<T>(owner: O, what: string, fn: (fd: number) => T): T;
+  /**
+   * Runs fn with the fd key for owner: the owner itself when it is an fd; subclasses whose owners
+   * may be something else (a pid, a path) open an fd for the call.
+   */
+  protected withFd<T>(owner: O, _what: string, fn: (fd: number) => T): T {
+    return fn(owner as number);
+  }
 
   #key(fd: number): Uint8Array {
     return u32(checkFd(this.map, this.keyName, fd));
@@ -169,7 +174,7 @@ export class TaskStorage<V> extends LocalStorage<V, TaskRef> {
   constructor(map: BpfMap, value: Codec<V>) {
     super(map, value, 'TaskStorage', MapType.taskStorage);
   }
-  protected withFd<T>(task: TaskRef, what: string, fn: (fd: number) => T): T {
+  protected override withFd<T>(task: TaskRef, what: string, fn: (fd: number) => T): T {
     if (typeof task === 'number') return fn(task);
     const fd = openPidfd(task.pid, `map ${this.map.name}: ${what}`);
     try {
@@ -186,9 +191,6 @@ export class InodeStorage<V> extends LocalStorage<V, number> {
   constructor(map: BpfMap, value: Codec<V>) {
     super(map, value, 'InodeStorage', MapType.inodeStorage);
   }
-  protected withFd<T>(fd: number, _what: string, fn: (fd: number) => T): T {
-    return fn(fd);
-  }
 }
 
 /** BPF_MAP_TYPE_SK_STORAGE: a value per socket, keyed by a socket fd. */
@@ -196,9 +198,6 @@ export class SkStorage<V> extends LocalStorage<V, number> {
   protected readonly keyName = 'socket fd';
   constructor(map: BpfMap, value: Codec<V>) {
     super(map, value, 'SkStorage', MapType.skStorage);
-  }
-  protected withFd<T>(fd: number, _what: string, fn: (fd: number) => T): T {
-    return fn(fd);
   }
 }
 
@@ -211,7 +210,7 @@ export class CgrpStorage<V> extends LocalStorage<V, string | number> {
   constructor(map: BpfMap, value: Codec<V>) {
     super(map, value, 'CgrpStorage', MapType.cgrpStorage);
   }
-  protected withFd<T>(cgroup: string | number, what: string, fn: (fd: number) => T): T {
+  protected override withFd<T>(cgroup: string | number, what: string, fn: (fd: number) => T): T {
     if (typeof cgroup === 'number') return fn(cgroup);
     return withCgroupFd(`map ${this.map.name}: ${what}`, cgroup, fn);
   }
