@@ -50,6 +50,7 @@ import { captureLibbpf } from './ffi/print.js';
 import { isHookBusy, tcBusyError, xdpBusyError } from './hook-busy.js';
 import { IterLink, type IterOptions, isIterSection, iterAttachError, iterAttachOptions } from './iter.js';
 import { FdLink, LibbpfLink, type Link, SocketLink, TcLink } from './link.js';
+import { inactiveBpfLsmError } from './lsm.js';
 import { type BpfMap, pinDetail } from './map.js';
 import { attachProgramToMap, type MapAttachOptions } from './map-attach.js';
 import { type NetfilterOptions, netfilterLink } from './netfilter.js';
@@ -201,6 +202,7 @@ export class Program {
   attach(): Link {
     const manual = manualAttachError(this.name, this.sectionName);
     if (manual) throw manual;
+    this.#assertLsmActive();
     if (/^k(ret)?(probe|syscall)(\.multi)?(\/|$)/.test(this.sectionName)) {
       assertKprobes(this.name, `SEC("${this.sectionName}")`);
     }
@@ -410,8 +412,16 @@ export class Program {
     };
   }
 
+  /** An lsm program attached where the bpf LSM is off would never run (lsm.ts). */
+  #assertLsmActive(): void {
+    if (this.type !== ProgType.lsm) return;
+    const inactive = inactiveBpfLsmError(this.name);
+    if (inactive) throw inactive;
+  }
+
   /** fentry/fexit/fmod_ret/tp_btf/lsm programs: attach to the target named at load. */
   attachTrace(): Link {
+    this.#assertLsmActive();
     return this.#link('attach', () => libbpf().bpf_program__attach_trace(this.#ptr));
   }
 
