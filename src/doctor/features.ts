@@ -39,8 +39,10 @@ export const FEATURES: readonly Feature[] = [
   {
     id: 'netfilter',
     title: 'netfilter links',
-    libbpf: '1.3',
-    symbol: 'bpf_program__attach_netfilter',
+    // attachNetfilter makes the link with bpf(BPF_LINK_CREATE) itself, so libbpf 1.3's
+    // bpf_program__attach_netfilter is not needed: any libbpf 1.x loads the program.
+    libbpf: '1.0',
+    symbol: 'bpf_link_create',
     kernel: '6.4',
     constant: 'BPF_NETFILTER',
   },

@@ -25,7 +25,7 @@ import {
   SystemCallError,
   VerifierError,
 } from './errors.js';
-import { koffi, libbpf, OpenOpts, type Pointer } from './ffi/libbpf.js';
+import { koffi, libbpf, type Pointer } from './ffi/libbpf.js';
 import { libc, PROT_READ, PROT_WRITE } from './ffi/libc.js';
 import { type MappedRange, mapShared } from './ffi/mapped.js';
 import { captureLibbpf, type LibbpfMessage } from './ffi/print.js';
@@ -39,6 +39,7 @@ import { checkPins, type PinnedMap, pinnedMaps, pinPathsIn, verifyPins } from '.
 import { missingProgTypeError } from './prog-type-support.js';
 import { Program } from './program.js';
 import { MapSpec, ProgramSpec, type SpecState } from './specs.js';
+import { tokenOpenOpts } from './token.js';
 import { summarizeVerifierLog, verifierMessage } from './verifier.js';
 
 export interface LoadOptions {
@@ -58,6 +59,12 @@ export interface LoadOptions {
    * 'skip-unsupported': programs the kernel refuses are left out and listed in `collection.skipped`.
    */
   optionalPrograms?: 'fail' | 'skip-unsupported';
+  /**
+   * A bpffs mounted with delegate_* options, for loading with a BPF token from a user namespace
+   * (libbpf 1.4+, Linux 6.9+; docs/security.md). Without it libbpf reads LIBBPF_BPF_TOKEN_PATH;
+   * '' turns tokens off.
+   */
+  bpfTokenPath?: string;
 }
 
 export interface SkippedProgram {
@@ -118,7 +125,6 @@ function openObject(bytes: Uint8Array, name: string, options: LoadOptions = {}):
     });
   }
   const opts = {
-    sz: koffi.sizeof(OpenOpts),
     object_name: name,
     relaxed_maps: false,
     pin_root_path: options.pinRoot ?? null,
@@ -128,6 +134,7 @@ function openObject(bytes: Uint8Array, name: string, options: LoadOptions = {}):
     kernel_log_buf: null,
     kernel_log_size: 0,
     kernel_log_level: 0,
+    ...tokenOpenOpts(options.bpfTokenPath),
   };
   const {
     result: obj,
@@ -331,7 +338,7 @@ export class CollectionSpec {
     const skip = new Set<string>();
     let live: Opened | undefined = opened;
     try {
-      if (options.kernelBtf || options.pinRoot) {
+      if (options.kernelBtf || options.pinRoot || options.bpfTokenPath !== undefined) {
         live = undefined;
         libbpf().bpf_object__close(opened.obj);
         live = opened = openObject(this.#bytes, this.name, options);

@@ -298,7 +298,8 @@ describe('examples', () => {
   });
 
   it('profile names the C function a busy process spends its time in, as text and as folded stacks', async () => {
-    const child = spawn(workload, ['spin', '8'], { stdio: 'ignore' });
+    // The workload outlives both runs however slowly a loaded machine starts them; it is killed below.
+    const child = spawn(workload, ['spin', '120'], { stdio: 'ignore' });
     try {
       const pid = String(child.pid);
       const text = await runExample('profile', ['2', '--pid', pid, '--frequency', '99', '--top', '3'], {
@@ -330,7 +331,7 @@ describe('examples', () => {
   });
 
   it('offcputime names the C function a sleeping process waits in, with the kernel path into schedule()', async () => {
-    const child = spawn(workload, ['nap', '8'], { stdio: 'ignore' });
+    const child = spawn(workload, ['nap', '120'], { stdio: 'ignore' });
     try {
       const pid = String(child.pid);
       const result = await runExample('offcputime', ['2', '--pid', pid, '--top', '3'], {
