@@ -17,6 +17,11 @@ export interface Feature {
   /** The kernel release that added it, and the enum constant in its BTF that shows it. */
   kernel: string;
   constant: string;
+  /**
+   * Kernel support its constant does not show: kprobe-based links need kprobes built in
+   * (a kernel without CONFIG_KPROBES still names BPF_TRACE_KPROBE_MULTI).
+   */
+  needsKprobes?: true;
 }
 
 export const FEATURES: readonly Feature[] = [
@@ -27,6 +32,7 @@ export const FEATURES: readonly Feature[] = [
     symbol: 'bpf_program__attach_kprobe_multi_opts',
     kernel: '5.18',
     constant: 'BPF_TRACE_KPROBE_MULTI',
+    needsKprobes: true,
   },
   {
     id: 'user-ringbuf',
@@ -86,6 +92,7 @@ export const FEATURES: readonly Feature[] = [
     symbol: 'ring_buffer__consume_n',
     kernel: '6.10',
     constant: 'BPF_TRACE_KPROBE_SESSION',
+    needsKprobes: true,
   },
   {
     id: 'sockmap-link',
@@ -120,6 +127,8 @@ export interface FeatureSupport {
   libbpf: boolean | undefined;
   /** The kernel's BTF names the feature's constant; undefined without kernel BTF. */
   kernel: boolean | undefined;
+  /** Why the kernel lacks it when its release is not the reason (e.g. no kprobes). */
+  kernelLacks?: string;
 }
 
 /** The enum constants a BTF blob names (enum and enum64 members). */
@@ -139,12 +148,19 @@ export function enumConstants(btf: Btf): Set<string> {
 export function featureSupport(
   hasSymbol: ((name: string) => boolean) | undefined,
   constants: Set<string> | undefined,
+  hasKprobes = true,
 ): FeatureSupport[] {
-  return FEATURES.map((f) => ({
-    id: f.id,
-    libbpf: hasSymbol?.(f.symbol),
-    kernel: constants ? constants.has(f.constant) : undefined,
-  }));
+  return FEATURES.map((f) => {
+    const support: FeatureSupport = {
+      id: f.id,
+      libbpf: hasSymbol?.(f.symbol),
+      kernel: constants ? constants.has(f.constant) : undefined,
+    };
+    if (f.needsKprobes && !hasKprobes && support.kernel !== false) {
+      return { ...support, kernel: false, kernelLacks: 'CONFIG_KPROBES, CONFIG_FPROBE' };
+    }
+    return support;
+  });
 }
 
 /** One line for the report: what is there, and what waits for a newer libbpf or kernel. */
@@ -156,14 +172,18 @@ export function checkFeatures(support: FeatureSupport[]): CheckResult {
     .filter((s) => s.libbpf === false)
     .map((s) => `${title(s)} (libbpf ${byId.get(s.id)?.libbpf})`);
   const needKernel = support
-    .filter((s) => s.kernel === false)
+    .filter((s) => s.kernel === false && s.kernelLacks === undefined)
     .map((s) => `${title(s)} (kernel ${byId.get(s.id)?.kernel})`);
+  const kernelLacks = support
+    .filter((s) => s.kernel === false && s.kernelLacks !== undefined)
+    .map((s) => `${title(s)} (${s.kernelLacks})`);
   const parts: string[] = [];
   if (support.every((s) => s.libbpf !== undefined)) {
     parts.push(`this libbpf and kernel allow: ${usable.length > 0 ? usable.join(', ') : 'none of them'}`);
   }
   if (needLibbpf.length > 0) parts.push(`need a newer libbpf: ${needLibbpf.join(', ')}`);
   if (needKernel.length > 0) parts.push(`need a newer kernel: ${needKernel.join(', ')}`);
+  if (kernelLacks.length > 0) parts.push(`this kernel was built without: ${kernelLacks.join(', ')}`);
   if (support.some((s) => s.libbpf === undefined))
     parts.push('libbpf support unknown (see the libbpf check)');
   if (support.some((s) => s.kernel === undefined)) parts.push('kernel support unknown (no kernel BTF)');

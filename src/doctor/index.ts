@@ -111,5 +111,6 @@ function detectFeatures(): FeatureSupport[] {
   } catch {
     // no kernel BTF: kernel support unknown
   }
-  return featureSupport(libbpfLoads() ? (name) => libbpfHasSymbol(name) : undefined, constants);
+  const hasKprobes = checkPmu('kprobe').status === 'ok';
+  return featureSupport(libbpfLoads() ? (name) => libbpfHasSymbol(name) : undefined, constants, hasKprobes);
 }

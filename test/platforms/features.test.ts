@@ -47,6 +47,12 @@ describe('feature detection', () => {
     expect(line).toMatch(
       /^this libbpf and kernel allow: tcx links, BPF tokens; need a newer kernel: .*BPF streams \(kernel 6\.17\)/,
     );
+    // The kernel names kprobe-multi's attach type even when it was built without kprobes.
+    const noKprobes = featureSupport(() => true, new Set(['BPF_TRACE_KPROBE_MULTI']), false);
+    expect(noKprobes.find((s) => s.id === 'kprobe-multi')?.kernel).toBe(false);
+    expect(checkFeatures(noKprobes).detail).toContain(
+      'this kernel was built without: kprobe-multi links (CONFIG_KPROBES, CONFIG_FPROBE)',
+    );
     expect(checkFeatures(featureSupport(undefined, undefined)).detail).toBe(
       'libbpf support unknown (see the libbpf check); kernel support unknown (no kernel BTF) (see docs/platforms.md)',
     );
