@@ -37,6 +37,7 @@ const expectedIds = [
   'run-xdp',
   'run-tc',
   'run-perf-event-array',
+  'features',
 ];
 
 describe('tsbpf doctor', () => {
@@ -48,6 +49,11 @@ describe('tsbpf doctor', () => {
     expect(report.checks.map((c) => c.id)).toEqual(expectedIds);
     const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
     expect(byId.kprobe).toMatchObject({ status: 'warn', fix: expect.stringContaining('CONFIG_KPROBES') });
+    // Newer features are optional; without kprobes the kprobe-based ones are not offered.
+    expect(byId.features?.status).toBe('ok');
+    expect(byId.features?.detail).toContain(
+      'this kernel was built without: kprobe-multi links (CONFIG_KPROBES, CONFIG_FPROBE)',
+    );
     for (const id of [
       'kernel-btf',
       'privileges',
@@ -73,7 +79,7 @@ describe('tsbpf doctor', () => {
       { kind: 'kprobe', runs: false, blockedBy: 'kernel' },
     ]);
     expect(byId.clang?.detail).toMatch(/^clang \d+\.\d+\.\d+ at \/.+, with the BPF target$/);
-    expect(byId.libbpf?.detail).toMatch(/^libbpf\.so\.1 1\.\d+$/);
+    expect(byId.libbpf?.detail).toMatch(/^libbpf 1\.\d+: libbpf\.so\.1 \(\/.+\/libbpf\.so\.1\.\d+\.\d+\)$/);
     for (const c of report.checks) {
       expect(['ok', 'warn', 'fail']).toContain(c.status);
       expect(c.title.length).toBeGreaterThan(0);
