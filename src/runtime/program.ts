@@ -70,7 +70,7 @@ import {
   tcxBusyError,
 } from './tcx.js';
 import { ensureTracefs } from './tracefs.js';
-import { type UsdtOptions, usdtAttachError, usdtBinary } from './usdt.js';
+import { assertUsdtSupported, type UsdtOptions, usdtAttachError, usdtBinary } from './usdt.js';
 
 export interface UprobeOptions {
   /** Path of the binary or library, or a name looked up in PATH (executables) or by libbpf (libraries). */
@@ -208,6 +208,7 @@ export class Program {
     }
     // An iterator's link reads its output (iter.ts); libbpf's own would not.
     if (isIterSection(this.sectionName)) return this.attachIter();
+    if (/^usdt(\.s)?(\/|$)/.test(this.sectionName)) assertUsdtSupported(this.name);
     // What libbpf's attach_tp does, through attachTracepoint so a missing one is named the same way.
     const tracepoint = /^(?:tp|tracepoint)\/([^/]+)\/(.+)$/.exec(this.sectionName);
     if (tracepoint) return this.attachTracepoint(tracepoint[1]!, tracepoint[2]!);
@@ -287,6 +288,7 @@ export class Program {
    */
   attachUsdt(options: UsdtOptions): Link {
     const binary = usdtBinary(this.name, options);
+    assertUsdtSupported(this.name);
     const what = `attach USDT ${options.provider}:${options.name} in ${binary}`;
     const opts = { sz: koffi.sizeof(UsdtOpts), usdt_cookie: options.cookie ?? 0n };
     return this.#link(

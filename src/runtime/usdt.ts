@@ -4,8 +4,9 @@
 // and fills the spec map <bpf/usdt.bpf.h>'s bpf_usdt_arg() reads arguments through. Here: the
 // options, and the errors a user's mistake gets instead of libbpf's errno.
 import { existsSync } from 'node:fs';
-import { TsbpfError, UsageError } from '../errors.js';
+import { NotSupportedError, TsbpfError, UsageError } from '../errors.js';
 import { ENOENT, ESRCH } from './errors.js';
+import { libbpfVersion } from './ffi/libbpf.js';
 import { resolveBinary } from './program.js';
 
 export interface UsdtOptions {
@@ -23,6 +24,23 @@ export interface UsdtOptions {
 
 const listHint = (binary: string): string =>
   `list the binary's probes with \`readelf -n ${binary}\` (stapsdt notes: Provider and Name)`;
+
+/**
+ * Refuses USDT attach under libbpf 1.7 and newer. Measured in the platform matrix: there, programs
+ * attached through tsbpf read every argument and the cookie as 0, and semaphore-gated probes
+ * (python's) never fire, while 1.1 and 1.5 deliver them (1.6 was not tested). Until the cause is
+ * found, a clear error beats events with silently wrong values.
+ */
+export function assertUsdtSupported(program: string): void {
+  const [major = 1, minor = 0] = libbpfVersion();
+  if (major === 1 && minor < 7) return;
+  throw new NotSupportedError(
+    `program ${program}: tsbpf's USDT attach does not work with libbpf ${major}.${minor} yet (probe arguments and cookies read as 0)`,
+    {
+      hint: 'load with libbpf 1.5 or older for USDT programs (unset TSBPF_LIBBPF, or point it at libbpf 1.5)',
+    },
+  );
+}
 
 /** The binary's path; a UsageError naming the probe and binary when it does not exist. */
 export function usdtBinary(program: string, options: UsdtOptions): string {
