@@ -7,7 +7,7 @@ import { closeSync, read, readSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { Codec } from '../codegen/codec.js';
 import { TsbpfError, UsageError } from '../errors.js';
-import { callError, EINVAL } from './errors.js';
+import { callError } from './errors.js';
 import { IterAttachOpts, koffi, libbpf } from './ffi/libbpf.js';
 import { LibbpfLink } from './link.js';
 import type { BpfMap } from './map.js';
@@ -164,6 +164,9 @@ export function isIterSection(section: string): boolean {
   return /^iter(\.s)?\//.test(section);
 }
 
+/** Iterators that walk a map, which attachIter({ map }) names (the kernel's bpf_iter targets). */
+const MAP_ITERATOR = /^iter(\.s)?\/(bpf_map_elem|bpf_sk_storage_map|sockmap)$/;
+
 /**
  * What bpf_program__attach_iter takes for `options`: struct bpf_iter_attach_opts over a union
  * bpf_iter_link_info (include/uapi/linux/bpf.h: map { u32 map_fd } or task { u32 tid, pid, pid_fd }).
@@ -181,6 +184,12 @@ export function iterAttachOptions(program: string, section: string, options: Ite
   if (pid !== undefined && tid !== undefined) {
     throw new UsageError(`program ${program}: attachIter() takes a pid or a tid, not both`);
   }
+  // Checked here, not read from the kernel's answer: kernels differ in the errno they give.
+  if (map === undefined && MAP_ITERATOR.test(section)) {
+    throw new UsageError(`program ${program}: SEC("${section}") walks a map, and none was given`, {
+      hint: 'name it: attachIter({ map: objects.maps.<name> })',
+    });
+  }
   if (map === undefined && pid === undefined && tid === undefined) return null;
   const info = new Uint8Array(16);
   const view = new DataView(info.buffer);
@@ -188,25 +197,6 @@ export function iterAttachOptions(program: string, section: string, options: Ite
   else if (tid !== undefined) view.setUint32(0, tid, true);
   else view.setUint32(4, pid!, true);
   return { sz: koffi.sizeof(IterAttachOpts), link_info: info, link_info_len: info.byteLength };
-}
-
-/** A UsageError for the attach failures a user causes, else undefined. */
-export function iterAttachError(
-  program: string,
-  section: string,
-  options: IterOptions,
-  errno: number,
-): TsbpfError | undefined {
-  if (
-    errno === EINVAL &&
-    /^iter(\.s)?\/(bpf_map_elem|bpf_sk_storage_map|sockmap)$/.test(section) &&
-    !options.map
-  ) {
-    return new UsageError(`program ${program}: SEC("${section}") walks a map, and none was given`, {
-      hint: 'name it: attachIter({ map: objects.maps.<name> })',
-    });
-  }
-  return undefined;
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {

@@ -2,6 +2,7 @@
 // kernel: its bpf_prog_load rejects a type past its own list with EINVAL, as it does a bad
 // program), told apart by libbpf's probe of the type and said in words with the kernel that
 // added it.
+import { readKernelBtf } from '../btf/kernel.js';
 import { NotSupportedError } from '../errors.js';
 import { EINVAL } from './errors.js';
 import { libbpf } from './ffi/libbpf.js';
@@ -24,12 +25,30 @@ export function missingProgTypeError(
 ): NotSupportedError | undefined {
   const known = newerTypes.get(program.type);
   if (errno !== EINVAL || !known) return undefined;
-  // 1: the kernel has the type; 0: it has not; < 0: the probe itself failed (then say nothing).
-  if ((libbpf().libbpf_probe_bpf_prog_type(program.type, null) as number) !== 0) return undefined;
+  // 1: the kernel has the type; 0: it has not; < 0: this libbpf cannot probe it (libbpf 1.1 does
+  // not know netfilter), and then the kernel's BTF says whether its enum bpf_prog_type names it.
+  const probed = libbpf().libbpf_probe_bpf_prog_type(program.type, null) as number;
+  if (probed > 0 || (probed < 0 && kernelNamesProgType(program.type) !== false)) return undefined;
   return new NotSupportedError(
     `${what}: this kernel has no ${known.kind} programs (program type ${program.type}), which SEC("${program.section}") is`,
     {
       hint: `${known.kind} programs need Linux ${known.since} or newer; \`tsbpf doctor\` lists the program types this kernel runs`,
     },
   );
+}
+
+/** Whether the kernel's enum bpf_prog_type has `type`; undefined without readable kernel BTF. */
+function kernelNamesProgType(type: number): boolean | undefined {
+  try {
+    const btf = readKernelBtf();
+    for (let id = 1; id < btf.count; id++) {
+      const t = btf.type(id);
+      if (t.kind === 'enum' && t.name === 'bpf_prog_type')
+        // __MAX_BPF_PROG_TYPE is the count, one past the kernel's last type.
+        return t.values.some((v) => Number(v.value) === type && !v.name.startsWith('__MAX'));
+    }
+  } catch {
+    // no kernel BTF: unknown
+  }
+  return undefined;
 }

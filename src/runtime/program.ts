@@ -48,7 +48,7 @@ import {
 import { libc } from './ffi/libc.js';
 import { captureLibbpf } from './ffi/print.js';
 import { isHookBusy, tcBusyError, xdpBusyError } from './hook-busy.js';
-import { IterLink, type IterOptions, isIterSection, iterAttachError, iterAttachOptions } from './iter.js';
+import { IterLink, type IterOptions, isIterSection, iterAttachOptions } from './iter.js';
 import { FdLink, LibbpfLink, type Link, SocketLink, TcLink } from './link.js';
 import { inactiveBpfLsmError } from './lsm.js';
 import { type BpfMap, pinDetail } from './map.js';
@@ -320,7 +320,7 @@ export class Program {
     const link = this.#libbpfLink(
       `attach iterator (SEC("${this.sectionName}"))`,
       () => libbpf().bpf_program__attach_iter(this.#ptr, opts),
-      (errno) => iterAttachError(this.name, this.sectionName, options, errno),
+      () => undefined,
       (ptr) => new IterLink(ptr).named(this.name),
     );
     return this.#owner.adopt(link) as IterLink;

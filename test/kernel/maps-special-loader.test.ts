@@ -25,7 +25,7 @@ describe('generated loaders', () => {
     return text;
   }
 
-  it('type each special map with its view, pass tsc --strict, and work against the kernel', async () => {
+  it('type each special map with its view, pass tsc --strict, and work against the kernel', async (ctx) => {
     const dir = tempProject();
     const views = (text: string, ident: string) =>
       Object.fromEntries(
@@ -71,12 +71,12 @@ describe('generated loaders', () => {
         load(): Promise<Objects>;
       }>;
     }>(join(dir, 'special.ts'));
-    const spec = await loadSpecialSpec();
-    // CGRP_STORAGE is Linux 6.2+: on older kernels its map and program stay out.
+    // CGRP_STORAGE is Linux 6.2+. A generated loader wants every map it types, so on older kernels
+    // it cannot load this object (maps-special.test.ts checks the user's error for such a map).
     if (!enumConstants(readKernelBtf()).has('BPF_MAP_TYPE_CGRP_STORAGE')) {
-      spec.maps.cgroupCounts.autocreate = false;
-      spec.programs.countCgroup.autoload = false;
+      return ctx.skip('BPF_MAP_TYPE_CGRP_STORAGE (Linux 6.2+) is missing: the loader cannot load its map');
     }
+    const spec = await loadSpecialSpec();
     await using objs = await spec.load();
     objs.maps.seenTgids.push(7);
     expect(objs.maps.seenTgids.has(7)).toBe(true);
