@@ -78,6 +78,9 @@ describe('networking programs', () => {
     const counts = new ArrayMap(coll.map('socket_counts'), u64);
     using socket = openRawSocket(hostIf);
     coll.program('socket_count').attachSocket(socket.fd);
+    // Frames queued between the socket's opening and the filter's attach (an IPv6 MLD report, seen
+    // on the 6.12 guest) got in unfiltered: drop them, so what follows is the filter's doing.
+    while (socket.receive() !== undefined);
     udpFromNs(3);
     expect(counts.get(0)).toBeGreaterThanOrEqual(3n);
     // the filter keeps nothing, so the socket has nothing to read
