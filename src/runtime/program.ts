@@ -320,7 +320,7 @@ export class Program {
     const link = this.#libbpfLink(
       `attach iterator (SEC("${this.sectionName}"))`,
       () => libbpf().bpf_program__attach_iter(this.#ptr, opts),
-      () => undefined,
+      undefined,
       (ptr) => new IterLink(ptr).named(this.name),
     );
     return this.#owner.adopt(link) as IterLink;
