@@ -3,7 +3,8 @@
 // producer; see consume.c for the two modes (drain = reader capacity, stream = live producer).
 // The headline figures read events in place (reader.consume() with the generated view); the
 // *_objects_* figures take decoded objects (readAvailable()), what `for await` costs; the
-// *_objects_number_* ones the same with `ts` (a u64) decoded as a number (fieldAs "number").
+// *_objects_number_* ones the same with `ts` (a u64) decoded as a number (fieldAs "number"); the
+// *_objects_scalars_* ones decoded objects of a 32-byte event without its byte array (-DSCALARS).
 import { join } from 'node:path';
 import { bpfObject, cBinary, outDir } from '../lib/build.js';
 import { generateCodec } from '../lib/codegen.js';
@@ -16,9 +17,13 @@ const PERF_PAGES = 4096; // per-CPU perf ring in drain mode: 16 MiB, as large as
 /** The codecs' field choices: `number` decodes the event's u64 ts as a number, not a bigint. */
 const FIELD_AS = { number: { 'event.ts': 'number' } };
 
-async function prepare(size, fieldAs) {
-  const object = await bpfObject('producer', { outName: `producer${size}`, defines: [`EVENT_SIZE=${size}`] });
-  const codec = join(outDir, `event${size}${fieldAs ? `-${fieldAs}` : ''}.js`);
+async function prepare(size, fieldAs, scalars = false) {
+  const variant = scalars ? '-scalars' : '';
+  const object = await bpfObject('producer', {
+    outName: `producer${size}${variant}`,
+    defines: [`EVENT_SIZE=${size}`, ...(scalars ? ['SCALARS'] : [])],
+  });
+  const codec = join(outDir, `event${size}${variant}${fieldAs ? `-${fieldAs}` : ''}.js`);
   await generateCodec(object, 'struct event', codec, FIELD_AS[fieldAs]);
   return { object, codec };
 }
@@ -39,8 +44,16 @@ const roundsFor = (kind, size, rounds) => Math.ceil((rounds * drainRuns(kind, 32
 /** The environment of a tsbpf consumer using `api` (consume-ts.js). */
 const apiEnv = (api) => ({ env: { ...process.env, TSBPF_BENCH_API: api } });
 
-async function drainPair(kind, size, rounds, reps, tools, api = 'consume', fieldAs = undefined) {
-  const { object, codec } = await prepare(size, fieldAs);
+/** `api` as consume-ts.js takes it; `fieldAs` a key of FIELD_AS; `scalars` the event without payload. */
+async function drainPair(
+  kind,
+  size,
+  rounds,
+  reps,
+  tools,
+  { api = 'consume', fieldAs, scalars = false } = {},
+) {
+  const { object, codec } = await prepare(size, fieldAs, scalars);
   const runs = String(drainRuns(kind, size));
   const pages = String(PERF_PAGES);
   // CPU time too: on a busy machine the wall time also counts time spent waiting for a core.
@@ -124,13 +137,21 @@ export async function measure({ quick, tools: baseTools }) {
     ['perf', 'lost'],
   ]) {
     const drain = await drainPair(kind, 32, rounds, reps, tools);
-    const objects = await drainPair(kind, 32, rounds, reps, tools, 'objects');
-    const numbers = await drainPair(kind, 32, rounds, reps, tools, 'objects', 'number');
+    const objects = await drainPair(kind, 32, rounds, reps, tools, { api: 'objects' });
+    const numbers = await drainPair(kind, 32, rounds, reps, tools, { api: 'objects', fieldAs: 'number' });
+    const scalars = await drainPair(kind, 32, rounds, reps, tools, { api: 'objects', scalars: true });
+    const scalarNumbers = await drainPair(kind, 32, rounds, reps, tools, {
+      api: 'objects',
+      fieldAs: 'number',
+      scalars: true,
+    });
     const stream = await streamPair(kind, 32, 1, reps, tools);
     pairs[kind] = { drain, objects };
     out.figures[`${kind}_ratio_vs_c`] = drain.ratio;
     out.figures[`${kind}_objects_ratio_vs_c`] = objects.ratio;
     out.figures[`${kind}_objects_number_ratio_vs_c`] = numbers.ratio;
+    out.figures[`${kind}_objects_scalars_ratio_vs_c`] = scalars.ratio;
+    out.figures[`${kind}_objects_scalars_number_ratio_vs_c`] = scalarNumbers.ratio;
     out.figures[`${kind}_stream_ratio_vs_c`] = stream.ratio;
     out.figures[`${kind}_lost_events`] = {
       c: sum(stream.baseline, lostKey),
@@ -140,6 +161,8 @@ export async function measure({ quick, tools: baseTools }) {
       drain: summary(drain),
       drain_objects: summary(objects),
       drain_objects_number: summary(numbers),
+      drain_objects_scalars: summary(scalars),
+      drain_objects_scalars_number: summary(scalarNumbers),
       stream: summary(stream),
     };
   }
@@ -150,7 +173,9 @@ export async function measure({ quick, tools: baseTools }) {
     const sized = roundsFor('ringbuf', size, 4);
     const pair = size === 32 ? pairs.ringbuf.drain : await drainPair('ringbuf', size, sized, 2, tools);
     const objects =
-      size === 32 ? pairs.ringbuf.objects : await drainPair('ringbuf', size, sized, 2, tools, 'objects');
+      size === 32
+        ? pairs.ringbuf.objects
+        : await drainPair('ringbuf', size, sized, 2, tools, { api: 'objects' });
     out.details.ringbuf_by_size.push({
       size,
       c: pair.baselineMedian,

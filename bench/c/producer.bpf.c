@@ -2,7 +2,8 @@
 // nothing with its packet: each run emits BATCH events, and the bench runs it with
 // BPF_PROG_TEST_RUN (repeat = many) from bench/c/producer.c, identically for the C consumer and
 // the tsbpf reader. EVENT_SIZE (bytes, >= 32, multiple of 8) is set on the clang command line so
-// one source gives the objects for every point of the events/s-against-size plot.
+// one source gives the objects for every point of the events/s-against-size plot; -DSCALARS gives
+// a 32-byte event of integers alone.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
@@ -20,7 +21,12 @@ struct event {
   __u32 cpu;
   __u32 pid;
   __u32 flags;
+#ifdef SCALARS
+  // The same 32 bytes with no byte array: what decoding an event of numbers alone costs.
+  __u64 cookie;
+#else
   __u8 payload[EVENT_SIZE - 24];
+#endif
 };
 
 struct {
