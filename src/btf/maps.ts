@@ -41,6 +41,7 @@ export const MAP_TYPE_NAMES: readonly string[] = [
   'user_ringbuf',
   'cgrp_storage',
   'arena',
+  'insn_array',
 ];
 
 export interface MapInfo {

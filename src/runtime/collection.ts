@@ -29,6 +29,7 @@ import { koffi, libbpf, type Pointer } from './ffi/libbpf.js';
 import { libc, PROT_READ, PROT_WRITE } from './ffi/libc.js';
 import { type MappedRange, mapShared } from './ffi/mapped.js';
 import { captureLibbpf, type LibbpfMessage } from './ffi/print.js';
+import { missingMapTypeError, missingProgTypeError } from './kernel-types.js';
 import { finalizer } from './lifetime.js';
 import type { Link } from './link.js';
 import { BpfMap } from './map.js';
@@ -36,7 +37,6 @@ import { checkMapSizes } from './map-sizes.js';
 import { structOpsLink } from './maps-special.js';
 import { adoptNewerSection } from './newer-sections.js';
 import { checkPins, type PinnedMap, pinnedMaps, pinPathsIn, verifyPins } from './pins.js';
-import { missingProgTypeError } from './prog-type-support.js';
 import { Program } from './program.js';
 import { MapSpec, ProgramSpec, type SpecState } from './specs.js';
 import { tokenOpenOpts } from './token.js';
@@ -456,6 +456,16 @@ export function describeLoadFailure(
     const texts = messages.map((m) => m.text.trim());
     const error = btfAttachLoadError(what, errno, texts, kind) ?? missingProgTypeError(what, errno, kind);
     if (error) return { program, error };
+  }
+  // libbpf prints "map 'NAME': failed to create: <errno>" when the kernel refuses a map.
+  const mapName = program ? undefined : /map '([^']+)': failed to create: /.exec(all)?.[1];
+  const map = mapName === undefined ? undefined : opened?.maps.get(mapName);
+  if (mapName !== undefined && map) {
+    const error = missingMapTypeError(what, errno, {
+      name: mapName,
+      type: libbpf().bpf_map__type(map) as number,
+    });
+    if (error) return { error };
   }
   const pins: PinnedMap[] = opened ? pinnedMaps(opened.maps) : [];
   if (errno === EACCES && !program && pins.length > 0) {

@@ -5,10 +5,12 @@
 import { createSocket } from 'node:dgram';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import koffi from 'koffi';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readKernelBtf } from '../../src/btf/kernel.js';
+import { MAP_TYPE_NAMES } from '../../src/btf/maps.js';
 import { enumConstants } from '../../src/doctor/features.js';
 import {
   array,
@@ -17,6 +19,7 @@ import {
   type Collection,
   CollectionSpec,
   InodeStorage,
+  MapType,
   openPidfd,
   QueueMap,
   ReuseportSockArray,
@@ -32,6 +35,18 @@ import { fixture } from './helpers.js';
 
 /** Whether this kernel has BPF_MAP_TYPE_CGRP_STORAGE (Linux 6.2+), from its BTF. */
 const hasCgrpStorage = enumConstants(readKernelBtf()).has('BPF_MAP_TYPE_CGRP_STORAGE');
+
+/** The first map type this kernel lacks: one past the last of its BTF enum bpf_map_type. */
+function firstMissingMapType(): number {
+  const btf = readKernelBtf();
+  for (let id = 1; id < btf.count; id++) {
+    const t = btf.type(id);
+    // __MAX_BPF_MAP_TYPE (Linux 6.8+) is that count already; older kernels' enums end without it.
+    if (t.kind === 'enum' && t.name === 'bpf_map_type')
+      return Math.max(...t.values.filter((v) => !v.name.startsWith('__MAX')).map((v) => Number(v.value))) + 1;
+  }
+  throw new Error('the kernel BTF has no enum bpf_map_type');
+}
 
 /** struct counter { __u64 calls, tag, seen_tag; } as [calls, tag, seenTag]. */
 const counter = array(u64, 3);
@@ -180,13 +195,43 @@ describe('TaskStorage and CgrpStorage', () => {
     );
   });
 
-  it('a map type the kernel lacks fails the load with an error naming the map', async () => {
-    // CGRP_STORAGE before Linux 6.2; where the kernel has it, a type number no kernel knows stands in.
+  it('a map type the kernel lacks fails the load with a NotSupportedError naming the map, its type and the fix', async () => {
+    // CGRP_STORAGE before Linux 6.2 (the 6.1 guest of the kernel matrix); where the kernel has it,
+    // the first type past the kernel's own stands in (INSN_ARRAY, Linux 6.19, on 6.12 and 6.18).
     const spec = CollectionSpec.fromBytes(fixture('special-maps'));
-    if (hasCgrpStorage) spec.maps.get('cgroup_counts')!.type = 99;
-    await expect(spec.load()).rejects.toThrow(
-      /map 'cgroup_counts': failed to create: (Invalid argument|-EINVAL)/,
+    const type = hasCgrpStorage ? firstMissingMapType() : MapType.cgrpStorage;
+    spec.maps.get('cgroup_counts')!.type = type;
+    // The release that added each type the test may use, as the user is told.
+    const since: Record<number, string> = { [MapType.cgrpStorage]: '6.2', 34: '6.19' };
+    const named = MAP_TYPE_NAMES[type] && `BPF_MAP_TYPE_${MAP_TYPE_NAMES[type]?.toUpperCase()}`;
+    const error = await spec.load().then(
+      () => undefined,
+      (e: unknown) => e as { name: string; message: string; hint?: string },
     );
+    expect(error).toMatchObject({
+      name: 'NotSupportedError',
+      message: `load BPF object: map cgroup_counts: this kernel has no ${named ? `${named} maps (map type ${type})` : `map type ${type}`}`,
+    });
+    expect(error?.hint).toContain(
+      named
+        ? `${named} needs Linux ${since[type]} or newer (this kernel is ${release()}); `
+        : `no Linux release tsbpf knows has map type ${type}`,
+    );
+    expect(error?.hint).toContain(
+      "or load without the map: turn its autocreate off before load (spec.maps.get('cgroup_counts').autocreate = false;",
+    );
+  });
+
+  it('a map refused for another reason stays the kernel error', async () => {
+    // A bloom filter with 16 hash functions (map_extra over 15): EINVAL for a type the kernel has.
+    const spec = CollectionSpec.fromBytes(fixture('special-maps'));
+    if (!hasCgrpStorage) spec.maps.get('cgroup_counts')!.autocreate = false;
+    if (!hasCgrpStorage) spec.programs.get('count_cgroup')!.autoload = false;
+    spec.maps.get('seen_tgids')!.mapExtra = 16n;
+    await expect(spec.load()).rejects.toMatchObject({
+      name: 'SystemCallError',
+      message: expect.stringMatching(/map 'seen_tgids': failed to create: (Invalid argument|-EINVAL)/),
+    });
   });
 
   it('names a pid that is not there', async () => {

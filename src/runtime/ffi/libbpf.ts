@@ -146,6 +146,7 @@ function bind() {
     libbpf_num_possible_cpus: f('int libbpf_num_possible_cpus(void)'),
     libbpf_strerror: f('int libbpf_strerror(int err, _Out_ char *buf, size_t size)'),
     libbpf_probe_bpf_prog_type: f('int libbpf_probe_bpf_prog_type(int prog_type, const void *opts)'),
+    libbpf_probe_bpf_map_type: f('int libbpf_probe_bpf_map_type(int map_type, const void *opts)'),
 
     bpf_object__open_mem: f(
       'bpf_object *bpf_object__open_mem(const void *buf, size_t sz, const bpf_object_open_opts *opts)',
