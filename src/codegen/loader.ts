@@ -714,12 +714,12 @@ class LoaderEmitter {
       out.push('}', '');
     };
     block(
-      `The programs of ${ident}, by the camelCase of their C function names.`,
+      `The programs of ${ident}, by the camelCase of their C function names. One whose autoload was off at load throws a UsageError when used.`,
       `${s}Programs`,
       programs.map((p) => ({ key: p.key, doc: p.doc, type: 'Program' })),
     );
     block(
-      `The maps of ${ident}, typed by map type and by the BTF types of their keys and values.`,
+      `The maps of ${ident}, typed by map type and by the BTF types of their keys and values. One whose autocreate was off at load throws a UsageError when used.`,
       `${s}Maps`,
       maps.map((m) => ({ key: m.key, doc: m.doc, type: m.type })),
     );
@@ -738,7 +738,7 @@ class LoaderEmitter {
       programs.map((p) => ({ key: p.key, doc: p.doc, type: 'ProgramSpec' })),
     );
     block(
-      `The maps of ${ident} before load: \`maxEntries\` can be changed.`,
+      `The maps of ${ident} before load: \`maxEntries\` can be changed, \`autocreate\` turned off (with \`autoload\` off for the programs that use the map).`,
       `${s}MapSpecs`,
       maps.map((m) => ({ key: m.key, doc: m.specDoc, type: 'MapSpec' })),
     );
@@ -852,11 +852,16 @@ class LoaderEmitter {
       }
       out.push('      },');
     }
-    object(
-      '      ',
-      'maps',
-      maps.map((m) => ({ key: m.key, value: m.build(`collection.map(${stringLiteral(m.cName)})`) })),
-    );
+    if (maps.length === 0) out.push('      maps: {},');
+    else {
+      // Views built now; a map whose autocreate was off at load fails only when used (mapViews).
+      this.use('mapViews');
+      out.push(`      maps: mapViews<${s}Maps>(collection, {`);
+      for (const m of maps) {
+        out.push(`        ${objectKey(m.key)}: [${stringLiteral(m.cName)}, (map) => ${m.build('map')}],`);
+      }
+      out.push('      }),');
+    }
     object(
       '      ',
       'variables',
@@ -947,6 +952,7 @@ const runtimeNames = [
   'LoadOptions',
   'MapOfMaps',
   'MapSpec',
+  'mapViews',
   'NotSupportedError',
   'PerCpuArrayMap',
   'PerCpuHashMap',

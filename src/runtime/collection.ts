@@ -588,6 +588,9 @@ export class Collection implements AsyncDisposable, Disposable {
   readonly #programs = new Map<string, Program>();
   readonly #maps = new Map<string, BpfMap>();
   readonly #mapPtrs: Map<string, Pointer>;
+  /** Programs of the object that load() left out (autoload off), and maps it did not create (autocreate off). */
+  readonly #notLoaded = new Set<string>();
+  readonly #notCreated = new Set<string>();
   /** Mapped data sections by map name; null: not mappable, read through lookups. */
   readonly #sections = new Map<string, Section | null>();
   readonly #name: string;
@@ -615,11 +618,13 @@ export class Collection implements AsyncDisposable, Disposable {
     this.#adopt = owner.adopt;
     for (const [name, p] of opened.programs) {
       if ((l.bpf_program__fd(p) as number) >= 0) this.#programs.set(name, new Program(p, owner));
+      else if (!skipped.some((s) => s.program === name)) this.#notLoaded.add(name);
     }
     for (const [name, m] of opened.maps) {
       const fd = l.bpf_map__fd(m) as number;
       // libbpf >= 1.4 holds a placeholder fd for a map it did not create (autocreate off).
-      if (fd < 0 || !(l.bpf_map__autocreate(m) as boolean)) continue;
+      if (!(l.bpf_map__autocreate(m) as boolean)) this.#notCreated.add(name);
+      if (fd < 0 || this.#notCreated.has(name)) continue;
       this.#maps.set(
         name,
         new BpfMap(fd, {
@@ -662,6 +667,11 @@ export class Collection implements AsyncDisposable, Disposable {
     if (!p) {
       const skipped = this.skipped.find((s) => s.program === name);
       if (skipped) throw new TsbpfError(`program ${name} was skipped at load: ${skipped.reason}`);
+      if (this.#notLoaded.has(name)) {
+        throw new UsageError(`program ${name} was not loaded: its autoload was off at load()`, {
+          hint: `turn its autoload on before load (ProgramSpec.autoload) to use it, or use it only where it is on; collection.programNames lists the loaded programs`,
+        });
+      }
       throw new TsbpfError(`no program ${name} in this collection`, {
         hint: `its programs: ${this.programNames.join(', ') || '(none)'}`,
       });
@@ -681,6 +691,11 @@ export class Collection implements AsyncDisposable, Disposable {
   map(name: string): BpfMap {
     this.#check(`map ${name}`);
     const m = this.#maps.get(name);
+    if (!m && this.#notCreated.has(name)) {
+      throw new UsageError(`map ${name} was not created: its autocreate was off at load()`, {
+        hint: `turn its autocreate on before load (MapSpec.autocreate) to use it, or use it only where it is on; collection.mapNames lists the created maps`,
+      });
+    }
     if (!m)
       throw new TsbpfError(`no map ${name} in this collection`, {
         hint: `its maps: ${this.mapNames.join(', ') || '(none)'}`,

@@ -42,6 +42,7 @@ export { closeAllLinks } from './lifetime.js';
 export { type Link, openPinnedLink } from './link.js';
 export { BpfMap, type MapInfo, numPossibleCpus, openPinnedMap } from './map.js';
 export type { MapAttachOptions, MapAttachType } from './map-attach.js';
+export { type MapViewBuilders, mapViews } from './map-views.js';
 export {
   ArrayMap,
   HashMap,

@@ -38,7 +38,7 @@ describe('generated loaders for redirect and socket maps', () => {
     });
     expect(views(sockmap, 'SockmapMaps')).toMatchObject({ sockMap: 'SockMap', msgHash: 'SockHash<number>' });
     expect(redirect).toContain('new DevMap(');
-    expect(sockmap).toContain("new SockHash(collection.map('msg_hash'), u32)");
+    expect(sockmap).toContain("msgHash: ['msg_hash', (map) => new SockHash(map, u32)],");
   });
 
   it('passes tsc --strict', () => {

@@ -120,6 +120,27 @@ describe('generateLoader', () => {
     expect(fail({ events: 'no_such_type' })).toThrow("the object's BTF has no such type");
   });
 
+  it('builds map views through mapViews, where a map whose autocreate was off fails only when used', () => {
+    const ts = generateLoader(runtimeFixture('special-maps'), { ident: 'special', objects: both('special') });
+    expect(ts).toContain(
+      [
+        '      maps: mapViews<SpecialMaps>(collection, {',
+        "        seenTgids: ['seen_tgids', (map) => new BloomFilter(map, u32)],",
+      ].join('\n'),
+    );
+    expect(ts).toContain(
+      "        cgroupCounts: ['cgroup_counts', (map) => new CgrpStorage(map, Counter)],\n",
+    );
+    expect(ts).toMatch(/^import \{[^}]*\bmapViews\b[^}]*\} from 'tsbpf';$/m);
+    const docs = ts.replace(/\n \* /g, ' ');
+    expect(docs).toContain('One whose autocreate was off at load throws a UsageError when used.');
+    expect(docs).toContain('One whose autoload was off at load throws a UsageError when used.');
+    // An object without maps gets no mapViews (nor its import).
+    const none = generateLoader(runtimeFixture('optional'), { ident: 'none', objects: both('none') });
+    expect(none).toContain('      maps: {},');
+    expect(none).not.toContain('mapViews');
+  });
+
   it('keeps programs that cannot load as properties (getters fail only when used)', () => {
     const ts = generateLoader(runtimeFixture('optional'), { ident: 'optional', objects: both('optional') });
     for (const key of ['unlinkFentry', 'unlinkKprobe', 'unlinkTp']) expect(ts).toContain(`get ${key}() {`);
@@ -147,7 +168,16 @@ describe('generated loaders type-check', () => {
     const dir = tempDir('tsbpf-loader-tsc-');
     writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
     const files: string[] = [];
-    for (const name of ['maps', 'events', 'optional', 'perf', 'net']) {
+    for (const name of [
+      'maps',
+      'events',
+      'optional',
+      'perf',
+      'net',
+      'special-maps',
+      'cgroup',
+      'struct-ops',
+    ]) {
       const ts = generateLoader(runtimeFixture(name), { ident: name, objects: both(name) });
       writeFileSync(join(dir, `${name}.ts`), ts);
       files.push(`${name}.ts`);
