@@ -70,7 +70,7 @@ import {
   tcxBusyError,
 } from './tcx.js';
 import { ensureTracefs } from './tracefs.js';
-import { assertUsdtSupported, type UsdtOptions, usdtAttachError, usdtBinary } from './usdt.js';
+import { assertUsdtLayout, type UsdtOptions, usdtAttachError, usdtBinary } from './usdt.js';
 
 export interface UprobeOptions {
   /** Path of the binary or library, or a name looked up in PATH (executables) or by libbpf (libraries). */
@@ -134,12 +134,15 @@ export class Program {
   readonly type: number;
   readonly #ptr: Pointer;
   readonly #owner: LinkOwner;
+  /** The value size of its object's __bpf_usdt_specs map (<bpf/usdt.bpf.h>), if it has one. */
+  readonly #usdtSpecSize: number | undefined;
   #closed = false;
 
-  constructor(ptr: Pointer, owner: LinkOwner) {
+  constructor(ptr: Pointer, owner: LinkOwner, usdtSpecSize?: number) {
     const l = libbpf();
     this.#ptr = ptr;
     this.#owner = owner;
+    this.#usdtSpecSize = usdtSpecSize;
     this.name = l.bpf_program__name(ptr) as string;
     this.sectionName = l.bpf_program__section_name(ptr) as string;
     this.type = l.bpf_program__type(ptr) as number;
@@ -208,7 +211,7 @@ export class Program {
     }
     // An iterator's link reads its output (iter.ts); libbpf's own would not.
     if (isIterSection(this.sectionName)) return this.attachIter();
-    if (/^usdt(\.s)?(\/|$)/.test(this.sectionName)) assertUsdtSupported(this.name);
+    if (/^usdt(\.s)?(\/|$)/.test(this.sectionName)) assertUsdtLayout(this.name, this.#usdtSpecSize);
     // What libbpf's attach_tp does, through attachTracepoint so a missing one is named the same way.
     const tracepoint = /^(?:tp|tracepoint)\/([^/]+)\/(.+)$/.exec(this.sectionName);
     if (tracepoint) return this.attachTracepoint(tracepoint[1]!, tracepoint[2]!);
@@ -285,10 +288,12 @@ export class Program {
    * Attaches a USDT probe (SEC("usdt") or SEC("usdt/...")): `provider:name` in `binary` (a path,
    * or a name looked up in PATH), for every process running it or only `pid`. The program reads
    * the probe's arguments with bpf_usdt_arg() and `cookie` with bpf_usdt_cookie() (<bpf/usdt.bpf.h>).
+   * An object compiled with that header from the other side of libbpf 1.7 than the loaded libbpf
+   * (their records differ) is a NotSupportedError before anything is attached.
    */
   attachUsdt(options: UsdtOptions): Link {
     const binary = usdtBinary(this.name, options);
-    assertUsdtSupported(this.name);
+    assertUsdtLayout(this.name, this.#usdtSpecSize);
     const what = `attach USDT ${options.provider}:${options.name} in ${binary}`;
     const opts = { sz: koffi.sizeof(UsdtOpts), usdt_cookie: options.cookie ?? 0n };
     return this.#link(

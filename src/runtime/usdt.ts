@@ -26,19 +26,60 @@ const listHint = (binary: string): string =>
   `list the binary's probes with \`readelf -n ${binary}\` (stapsdt notes: Provider and Name)`;
 
 /**
- * Refuses USDT attach under libbpf 1.7 and newer. Measured in the platform matrix: there, programs
- * attached through tsbpf read every argument and the cookie as 0, and semaphore-gated probes
- * (python's) never fire, while 1.1 and 1.5 deliver them (1.6 was not tested). Until the cause is
- * found, a clear error beats events with silently wrong values.
+ * sizeof(struct __bpf_usdt_spec), the value of the `__bpf_usdt_specs` map that <bpf/usdt.bpf.h>
+ * declares and libbpf's user space fills at attach: 12 argument specs, the cookie and the count.
+ * libbpf 1.7 (x86 SIB arguments) added bit-fields to each argument spec that the ABI cannot pack
+ * where its comment says, so an argument spec grew from 16 to 24 bytes and the spec from 208 to 304
+ * (measured: libbpf 1.6.3 and older write 208 bytes, 1.7.0 writes 304). The BPF side reads the
+ * layout of the header it was compiled with; the other layout reads every argument and the cookie
+ * as 0 or garbage. Both sides must come from the same side of 1.7.
  */
-export function assertUsdtSupported(program: string): void {
-  const [major = 1, minor = 0] = libbpfVersion();
-  if (major === 1 && minor < 7) return;
+const SPEC_SIZE_BEFORE_1_7 = 208;
+const SPEC_SIZE_SINCE_1_7 = 304;
+
+function writtenSpecSize([major, minor]: [number, number]): number {
+  return major > 1 || minor >= 7 ? SPEC_SIZE_SINCE_1_7 : SPEC_SIZE_BEFORE_1_7;
+}
+
+function headerOf(specSize: number): string {
+  if (specSize === SPEC_SIZE_BEFORE_1_7) return 'of libbpf 1.6 or older';
+  if (specSize === SPEC_SIZE_SINCE_1_7) return 'of libbpf 1.7 or newer';
+  return 'of no libbpf release tsbpf knows';
+}
+
+/** How to make the two sides agree: the loaded libbpf's headers, or the libbpf of the object's. */
+function layoutFix(loaded: string, specSize: number, written: number): string {
+  const where = `(tsbpf gen -I, or includeDirs in tsbpf build's config, naming the folder that holds its bpf/usdt.bpf.h)`;
+  if (specSize === SPEC_SIZE_BEFORE_1_7) {
+    return `compile it against ${loaded}'s headers ${where}, or load it with libbpf 1.6 or older (unset TSBPF_LIBBPF)`;
+  }
+  if (specSize === SPEC_SIZE_SINCE_1_7 && written === SPEC_SIZE_BEFORE_1_7) {
+    return `compile it against ${loaded}'s headers (any libbpf 1.1 to 1.6, e.g. the system's libbpf-dev), or load it with libbpf 1.7 or newer (TSBPF_LIBBPF=/path/to/libbpf.so.1)`;
+  }
+  return `compile it against ${loaded}'s headers ${where}`;
+}
+
+/**
+ * Checks, before libbpf attaches a USDT program, that its object can read what this libbpf writes:
+ * `specSize` is the object's `__bpf_usdt_specs` value size, undefined when it has no such map.
+ */
+export function assertUsdtLayout(program: string, specSize: number | undefined): void {
+  if (specSize === undefined) {
+    // libbpf's own answer is ESRCH, which would read as "no such process".
+    throw new UsageError(
+      `program ${program}: its object does not include <bpf/usdt.bpf.h>, which USDT programs need`,
+      {
+        hint: '#include <bpf/usdt.bpf.h> in the C source: it declares the maps libbpf fills at attach (__bpf_usdt_specs, __bpf_usdt_ip_to_spec_id) and bpf_usdt_arg() that reads them',
+      },
+    );
+  }
+  const version = libbpfVersion();
+  const written = writtenSpecSize(version);
+  if (specSize === written) return;
+  const loaded = `libbpf ${version[0]}.${version[1]}`;
   throw new NotSupportedError(
-    `program ${program}: tsbpf's USDT attach does not work with libbpf ${major}.${minor} yet (probe arguments and cookies read as 0)`,
-    {
-      hint: 'load with libbpf 1.5 or older for USDT programs (unset TSBPF_LIBBPF, or point it at libbpf 1.5)',
-    },
+    `program ${program}: compiled with the <bpf/usdt.bpf.h> ${headerOf(specSize)} (${specSize}-byte USDT specs), but the loaded ${loaded} writes ${written}-byte ones: every probe argument and the cookie would read wrong`,
+    { hint: layoutFix(loaded, specSize, written) },
   );
 }
 
