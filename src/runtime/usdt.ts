@@ -118,6 +118,18 @@ export function usdtAttachError(
       hint: 'give the binary or shared library itself, not a script or wrapper that runs it',
     });
   }
+  // Before 1.7, libbpf reads a base + index * scale (x86 SIB) operand such as 32(%rsp,%rax,8) as
+  // one register named "rsp,%rax,8" and fails with ENOENT, which is not "probe not found".
+  const sib = libbpfLines.map((l) => /unrecognized register '([^']*,[^']*)'/.exec(l)?.[1]).find(Boolean);
+  if (sib) {
+    const [major, minor] = libbpfVersion();
+    return new NotSupportedError(
+      `program ${program}: USDT ${probe}: an argument is addressed base + index * scale (%${sib}), which libbpf reads from 1.7 on, not the loaded libbpf ${major}.${minor}`,
+      {
+        hint: "load it with libbpf 1.7 or newer (TSBPF_LIBBPF=/path/to/libbpf.so.1), the program compiled against that libbpf's headers (docs/programs/usdt.md)",
+      },
+    );
+  }
   if (errno === ENOENT) {
     return new UsageError(`program ${program}: USDT probe ${probe} not found in ${binary}`, {
       hint: `${listHint(binary)}; a binary built without <sys/sdt.h> probes (or stripped of its notes) has none`,

@@ -46,7 +46,7 @@ interface Reader<E> {
   close(): void;
 }
 interface Objects {
-  programs: { onRequest: UsdtProgram; onPyEntry: UsdtProgram };
+  programs: { onRequest: UsdtProgram; onIndexed: UsdtProgram; onPyEntry: UsdtProgram };
   maps: {
     requests: { reader(): Reader<Request> };
     pyCalls: { reader(): Reader<PyCall> };
@@ -175,6 +175,39 @@ describe('attachUsdt()', () => {
       expect(await other.done).toBe(0);
       const pids = reader.readAvailable().map((e) => e.pid);
       expect(pids).toEqual([traced.child.pid, traced.child.pid]);
+    } finally {
+      link.close();
+      reader.close();
+    }
+  });
+
+  it('an argument addressed base + index * scale (x86 SIB) reads right from libbpf 1.7 on, and is a NotSupportedError before', async (ctx) => {
+    // The fixture stays a SIB test: gcc -O2 addresses sizes[i % 4] on the stack through an index.
+    const notes = execFileSync('readelf', ['-n', target], { encoding: 'utf8' });
+    const operand = /Name: indexed\n.*\n\s*Arguments: \S+ -8@-?\d*\((%\w+,%\w+,8)\)/.exec(notes)?.[1];
+    expect(operand, notes).toBeDefined();
+    const objects = loaded(ctx);
+    const attach = () =>
+      objects.programs.onIndexed.attachUsdt({ binary: target, provider: 'tsbpf_test', name: 'indexed' });
+    if (!since17) {
+      const error = errorOf(attach);
+      expect(error.constructor.name).toBe('NotSupportedError');
+      expect(error.message).toBe(
+        `program on_indexed: USDT tsbpf_test:indexed: an argument is addressed base + index * scale (${operand}), which libbpf reads from 1.7 on, not the loaded libbpf ${version}`,
+      );
+      expect(error.hint).toContain('load it with libbpf 1.7 or newer');
+      return;
+    }
+    const reader = objects.maps.requests.reader();
+    const link = attach();
+    try {
+      const run = startTarget(5);
+      run.go();
+      expect(await run.done).toBe(0);
+      const events = reader.readAvailable().filter((e) => e.pid === run.child.pid);
+      expect(events.map((e) => [e.id, e.value, e.argc])).toEqual(
+        [0, 1, 2, 3, 4].map((i) => [i, BigInt(11 * ((i % 4) + 1)), 2]),
+      );
     } finally {
       link.close();
       reader.close();
