@@ -2,7 +2,7 @@
 // with no libbpf involved, so a missing libbpf and a refusing kernel are told apart.
 
 import { constants, endianness } from 'node:os';
-import koffi from 'koffi';
+import koffi, { type TypeObject } from 'koffi';
 import { errnoName } from '../linux.js';
 import { bpfSyscallNumbers } from '../runtime/ffi/bpf-syscall.js';
 import { libc } from '../runtime/ffi/libc.js';
@@ -35,7 +35,7 @@ export function tryCreateMap(type: number, keySize: number, valueSize: number, m
 }
 
 /** The head of union bpf_attr for BPF_PROG_LOAD (include/uapi/linux/bpf.h), up to expected_attach_type. */
-let progLoadAttr: koffi.IKoffiCType | undefined;
+let progLoadAttr: TypeObject | undefined;
 const BPF_PROG_LOAD = 5;
 /** `r0 = 0; exit`: BPF_ALU64|BPF_MOV|BPF_K into r0, then BPF_JMP|BPF_EXIT. */
 const returnZero = Buffer.from([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);

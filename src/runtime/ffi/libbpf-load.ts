@@ -1,7 +1,7 @@
 // Which libbpf the runtime loads, and loading it. By default the system's, by soname (libbpf.so.1,
 // where the dynamic loader finds it); TSBPF_LIBBPF names another file instead, e.g. a newer libbpf
 // built by hand (test/platforms/libbpf-build builds Debian's 1.5 and 1.7 so for the libbpf matrix).
-import koffi from 'koffi';
+import koffi, { type LibraryHandle } from 'koffi';
 import { ToolchainError } from '../../errors.js';
 
 /** The environment variable that names the libbpf to load. */
@@ -21,7 +21,7 @@ export function libbpfChoice(env: NodeJS.ProcessEnv = process.env): LibbpfChoice
 }
 
 /** Loads the chosen libbpf; a failure is a ToolchainError naming what to install or fix. */
-export function loadLibbpf(choice: LibbpfChoice = libbpfChoice()): koffi.IKoffiLib {
+export function loadLibbpf(choice: LibbpfChoice = libbpfChoice()): LibraryHandle {
   if (choice.fromEnv) return loadNamed(choice.library);
   try {
     return koffi.load(choice.library);
@@ -37,9 +37,9 @@ export function loadLibbpf(choice: LibbpfChoice = libbpfChoice()): koffi.IKoffiL
 }
 
 /** The libbpf TSBPF_LIBBPF names: an error names the variable and the path, not a dlopen stack. */
-function loadNamed(library: string): koffi.IKoffiLib {
+function loadNamed(library: string): LibraryHandle {
   const hint = `point ${LIBBPF_ENV} at a libbpf 1.x shared library (a libbpf.so.1 file), or unset it to use the system's libbpf.so.1`;
-  let lib: koffi.IKoffiLib;
+  let lib: LibraryHandle;
   try {
     lib = koffi.load(library);
   } catch (cause) {

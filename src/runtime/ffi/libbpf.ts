@@ -1,14 +1,19 @@
 // Bindings to libbpf.so.1 through koffi. Only what the runtime calls is bound, by soname, once per
 // process. Struct layouts come from libbpf 1.1's /usr/include/bpf/{libbpf,bpf}.h; every opts struct
 // starts with `size_t sz`, so a newer libbpf accepts the older (smaller) layout we pass.
-import koffi from 'koffi';
+import koffi, { type LibraryHandle } from 'koffi';
 import { loadLibbpf } from './libbpf-load.js';
 
+/**
+ * A C pointer as koffi 3 hands it over: a bigint address, null for NULL. It carries no C type
+ * (koffi 2's externals did), so nothing stops one reaching a parameter of another type: pass each
+ * only where libbpf's prototype wants it.
+ */
 export type Pointer = unknown;
 
-let lib: koffi.IKoffiLib | undefined;
+let lib: LibraryHandle | undefined;
 
-function libbpfLibrary(): koffi.IKoffiLib {
+function libbpfLibrary(): LibraryHandle {
   lib ??= loadLibbpf();
   return lib;
 }
