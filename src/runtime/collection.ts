@@ -29,13 +29,13 @@ import { koffi, libbpf, type Pointer } from './ffi/libbpf.js';
 import { libc, PROT_READ, PROT_WRITE } from './ffi/libc.js';
 import { type MappedRange, mapShared } from './ffi/mapped.js';
 import { captureLibbpf, type LibbpfMessage } from './ffi/print.js';
-import { missingMapTypeError, missingProgTypeError } from './kernel-types.js';
+import { missingAttachTypeError, missingMapTypeError, missingProgTypeError } from './kernel-types.js';
 import { finalizer } from './lifetime.js';
 import type { Link } from './link.js';
 import { BpfMap } from './map.js';
 import { checkMapSizes } from './map-sizes.js';
 import { structOpsLink } from './maps-special.js';
-import { adoptNewerSection } from './newer-sections.js';
+import { adoptNewerSection, structOpsOpenError, unknownSectionError } from './newer-sections.js';
 import { checkPins, type PinnedMap, pinnedMaps, pinPathsIn, verifyPins } from './pins.js';
 import { Program } from './program.js';
 import { MapSpec, ProgramSpec, type SpecState } from './specs.js';
@@ -144,6 +144,13 @@ function openObject(bytes: Uint8Array, name: string, options: LoadOptions = {}):
   if (error) throw error;
   if (!obj) {
     const errno = koffi.errno();
+    const sections = parseElf(bytes, `BPF object ${name}`).sections.map((s) => s.name);
+    const newer = structOpsOpenError(
+      `open BPF object ${name}`,
+      messages.map((m) => m.text),
+      sections,
+    );
+    if (newer) throw newer;
     throw new FormatError(`cannot open BPF object ${name}: ${errnoName(errno)}${tail(messages)}`, {
       hint: 'is it a BPF object compiled by clang -target bpf with BTF (-g)?',
     });
@@ -426,6 +433,16 @@ export function describeLoadFailure(
     );
     return program ? { program, error } : { error };
   }
+  const loaded = program ? opened?.programs.get(program) : undefined;
+  if (program && loaded) {
+    // A kind the kernel is too old for can fail in the verifier (a session program's kfuncs):
+    // said before the verifier's log would be.
+    const missing = missingAttachTypeError(`load program ${program}`, {
+      expectedAttachType: libbpf().bpf_program__expected_attach_type(loaded) as number,
+      section: libbpf().bpf_program__section_name(loaded) as string,
+    });
+    if (missing) return { program, error: missing };
+  }
   if (program && log.trim() && errno !== EPERM) {
     const summary = summarizeVerifierLog(log);
     const message = verifierMessage(program, summary);
@@ -446,7 +463,6 @@ export function describeLoadFailure(
     };
   }
   const what = program ? `load program ${program}` : 'load BPF object';
-  const loaded = program ? opened?.programs.get(program) : undefined;
   if (program && loaded) {
     const kind = {
       name: program,
@@ -454,7 +470,10 @@ export function describeLoadFailure(
       section: libbpf().bpf_program__section_name(loaded) as string,
     };
     const texts = messages.map((m) => m.text.trim());
-    const error = btfAttachLoadError(what, errno, texts, kind) ?? missingProgTypeError(what, errno, kind);
+    const error =
+      unknownSectionError(what, errno, kind) ??
+      btfAttachLoadError(what, errno, texts, kind) ??
+      missingProgTypeError(what, errno, kind);
     if (error) return { program, error };
   }
   // libbpf prints "map 'NAME': failed to create: <errno>" when the kernel refuses a map.

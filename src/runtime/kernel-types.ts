@@ -2,6 +2,8 @@
 // older kernel: bpf_prog_load and map_create reject a type past their own list with EINVAL, as
 // they do a bad program or bad map attributes), told apart by libbpf's probe of the type, or the
 // kernel's BTF where this libbpf cannot probe it, and said in words with the kernel that added it.
+// Likewise a program of a newer attach type (a session program on a kernel before sessions: the
+// verifier refuses its session kfuncs) on a kernel whose BTF does not name the type.
 import { release } from 'node:os';
 import { readKernelBtf } from '../btf/kernel.js';
 import { MAP_TYPE_NAMES } from '../btf/maps.js';
@@ -37,6 +39,20 @@ const newerMapTypes = new Map<number, string>([
   [34, '6.19'], // insn_array
 ]);
 
+// enum bpf_attach_type of the newer kinds a program is loaded with (its expected attach type), the
+// SEC() kind and the Linux release that added each.
+const newerAttachTypes = new Map<number, { kind: string; since: string }>([
+  [42, { kind: 'kprobe.multi', since: '5.18' }],
+  [46, { kind: 'tcx', since: '6.6' }],
+  [47, { kind: 'tcx', since: '6.6' }],
+  [48, { kind: 'uprobe.multi', since: '6.6' }],
+  ...[49, 50, 51, 52, 53].map((t) => [t, { kind: 'cgroup unix socket', since: '6.7' }] as const),
+  [54, { kind: 'netkit', since: '6.7' }],
+  [55, { kind: 'netkit', since: '6.7' }],
+  [56, { kind: 'kprobe.session', since: '6.10' }],
+  [57, { kind: 'uprobe.session', since: '6.13' }],
+]);
+
 /**
  * Whether a load that failed with `errno` failed for want of the type: `probed` is libbpf's probe
  * (1: the kernel has the type, 0: it has not, < 0: this libbpf cannot probe it, as libbpf 1.1
@@ -62,6 +78,24 @@ export function missingProgTypeError(
     `${what}: this kernel has no ${known.kind} programs (program type ${program.type}), which SEC("${program.section}") is`,
     {
       hint: `${known.kind} programs need Linux ${known.since} or newer; \`tsbpf doctor\` lists the program types this kernel runs`,
+    },
+  );
+}
+
+/**
+ * The NotSupportedError for a failed load of a program whose expected attach type the kernel's
+ * BTF does not name (whatever the errno: it cannot run there), else undefined.
+ */
+export function missingAttachTypeError(
+  what: string,
+  program: { expectedAttachType: number; section: string },
+): NotSupportedError | undefined {
+  const known = newerAttachTypes.get(program.expectedAttachType);
+  if (!known || kernelEnumHas('bpf_attach_type', program.expectedAttachType) !== false) return undefined;
+  return new NotSupportedError(
+    `${what}: this kernel has no ${known.kind} programs (attach type ${program.expectedAttachType}), which SEC("${program.section}") is`,
+    {
+      hint: `${known.kind} programs need Linux ${known.since} or newer; \`tsbpf doctor\` lists the newer features this kernel has`,
     },
   );
 }
@@ -106,7 +140,7 @@ function kernelEnumHas(enumName: string, value: number): boolean | undefined {
     for (let id = 1; id < btf.count; id++) {
       const t = btf.type(id);
       if (t.kind === 'enum' && t.name === enumName)
-        // __MAX_BPF_*_TYPE is the count, one past the kernel's last type.
+        // __MAX_BPF_*_TYPE is the count, one past the kernel's last one.
         return t.values.some((v) => Number(v.value) === value && !v.name.startsWith('__MAX'));
     }
   } catch {

@@ -1,11 +1,11 @@
 // Shared by the kernel tests: fixtures compiled once, a way to make the syscalls the fixtures
 // trace, and tracefs mounted for tracepoint attaches.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import koffi from 'koffi';
 import { compileFixture } from '../helpers/bpf.js';
-import { repoRoot } from '../helpers/paths.js';
+import { repoRoot, tempDir } from '../helpers/paths.js';
 
 export function fixture(name: string): Uint8Array {
   return compileFixture(join(repoRoot, 'test/fixtures/runtime', `${name}.bpf.c`));
@@ -62,4 +62,51 @@ export function errorOf(fn: () => unknown): Error & { hint?: string } {
     return error as Error & { hint?: string };
   }
   throw new Error('expected an error, and nothing was thrown');
+}
+
+/** What a load rejected with (with its hint); fails the test when it loads. */
+export async function loadErrorOf(spec: {
+  load(): Promise<{ close(): void }>;
+}): Promise<Error & { hint?: string }> {
+  let loaded: { close(): void };
+  try {
+    loaded = await spec.load();
+  } catch (error) {
+    return error as Error & { hint?: string };
+  }
+  loaded.close();
+  throw new Error('expected the load to fail, and it loaded');
+}
+
+/** Writes and unlinks `n` files in `dir`: n calls of do_unlinkat from this thread. */
+export function unlinkFiles(dir: string, n: number): void {
+  for (let i = 0; i < n; i++) {
+    writeFileSync(join(dir, `f${i}`), 'x');
+    unlinkSync(join(dir, `f${i}`));
+  }
+}
+
+/**
+ * A shared library of `int name(int x)` functions with the given bodies, built with cc and loaded
+ * into this process: uprobe targets with symbols of their own. Returns its path and the functions.
+ */
+export function intFunctions(
+  name: string,
+  bodies: Record<string, string>,
+): { path: string; fns: Record<string, (x: number) => number> } {
+  const dir = tempDir(`tsbpf-${name}-`);
+  const source = join(dir, `${name}.c`);
+  writeFileSync(
+    source,
+    Object.entries(bodies)
+      .map(([fn, body]) => `int ${fn}(int x) { ${body} }\n`)
+      .join(''),
+  );
+  const path = join(dir, `lib${name}.so`);
+  execFileSync('cc', ['-shared', '-fPIC', '-O0', '-o', path, source]);
+  const lib = koffi.load(path);
+  const fns = Object.fromEntries(
+    Object.keys(bodies).map((fn) => [fn, lib.func(`int ${fn}(int x)`) as (x: number) => number]),
+  );
+  return { path, fns };
 }

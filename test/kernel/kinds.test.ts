@@ -8,13 +8,12 @@ import { createSocket } from 'node:dgram';
 import { closeSync, openSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import koffi from 'koffi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readObject } from '../../src/btf/index.js';
 import { libbpf, libbpfVersion } from '../../src/runtime/ffi/libbpf.js';
 import { ArrayMap, type Collection, CollectionSpec, u64 } from '../../src/runtime/index.js';
 import { tempDir } from '../helpers/paths.js';
-import { fixture, getppid, kernelLinksOf } from './helpers.js';
+import { fixture, getppid, intFunctions, kernelLinksOf, unlinkFiles } from './helpers.js';
 
 const bytes = fixture('kinds');
 const object = readObject(bytes, 'kinds.bpf.o');
@@ -247,18 +246,12 @@ describe('kprobe.multi', () => {
       return ctx.skip('kprobe.multi: this kernel is built without CONFIG_FPROBE (EOPNOTSUPP)');
     }
     const dir = tempDir('tsbpf-kmulti-');
-    const unlinkFiles = (n: number) => {
-      for (let i = 0; i < n; i++) {
-        writeFileSync(join(dir, `f${i}`), 'x');
-        unlinkSync(join(dir, `f${i}`));
-      }
-    };
-    unlinkFiles(3);
+    unlinkFiles(dir, 3);
     link.close();
     const byPattern = program.attachKprobeMulti({ pattern: 'do_unlinkat' });
-    unlinkFiles(2);
+    unlinkFiles(dir, 2);
     byPattern.close();
-    unlinkFiles(1);
+    unlinkFiles(dir, 1);
     expect(counter(coll, Counter.kprobeMulti)).toBe(5n);
     expect(() => program.attachKprobeMulti({ pattern: 'no_such_function_xyz*' })).toThrow(
       'program count_kmulti: attach kprobe.multi: no kernel function matches pattern no_such_function_xyz*',
@@ -279,9 +272,16 @@ describe('kprobe.multi', () => {
 const hasUprobeMulti = libbpf().bpf_program__attach_uprobe_multi !== undefined;
 
 describe('uprobe.multi', () => {
-  it.skipIf(hasUprobeMulti)('with libbpf < 1.3, says which libbpf it needs', async () => {
-    await using coll = await open(['count_umulti']).load();
+  it.skipIf(hasUprobeMulti)('with libbpf < 1.3, the load says which libbpf it needs', async () => {
     const [major, minor] = libbpfVersion();
+    await expect(open(['count_umulti']).load()).rejects.toThrow(
+      `load program count_umulti: SEC("uprobe.multi") needs libbpf >= 1.3 (older ones do not know the section); this process loaded libbpf ${major}.${minor}`,
+    );
+    // Typed by hand, as libbpf 1.3 types it, it loads; attaching it still needs libbpf 1.3.
+    const spec = open(['count_umulti']);
+    spec.programs.get('count_umulti')!.type = 2; // BPF_PROG_TYPE_KPROBE
+    spec.programs.get('count_umulti')!.expectedAttachType = 48; // BPF_TRACE_UPROBE_MULTI
+    await using coll = await spec.load();
     expect(() =>
       coll.program('count_umulti').attachUprobeMulti({ binary: 'libc.so.6', pattern: 'getppid' }),
     ).toThrow(
@@ -297,16 +297,11 @@ describe('uprobe.multi', () => {
     }
     // A library of our own for symbols: libbpf 1.5.0 and 1.7.0 resolve no symbol of Debian 12's libc.so.6
     // by name (pattern matching finds them), measured with libbpf's own C API too.
-    const dir = tempDir('tsbpf-umulti-');
-    writeFileSync(
-      join(dir, 'multi.c'),
-      'int tsbpf_multi_a(int x) { return x + 1; }\nint tsbpf_multi_b(int x) { return x * 2; }\n',
-    );
-    const library = join(dir, 'libmulti.so');
-    execFileSync('cc', ['-shared', '-fPIC', '-O0', '-o', library, join(dir, 'multi.c')]);
-    const lib = koffi.load(library);
-    const a = lib.func('int tsbpf_multi_a(int x)') as (x: number) => number;
-    const b = lib.func('int tsbpf_multi_b(int x)') as (x: number) => number;
+    const { path: library, fns } = intFunctions('multi', {
+      tsbpf_multi_a: 'return x + 1;',
+      tsbpf_multi_b: 'return x * 2;',
+    });
+    const [a, b] = [fns.tsbpf_multi_a!, fns.tsbpf_multi_b!];
     await using coll = await open(['count_umulti']).load();
     const program = coll.program('count_umulti');
     const bySymbols = program.attachUprobeMulti({

@@ -8,11 +8,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { libbpf } from '../../src/runtime/ffi/libbpf.js';
+import { NotSupportedError } from '../../src/errors.js';
+import { libbpf, libbpfVersion } from '../../src/runtime/ffi/libbpf.js';
 import { ArrayMap, CollectionSpec, u64 } from '../../src/runtime/index.js';
 import { createVethPair, sendUdp, type VethPair, vethNames } from '../helpers/netns.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
-import { fixture, kernelLinkIds } from './helpers.js';
+import { fixture, kernelLinkIds, loadErrorOf } from './helpers.js';
 
 const { hostIf, hostIp, nsIp } = vethNames('tstcx', 100);
 let veth: VethPair | undefined;
@@ -185,6 +186,20 @@ describe('tcx links (libbpf 1.3+, kernel 6.6+)', () => {
     expect(await eventually(() => !kernelLinkIds().includes(id))).toBe(true);
     expect(netlinkFilters('ingress')).toBe('');
   });
+
+  it.skipIf(libbpfTcx)(
+    'with libbpf < 1.3, loading SEC("tcx/ingress") is a NotSupportedError naming libbpf 1.3',
+    async () => {
+      const error = await loadErrorOf(CollectionSpec.fromBytes(fixture('tcx')));
+      expect(error).toBeInstanceOf(NotSupportedError);
+      expect(error.message).toBe(
+        `load program tcx_in: SEC("tcx/ingress") needs libbpf >= 1.3 (older ones do not know the section); this process loaded libbpf ${libbpfVersion().join('.')}`,
+      );
+      expect(error.hint).toContain(
+        'install libbpf 1.3 or newer and point tsbpf at it: TSBPF_LIBBPF=/path/to/libbpf.so.1; or write SEC("tc") and attach it with attachTc({ ifname, direction: \'ingress\' })',
+      );
+    },
+  );
 
   it('a tcx section attached the other way is a UsageError naming the direction', async (ctx) => {
     needTcx(ctx);
