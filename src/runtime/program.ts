@@ -206,7 +206,7 @@ export class Program {
     const manual = manualAttachError(this.name, this.sectionName);
     if (manual) throw manual;
     this.#assertLsmActive();
-    if (/^k(ret)?(probe|syscall)(\.multi)?(\/|$)/.test(this.sectionName)) {
+    if (/^k(ret)?(probe|syscall)(\.multi|\.session)?(\/|$)/.test(this.sectionName)) {
       assertKprobes(this.name, `SEC("${this.sectionName}")`);
     }
     // An iterator's link reads its output (iter.ts); libbpf's own would not.
@@ -215,12 +215,12 @@ export class Program {
     // What libbpf's attach_tp does, through attachTracepoint so a missing one is named the same way.
     const tracepoint = /^(?:tp|tracepoint)\/([^/]+)\/(.+)$/.exec(this.sectionName);
     if (tracepoint) return this.attachTracepoint(tracepoint[1]!, tracepoint[2]!);
-    // Multi-probes through their explicit calls too: the same errors (kernel without fprobe,
-    // libbpf without uprobe.multi) whichever way they attach.
-    const kmulti = /^k(ret)?probe\.multi\/(.+)$/.exec(this.sectionName);
-    if (kmulti) return this.attachKprobeMulti({ pattern: kmulti[2]! });
-    const umulti = /^u(ret)?probe\.multi(?:\.s)?\/(.+):([^:]+)$/.exec(this.sectionName);
-    if (umulti) return this.attachUprobeMulti({ binary: umulti[2]!, pattern: umulti[3]! });
+    // Multi-probes and sessions through their explicit calls too: the same errors (kernel without
+    // fprobe, libbpf without uprobe.multi) whichever way they attach.
+    const kmulti = /^(?:k(?:ret)?probe\.multi|kprobe\.session)\/(.+)$/.exec(this.sectionName);
+    if (kmulti) return this.attachKprobeMulti({ pattern: kmulti[1]! });
+    const umulti = /^(?:u(?:ret)?probe\.multi|uprobe\.session)(?:\.s)?\/(.+):([^:]+)$/.exec(this.sectionName);
+    if (umulti) return this.attachUprobeMulti({ binary: umulti[1]!, pattern: umulti[2]! });
     return this.#link(
       `attach (SEC("${this.sectionName}"))`,
       () => libbpf().bpf_program__attach(this.#ptr),
@@ -376,6 +376,8 @@ export class Program {
   /**
    * Attaches a kprobe.multi program to many kernel functions through one link: by glob
    * (`{ pattern: 'tcp_*' }`) or by name (`{ symbols: [...] }`). Needs a kernel with fprobe.
+   * A SEC("kprobe.session") program attaches the same way and runs at entry and at return
+   * (libbpf >= 1.5, Linux 6.10+).
    */
   attachKprobeMulti(options: KprobeMultiOptions): Link {
     return this.#request(kprobeMultiLink(this.#target(), options));
@@ -384,6 +386,8 @@ export class Program {
   /**
    * Attaches a uprobe.multi program to many functions of a binary through one link
    * (`{ binary, pattern }` or `{ binary, symbols }`). Needs libbpf >= 1.3 and Linux 6.6+.
+   * A SEC("uprobe.session") program attaches the same way and runs at entry and at return
+   * (libbpf >= 1.6, Linux 6.13+).
    */
   attachUprobeMulti(options: UprobeMultiOptions): Link {
     const binary = resolveBinary(options.binary);

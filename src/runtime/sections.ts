@@ -123,14 +123,17 @@ function explicitAttach(section: string): Explicit | undefined {
       hint: "attach it with attachTc({ ifname: 'eth0', direction: 'ingress' })",
     };
   }
-  if ((kind === 'kprobe.multi' || kind === 'kretprobe.multi') && !rest) {
+  if ((kind === 'kprobe.multi' || kind === 'kretprobe.multi' || kind === 'kprobe.session') && !rest) {
     const retprobe = kind === 'kretprobe.multi' ? ', retprobe: true' : '';
     return {
       missing: 'names no kernel functions',
       hint: `attach it with attachKprobeMulti({ pattern: 'tcp_*'${retprobe} }) or attachKprobeMulti({ symbols: ['a', 'b']${retprobe} }), or name a pattern: SEC("${kind}/tcp_*")`,
     };
   }
-  if ((kind === 'uprobe.multi' || kind === 'uretprobe.multi') && !rest?.includes(':')) {
+  if (
+    (kind === 'uprobe.multi' || kind === 'uretprobe.multi' || kind === 'uprobe.session') &&
+    !rest?.includes(':')
+  ) {
     const retprobe = kind === 'uretprobe.multi' ? ', retprobe: true' : '';
     return {
       missing: 'names no binary',

@@ -93,4 +93,16 @@ describe('manualAttachError for netns, netfilter, syscall and multi-probe sectio
       expect(manualAttachError('p', section), section).toBeUndefined();
     }
   });
+
+  it('names the same calls for session sections, without retprobe', () => {
+    expect(hint('kprobe.session')).toBe(
+      "attach it with attachKprobeMulti({ pattern: 'tcp_*' }) or attachKprobeMulti({ symbols: ['a', 'b'] }), or name a pattern: SEC(\"kprobe.session/tcp_*\")",
+    );
+    expect(hint('uprobe.session.s/str*')).toBe(
+      "attach it with attachUprobeMulti({ binary: '/path/to/binary', pattern: 'str*' }), or name both: SEC(\"uprobe.session.s//path/to/binary:str*\")",
+    );
+    for (const section of ['kprobe.session/tcp_*', 'uprobe.session//usr/lib/libc.so.6:str*']) {
+      expect(manualAttachError('p', section), section).toBeUndefined();
+    }
+  });
 });

@@ -85,9 +85,12 @@ export const KprobeMultiOpts = koffi.struct('bpf_kprobe_multi_opts', {
   cookies: 'const void *',
   cnt: 'size_t',
   retprobe: 'bool',
+  // libbpf 1.5+. An older libbpf takes the struct while this byte is 0 (OPTS_VALID: bytes past
+  // its last field must be zero), and refuses it with EINVAL when it is set.
+  session: 'bool',
 });
 
-/** struct bpf_uprobe_multi_opts (libbpf.h, 1.3). */
+/** struct bpf_uprobe_multi_opts (libbpf.h, 1.3; 1.6 appends `bool session`). */
 export const UprobeMultiOpts = koffi.struct('bpf_uprobe_multi_opts', {
   sz: 'size_t',
   syms: 'const char **',
@@ -96,6 +99,8 @@ export const UprobeMultiOpts = koffi.struct('bpf_uprobe_multi_opts', {
   cookies: 'const void *',
   cnt: 'size_t',
   retprobe: 'bool',
+  // libbpf 1.6+; as kprobe's.
+  session: 'bool',
 });
 
 /** The head of struct bpf_link_create_opts (bpf.h): sz and flags are all XDP needs. */
