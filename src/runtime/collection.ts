@@ -638,7 +638,8 @@ export class Collection implements AsyncDisposable, Disposable {
     const usdtSpecs = opened.maps.get('__bpf_usdt_specs');
     const usdtSpecSize = usdtSpecs ? (l.bpf_map__value_size(usdtSpecs) as number) : undefined;
     for (const [name, p] of opened.programs) {
-      if ((l.bpf_program__fd(p) as number) >= 0) this.#programs.set(name, new Program(p, owner, usdtSpecSize));
+      if ((l.bpf_program__fd(p) as number) >= 0)
+        this.#programs.set(name, new Program(p, owner, usdtSpecSize));
       else if (!skipped.some((s) => s.program === name)) this.#notLoaded.add(name);
     }
     for (const [name, m] of opened.maps) {
