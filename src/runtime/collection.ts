@@ -20,6 +20,7 @@ import {
   E2BIG,
   EACCES,
   EAGAIN,
+  EINVAL,
   ENOSPC,
   EPERM,
   SystemCallError,
@@ -358,7 +359,7 @@ export class CollectionSpec {
         this.#apply(opened, skip);
         const pins = pinnedMaps(opened.maps);
         checkPins(pins, pinRoot);
-        const failure = loadOnce(opened);
+        const failure = typelessProgram(opened) ?? loadOnce(opened);
         if (!failure) {
           verifyPins(pins, opened.maps, pinRoot);
           break;
@@ -396,6 +397,23 @@ export class CollectionSpec {
 
 /** Where libbpf pins LIBBPF_PIN_BY_NAME maps without a pin_root_path (libbpf.c, BPF_FS_DEFAULT_PATH). */
 const DEFAULT_PIN_ROOT = '/sys/fs/bpf';
+
+/**
+ * A program to load whose SEC() this libbpf does not know (it has no type after open), with its
+ * error, found before bpf_object__load: the load would fail anyway, and where the object also calls
+ * kfuncs the kernel lacks (a session program on an older kernel) it fails first on those externs,
+ * with no program named.
+ */
+function typelessProgram(opened: Opened): { error: TsbpfError; program: string } | undefined {
+  const l = libbpf();
+  for (const [program, p] of opened.programs) {
+    if (!(l.bpf_program__autoload(p) as boolean) || (l.bpf_program__type(p) as number) !== 0) continue;
+    const kind = { name: program, type: 0, section: l.bpf_program__section_name(p) as string };
+    const error = unknownSectionError(`load program ${program}`, EINVAL, kind);
+    if (error) return { error, program };
+  }
+  return undefined;
+}
 
 /** One bpf_object__load; undefined on success, otherwise the error and the program that failed. */
 function loadOnce(opened: Opened): { error: TsbpfError; program?: string } | undefined {
