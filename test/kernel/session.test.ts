@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readObject } from '../../src/btf/index.js';
@@ -67,6 +67,9 @@ const counters = (coll: Collection, base: number) => {
     cookieSum: counts.get(base + 2) ?? 0n,
   };
 };
+
+/** Whether the kernel's BTF has the session kfuncs the fixture declares (Linux 6.10+). */
+const sessionKfuncs = readFileSync('/sys/kernel/btf/vmlinux').includes(Buffer.from('\0bpf_session_cookie\0'));
 
 /** A library of the test's own with two functions, loaded into this process. */
 function sessionLibrary(): { path: string; f: (x: number) => number; g: (x: number) => number } {
@@ -147,7 +150,10 @@ describe('uprobe.session', () => {
       expect(error.hint).toContain('TSBPF_LIBBPF=/path/to/libbpf.so.1');
       expect(error.hint).toContain("optionalPrograms: 'skip-unsupported'");
 
-      // Left out, with that reason, where the user asks for it; the other program loads.
+      // Left out, with that reason, where the user asks for it; the other program loads. Not on a
+      // kernel without the session kfuncs (6.1): libbpf 1.1 resolves every kfunc extern of the
+      // object, loaded programs or not, so nothing of this object loads there.
+      if (!sessionKfuncs) return;
       await using coll = await open(['usession', 'ksession']).load({ optionalPrograms: 'skip-unsupported' });
       expect(coll.skipped.map((s) => s.program)).toContain('usession');
       expect(coll.skipped.find((s) => s.program === 'usession')?.reason).toBe(error.message);
