@@ -20,7 +20,6 @@ import {
   E2BIG,
   EACCES,
   EAGAIN,
-  EINVAL,
   ENOSPC,
   EPERM,
   SystemCallError,
@@ -409,7 +408,7 @@ function typelessProgram(opened: Opened): { error: TsbpfError; program: string }
   for (const [program, p] of opened.programs) {
     if (!(l.bpf_program__autoload(p) as boolean) || (l.bpf_program__type(p) as number) !== 0) continue;
     const kind = { name: program, type: 0, section: l.bpf_program__section_name(p) as string };
-    const error = unknownSectionError(`load program ${program}`, EINVAL, kind);
+    const error = unknownSectionError(`load program ${program}`, kind);
     if (error) return { error, program };
   }
   return undefined;
@@ -488,10 +487,8 @@ export function describeLoadFailure(
       section: libbpf().bpf_program__section_name(loaded) as string,
     };
     const texts = messages.map((m) => m.text.trim());
-    const error =
-      unknownSectionError(what, errno, kind) ??
-      btfAttachLoadError(what, errno, texts, kind) ??
-      missingProgTypeError(what, errno, kind);
+    // A program with no type never gets here: typelessProgram() refuses it before the load.
+    const error = btfAttachLoadError(what, errno, texts, kind) ?? missingProgTypeError(what, errno, kind);
     if (error) return { program, error };
   }
   // libbpf prints "map 'NAME': failed to create: <errno>" when the kernel refuses a map.

@@ -8,7 +8,6 @@
 //   (with optionalPrograms: 'skip-unsupported' the program is left out with that reason), where
 //   libbpf said only EINVAL, or nothing at all for a program whose section it did not know.
 import { NotSupportedError, UsageError } from '../errors.js';
-import { EINVAL } from './errors.js';
 import { libbpfVersion } from './ffi/libbpf.js';
 import type { ProgramSpec } from './specs.js';
 
@@ -117,15 +116,14 @@ function newerSectionError(what: string, section: string, program?: string): Not
 }
 
 /**
- * The error for a load libbpf refused because a program has no type (errno EINVAL, type 0): its
+ * The error for a program libbpf left without a type (type 0, which no kernel loads): its
  * section is one a newer libbpf knows (NotSupportedError), or one no libbpf knows (UsageError).
  */
 export function unknownSectionError(
   what: string,
-  errno: number,
   program: { name: string; type: number; section: string },
 ): NotSupportedError | UsageError | undefined {
-  if (errno !== EINVAL || program.type !== 0) return undefined;
+  if (program.type !== 0) return undefined;
   const newer = newerSectionError(what, program.section, program.name);
   if (newer) return newer;
   return new UsageError(
