@@ -25,6 +25,7 @@ import {
   SystemCallError,
   VerifierError,
 } from './errors.js';
+import { externLoadError, unresolvedWeakKfuncs } from './externs.js';
 import { koffi, libbpf, type Pointer } from './ffi/libbpf.js';
 import { libc, PROT_READ, PROT_WRITE } from './ffi/libc.js';
 import { type MappedRange, mapShared } from './ffi/mapped.js';
@@ -83,6 +84,8 @@ interface Opened {
   maps: Map<string, Pointer>;
   /** Key/value sizes as the object declared them, before fixEventMapSizes. */
   declared: Map<string, { keySize: number; valueSize: number }>;
+  /** The ELF object libbpf opened, for errors that name the functions using a symbol. */
+  bytes: Uint8Array;
 }
 
 /**
@@ -171,7 +174,7 @@ function openObject(bytes: Uint8Array, name: string, options: LoadOptions = {}):
     });
   }
   fixEventMapSizes(maps);
-  return { name, obj, programs, maps, declared };
+  return { name, obj, programs, maps, declared, bytes };
 }
 
 /**
@@ -414,6 +417,15 @@ function typelessProgram(opened: Opened): { error: TsbpfError; program: string }
   return undefined;
 }
 
+/** What to say first when the failed program calls __weak kfuncs this kernel lacks (externs.ts). */
+function weakKfuncNote(program: string, opened: Opened | undefined): string {
+  const missing = opened ? unresolvedWeakKfuncs(opened.bytes, program) : [];
+  if (missing.length === 0) return '';
+  const calls = missing.map((k) => `${k.name} (called by ${k.users.join(', ')})`).join(', ');
+  const guard = missing.map((k) => `bpf_ksym_exists(${k.name})`).join(' && ');
+  return `this kernel has no ${calls}: a __weak kfunc it lacks stays unresolved, and the verifier refuses a call to it that no if (${guard}) guards; `;
+}
+
 /** One bpf_object__load; undefined on success, otherwise the error and the program that failed. */
 function loadOnce(opened: Opened): { error: TsbpfError; program?: string } | undefined {
   const { result, error, messages } = captureLibbpf(() => libbpf().bpf_object__load(opened.obj) as number);
@@ -450,6 +462,11 @@ export function describeLoadFailure(
     );
     return program ? { program, error } : { error };
   }
+  const what = program ? `load program ${program}` : 'load BPF object';
+  const texts = messages.map((m) => m.text.trim());
+  // libbpf resolves the __ksym externs before it loads any program, and names none.
+  const extern = program ? undefined : externLoadError(what, texts, opened?.bytes);
+  if (extern) return { error: extern };
   const loaded = program ? opened?.programs.get(program) : undefined;
   if (program && loaded) {
     // A kind the kernel is too old for can fail in the verifier (a session program's kfuncs):
@@ -475,18 +492,16 @@ export function describeLoadFailure(
         hint:
           errno === E2BIG || errno === ENOSPC
             ? 'the program is too large or complex for the verifier; split it or bound its loops'
-            : `${summary.sourceLine === undefined ? '' : 'the source line above is where it failed; '}the error's .log holds the verifier's whole log (a created project's main.ts prints it with TSBPF_VERBOSE=1)`,
+            : `${weakKfuncNote(program, opened)}${summary.sourceLine === undefined ? '' : 'the source line above is where it failed; '}the error's .log holds the verifier's whole log (a created project's main.ts prints it with TSBPF_VERBOSE=1)`,
       }),
     };
   }
-  const what = program ? `load program ${program}` : 'load BPF object';
   if (program && loaded) {
     const kind = {
       name: program,
       type: libbpf().bpf_program__type(loaded) as number,
       section: libbpf().bpf_program__section_name(loaded) as string,
     };
-    const texts = messages.map((m) => m.text.trim());
     // A program with no type never gets here: typelessProgram() refuses it before the load.
     const error = btfAttachLoadError(what, errno, texts, kind) ?? missingProgTypeError(what, errno, kind);
     if (error) return { program, error };
