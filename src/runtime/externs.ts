@@ -65,30 +65,29 @@ export function externLoadError(
  * such symbol or cannot be read: the error is said without them.
  */
 export function functionsUsing(object: Uint8Array, name: string): string[] {
-  let elf: ReturnType<typeof parseElf>;
   try {
-    elf = parseElf(object);
-  } catch {
-    return [];
-  }
-  const symbols = elf.symbols();
-  const target = symbols.findIndex((s) => s.name === name && s.sectionIndex === SHN_UNDEF);
-  if (target < 0) return [];
-  const users = new Set<string>();
-  for (const section of elf.sections) {
-    for (const r of elf.relocations(section)) {
-      if (r.symbol !== target) continue;
-      const fn = symbols.find(
-        (s) =>
-          s.type === STT_FUNC &&
-          s.sectionIndex === section.index &&
-          r.offset >= s.value &&
-          r.offset < s.value + s.size,
-      );
-      if (fn) users.add(`${section.name === '.text' ? 'subprogram' : 'program'} ${fn.name}`);
+    const elf = parseElf(object);
+    const symbols = elf.symbols();
+    const target = symbols.findIndex((s) => s.name === name && s.sectionIndex === SHN_UNDEF);
+    if (target < 0) return [];
+    const users = new Set<string>();
+    for (const section of elf.sections) {
+      for (const r of elf.relocations(section)) {
+        if (r.symbol !== target) continue;
+        const fn = symbols.find(
+          (s) =>
+            s.type === STT_FUNC &&
+            s.sectionIndex === section.index &&
+            r.offset >= s.value &&
+            r.offset < s.value + s.size,
+        );
+        if (fn) users.add(`${section.name === '.text' ? 'subprogram' : 'program'} ${fn.name}`);
+      }
     }
+    return [...users].sort();
+  } catch {
+    return []; // libbpf opened it, so this is not expected; the error is said without the users
   }
-  return [...users].sort();
 }
 
 /**
