@@ -86,9 +86,13 @@ if (only !== undefined) {
   // Each shape in a process of its own, so no shape's type feedback slows another.
   const { execFileSync } = await import('node:child_process');
   const script = new URL(import.meta.url).pathname;
-  console.log(`Node ${process.versions.node} (V8 ${process.versions.v8}), CPU ns per event, ${rounds} x ${COUNT}:`);
+  console.log(
+    `Node ${process.versions.node} (V8 ${process.versions.v8}), CPU ns per event, ${rounds} x ${COUNT}:`,
+  );
   names.forEach((name, i) => {
-    const ns = execFileSync(process.execPath, [script, String(rounds), String(i)], { encoding: 'utf8' }).trim();
+    const ns = execFileSync(process.execPath, [script, String(rounds), String(i)], {
+      encoding: 'utf8',
+    }).trim();
     console.log(`  ${ns.padStart(6)}  ${name}`);
   });
 }
