@@ -1,5 +1,6 @@
-// A load libbpf stopped while resolving the object's __ksym externs, before any program reached the
-// kernel: a kfunc or kernel variable this kernel does not have, or has with another type. libbpf
+// A load libbpf stopped while resolving the object's externs, before any program reached the
+// kernel: a kfunc or kernel variable (__ksym) this kernel does not have, or has with another type,
+// or a config option (__kconfig) it does not set. libbpf
 // names the extern but no program; the object's relocations say which functions use it, and the
 // two BTFs how each side declares it.
 
@@ -25,13 +26,36 @@ const patterns: Array<{ re: RegExp; missing: boolean; thing: Thing }> = [
   { re: /extern \(var ksym\) '([^']+)': incompatible types/, missing: false, thing: 'kernel variable' },
 ];
 
-/** The NotSupportedError for a load that failed on a __ksym extern, from libbpf's messages; else undefined. */
+/** The NotSupportedError for a load that failed on a __ksym or __kconfig extern, from libbpf's messages; else undefined. */
 export function externLoadError(
   what: string,
   texts: string[],
   object?: Uint8Array,
 ): NotSupportedError | undefined {
   for (const text of texts) {
+    // libbpf needs the kernel's config for any __kconfig extern, __weak ones too: without it, it
+    // says only this.
+    if (text.includes('failed to open system Kconfig')) {
+      const options = object ? kconfigExterns(object) : [];
+      const users = [...new Set(options.flatMap((o) => (object ? functionsUsing(object, o) : [])))].sort();
+      const reads =
+        options.length > 0 ? `, which the object's __kconfig externs need (${options.join(', ')})` : '';
+      return new NotSupportedError(
+        `${what}: this kernel's configuration cannot be read${reads}${users.length > 0 ? `, used by ${users.join(', ')}` : ''}`,
+        {
+          hint: 'libbpf reads /boot/config-$(uname -r), else /proc/config.gz (CONFIG_IKCONFIG_PROC; `modprobe configs` where it is a module): make one of them readable, even for __weak externs',
+        },
+      );
+    }
+    // A __kconfig extern the kernel's config does not set.
+    const option = /extern '([^']+)' \(strong\): not resolved/.exec(text)?.[1];
+    if (option !== undefined) {
+      const users = object ? functionsUsing(object, option) : [];
+      const usedBy = users.length > 0 ? ` (used by ${users.join(', ')})` : '';
+      return new NotSupportedError(`${what}: this kernel's configuration does not set ${option}${usedBy}`, {
+        hint: 'declare it __weak, so it reads as 0 where the kernel does not set it, and test it before use',
+      });
+    }
     for (const { re, missing, thing } of patterns) {
       const name = re.exec(text)?.[1];
       if (name === undefined) continue;
@@ -146,6 +170,17 @@ export function declaration(btf: Btf | undefined, name: string): string | undefi
     return `${btf.describe(proto.returnType)} ${name}(${params})`;
   }
   return undefined;
+}
+
+/** The names of the object's __kconfig externs (the vars of its .kconfig section). */
+function kconfigExterns(object: Uint8Array): string[] {
+  const btf = objectBtf(object);
+  if (!btf) return [];
+  for (let id = 1; id < btf.count; id++) {
+    const t = btf.type(id);
+    if (t.kind === 'datasec' && t.name === '.kconfig') return t.vars.map((v) => btf.type(v.type).name).sort();
+  }
+  return [];
 }
 
 function objectBtf(object: Uint8Array): Btf | undefined {

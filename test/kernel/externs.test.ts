@@ -3,6 +3,8 @@
 // functions use it (from the object's relocations) and, for a type mismatch, both declarations
 // (from the two BTFs). A __weak kfunc the kernel lacks loads; an unguarded call to it is a
 // VerifierError whose hint names it. Runs under every libbpf and kernel of the matrices.
+import { closeSync, openSync } from 'node:fs';
+import { release } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { readKernelBtf } from '../../src/btf/kernel.js';
 import { NotSupportedError } from '../../src/errors.js';
@@ -119,5 +121,55 @@ SEC("socket") int unguarded(void *ctx) { return bpf_tsbpf_no_such_kfunc(1); }`,
     expect(error.hint).toMatch(
       /^this kernel has no bpf_tsbpf_no_such_kfunc \(called by program unguarded\): a __weak kfunc it lacks stays unresolved, and the verifier refuses a call to it that no if \(bpf_ksym_exists\(bpf_tsbpf_no_such_kfunc\)\) guards; /,
     );
+  });
+});
+
+describe('__kconfig externs', () => {
+  // libbpf reads the kernel's config from one of these; the kernel matrix's guests have neither
+  // (Debian builds without IKCONFIG, and the guest's /boot is the host's).
+  const configReadable = ['/proc/config.gz', `/boot/config-${release()}`].some((f) => {
+    try {
+      closeSync(openSync(f, 'r'));
+      return true;
+    } catch {
+      return false;
+    }
+  });
+
+  it(`an option the kernel does not set is a NotSupportedError naming it and its users (this kernel's config: ${configReadable ? 'readable' : 'none'})`, async () => {
+    const spec = open(
+      'kconfig',
+      `extern int CONFIG_TSBPF_NO_SUCH_OPTION __kconfig;
+SEC("socket") int reads(void *ctx) { return CONFIG_TSBPF_NO_SUCH_OPTION; }`,
+    );
+    const error = await loadErrorOf(spec);
+    expect(error).toBeInstanceOf(NotSupportedError);
+    if (!configReadable) {
+      expect(error.message).toBe(
+        "load BPF object: this kernel's configuration cannot be read, which the object's __kconfig externs need (CONFIG_TSBPF_NO_SUCH_OPTION), used by program reads",
+      );
+      expect(error.hint).toContain('libbpf reads /boot/config-$(uname -r), else /proc/config.gz');
+      return;
+    }
+    expect(error.message).toBe(
+      "load BPF object: this kernel's configuration does not set CONFIG_TSBPF_NO_SUCH_OPTION (used by program reads)",
+    );
+    expect(error.hint).toBe(
+      'declare it __weak, so it reads as 0 where the kernel does not set it, and test it before use',
+    );
+  });
+
+  it('a __weak option the kernel does not set reads as 0', async (ctx) => {
+    if (!configReadable) {
+      ctx.skip(
+        "this kernel's configuration is not readable (no /proc/config.gz, no /boot/config-<release>): libbpf sets no __kconfig extern; the test above checks the error",
+      );
+    }
+    await using coll = await open(
+      'kconfig-weak',
+      `extern int CONFIG_TSBPF_NO_SUCH_OPTION __kconfig __weak;
+SEC("socket") int reads(void *ctx) { return CONFIG_TSBPF_NO_SUCH_OPTION + 5; }`,
+    ).load();
+    expect(coll.program('reads').testRun({ data: new Uint8Array(64) }).retval).toBe(5);
   });
 });
