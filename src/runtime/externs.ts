@@ -1,9 +1,7 @@
 // A load libbpf stopped while resolving the object's externs, before any program reached the
 // kernel: a kfunc or kernel variable (__ksym) this kernel does not have, or has with another type,
-// or a config option (__kconfig) it does not set. libbpf
-// names the extern but no program; the object's relocations say which functions use it, and the
-// two BTFs how each side declares it.
-
+// or a config option (__kconfig) it does not set. libbpf names the extern but no program; the
+// object's relocations say which functions use it, and the two BTFs how each side declares it.
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Btf } from '../btf/btf.js';
 import { parseBtf } from '../btf/btf.js';
@@ -37,11 +35,10 @@ export function externLoadError(
     // says only this.
     if (text.includes('failed to open system Kconfig')) {
       const options = object ? kconfigExterns(object) : [];
-      const users = [...new Set(options.flatMap((o) => (object ? functionsUsing(object, o) : [])))].sort();
       const reads =
         options.length > 0 ? `, which the object's __kconfig externs need (${options.join(', ')})` : '';
       return new NotSupportedError(
-        `${what}: this kernel's configuration cannot be read${reads}${users.length > 0 ? `, used by ${users.join(', ')}` : ''}`,
+        `${what}: this kernel's configuration cannot be read${reads}${usedBy(object, options)}`,
         {
           hint: 'libbpf reads /boot/config-$(uname -r), else /proc/config.gz (CONFIG_IKCONFIG_PROC; `modprobe configs` where it is a module): make one of them readable, even for __weak externs',
         },
@@ -50,20 +47,20 @@ export function externLoadError(
     // A __kconfig extern the kernel's config does not set.
     const option = /extern '([^']+)' \(strong\): not resolved/.exec(text)?.[1];
     if (option !== undefined) {
-      const users = object ? functionsUsing(object, option) : [];
-      const usedBy = users.length > 0 ? ` (used by ${users.join(', ')})` : '';
-      return new NotSupportedError(`${what}: this kernel's configuration does not set ${option}${usedBy}`, {
-        hint: 'declare it __weak, so it reads as 0 where the kernel does not set it, and test it before use',
-      });
+      return new NotSupportedError(
+        `${what}: this kernel's configuration does not set ${option}${usedBy(object, [option])}`,
+        {
+          hint: 'declare it __weak, so it reads as 0 where the kernel does not set it, and test it before use',
+        },
+      );
     }
     for (const { re, missing, thing } of patterns) {
       const name = re.exec(text)?.[1];
       if (name === undefined) continue;
-      const users = object ? functionsUsing(object, name) : [];
-      const usedBy = users.length > 0 ? ` (used by ${users.join(', ')})` : '';
+      const users = usedBy(object, [name]);
       if (missing) {
         const check = thing === 'kfunc' ? 'call it only where' : 'read it only where';
-        return new NotSupportedError(`${what}: this kernel has no ${thing} ${name}${usedBy}`, {
+        return new NotSupportedError(`${what}: this kernel has no ${thing} ${name}${users}`, {
           hint: `run a kernel that has it, or declare it __weak and ${check} bpf_ksym_exists(${name}) is true, so the object loads without it`,
         });
       }
@@ -71,7 +68,7 @@ export function externLoadError(
       const theirs = declaration(kernelBtf(), name);
       const sides = ours && theirs ? `: the object has ${ours}, the kernel ${theirs}` : '';
       return new NotSupportedError(
-        `${what}: this kernel's ${thing} ${name} has another type than the object declares${usedBy}${sides}`,
+        `${what}: this kernel's ${thing} ${name} has another type than the object declares${users}${sides}`,
         {
           hint: theirs
             ? `declare it as this kernel does (${theirs}), or build against this kernel's vmlinux.h`
@@ -81,6 +78,12 @@ export function externLoadError(
     }
   }
   return undefined;
+}
+
+/** " (used by program p, subprogram s)" for the functions that use any of `names`; empty for none. */
+function usedBy(object: Uint8Array | undefined, names: string[]): string {
+  const users = object ? [...new Set(names.flatMap((n) => functionsUsing(object, n)))].sort() : [];
+  return users.length > 0 ? ` (used by ${users.join(', ')})` : '';
 }
 
 /**

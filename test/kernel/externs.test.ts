@@ -146,7 +146,7 @@ SEC("socket") int reads(void *ctx) { return CONFIG_TSBPF_NO_SUCH_OPTION; }`,
     expect(error).toBeInstanceOf(NotSupportedError);
     if (!configReadable) {
       expect(error.message).toBe(
-        "load BPF object: this kernel's configuration cannot be read, which the object's __kconfig externs need (CONFIG_TSBPF_NO_SUCH_OPTION), used by program reads",
+        "load BPF object: this kernel's configuration cannot be read, which the object's __kconfig externs need (CONFIG_TSBPF_NO_SUCH_OPTION) (used by program reads)",
       );
       expect(error.hint).toContain('libbpf reads /boot/config-$(uname -r), else /proc/config.gz');
       return;
