@@ -46,7 +46,7 @@ cd "$TSBPF_REPO" || /bin/busybox poweroff -f
 start=$(cut -d' ' -f1 /proc/uptime)
 # shellcheck disable=SC2086 # TSBPF_TESTS is a list of files
 NO_COLOR=1 HOME=/tmp TMPDIR=/tmp CI=1 TSBPF_KERNELS_GUEST=1 TSBPF_KERNELS_BTF="${TSBPF_KERNELS_BTF:-}" \
-  TSBPF_LIBBPF="${TSBPF_LIBBPF:-}" \
+  TSBPF_LIBBPF="${TSBPF_LIBBPF:-}" TSBPF_KERNELS_STREAMS="${TSBPF_KERNELS_STREAMS:-}" \
   timeout "$TSBPF_TEST_TIMEOUT" node node_modules/vitest/vitest.mjs run \
   --config test/kernels/vitest.config.ts --reporter=default --reporter=json --outputFile="$out/vitest.json" \
   $TSBPF_TESTS > "$out/tests.log" 2>&1
