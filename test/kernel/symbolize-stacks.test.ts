@@ -43,16 +43,15 @@ it('names the kernel and user frames of stacks a sched_switch program recorded',
   expect(kernelId, 'kernel stack id').toBeGreaterThanOrEqual(0);
   expect(userId, 'user stack id').toBeGreaterThanOrEqual(0);
 
-  const stacks = new StackTraceMap(coll.map('stacks'));
   using symbolizer = new Symbolizer();
-  const kernel = symbolizer.kernel(stacks.get(kernelId)!);
+  const kernel = symbolizer.kernel(new StackTraceMap(coll.map('kernel_stacks')).get(kernelId)!);
   const names = kernel.map((f) => f.symbol);
   // Every kernel frame is named, and the path to sleep is there.
   expect(kernel.filter((f) => f.symbol === undefined)).toEqual([]);
   expect(names).toContainEqual(expect.stringMatching(/^_*schedule$/));
   expect(names).toContainEqual(expect.stringMatching(/nanosleep/));
 
-  const user = symbolizer.user(pid, stacks.get(userId)!);
+  const user = symbolizer.user(pid, new StackTraceMap(coll.map('user_stacks')).get(userId)!);
   // The innermost user frame is the libc call the process sleeps in (clock_nanosleep under nanosleep).
   expect(user[0]!.symbol).toMatch(/nanosleep/);
   expect(user[0]!.module).toMatch(/\/libc\.so\.6$/);
