@@ -82,25 +82,33 @@ export function externLoadError(
 
 /** " (used by program p, subprogram s)" for the functions that use any of `names`; empty for none. */
 function usedBy(object: Uint8Array | undefined, names: string[]): string {
-  const users = object ? [...new Set(names.flatMap((n) => functionsUsing(object, n)))].sort() : [];
+  const uses = object ? functionsUsing(object, names) : new Map<string, string[]>();
+  const users = [...new Set([...uses.values()].flat())].sort();
   return users.length > 0 ? ` (used by ${users.join(', ')})` : '';
 }
 
 /**
- * The functions of a BPF object whose code refers to symbol `name` (an undefined extern), as
- * "program P" or "subprogram S" (one in .text, which programs call). Empty when the object has no
- * such symbol or cannot be read: the error is said without them.
+ * For each of `names` (undefined externs) the functions of a BPF object whose code refers to it, as
+ * "program P" or "subprogram S" (one in .text, which programs call), in one pass over the
+ * relocations. Empty when the object cannot be read: the error is said without them.
  */
-export function functionsUsing(object: Uint8Array, name: string): string[] {
+export function functionsUsing(object: Uint8Array, names: string[]): Map<string, string[]> {
+  const uses = new Map<string, Set<string>>();
   try {
     const elf = parseElf(object);
     const symbols = elf.symbols();
-    const target = symbols.findIndex((s) => s.name === name && s.sectionIndex === SHN_UNDEF);
-    if (target < 0) return [];
-    const users = new Set<string>();
+    const wanted = new Map<number, Set<string>>();
+    for (const s of symbols) {
+      if (s.sectionIndex !== SHN_UNDEF || !names.includes(s.name)) continue;
+      const users = new Set<string>();
+      uses.set(s.name, users);
+      wanted.set(s.index, users);
+    }
+    if (wanted.size === 0) return new Map();
     for (const section of elf.sections) {
       for (const r of elf.relocations(section)) {
-        if (r.symbol !== target) continue;
+        const users = wanted.get(r.symbol);
+        if (!users) continue;
         const fn = symbols.find(
           (s) =>
             s.type === STT_FUNC &&
@@ -111,10 +119,10 @@ export function functionsUsing(object: Uint8Array, name: string): string[] {
         if (fn) users.add(`${section.name === '.text' ? 'subprogram' : 'program'} ${fn.name}`);
       }
     }
-    return [...users].sort();
   } catch {
-    return []; // libbpf opened it, so this is not expected; the error is said without the users
+    return new Map(); // libbpf opened it, so this is not expected
   }
+  return new Map([...uses].map(([name, users]) => [name, [...users].sort()]));
 }
 
 /**
@@ -135,44 +143,66 @@ export function unresolvedWeakKfuncs(
   } catch {
     return [];
   }
-  const btf = weak.length > 0 ? objectBtf(object) : undefined;
-  // Called by the program itself or by a subprogram, which it may call.
+  if (weak.length === 0) return [];
+  const ours = declarations(objectBtf(object), weak);
+  const uses = functionsUsing(object, weak);
+  // Functions (not variables), called by the program itself or by a subprogram, which it may call.
   const calls = weak
-    .filter((name) => declaration(btf, name)?.endsWith(')'))
-    .map((name) => ({ name, users: functionsUsing(object, name) }))
+    .filter((name) => ours.get(name)?.endsWith(')'))
+    .map((name) => ({ name, users: uses.get(name) ?? [] }))
     .filter(({ users }) => users.some((u) => u === `program ${program}` || u.startsWith('subprogram ')));
   if (calls.length === 0) return [];
   const kernel = kernelBtf();
   if (!kernel) return [];
-  return calls.filter(({ name }) => declaration(kernel, name) === undefined && !inModuleBtf(name));
+  const theirs = declarations(
+    kernel,
+    calls.map((c) => c.name),
+  );
+  const absent = calls.filter(({ name }) => !theirs.has(name));
+  const inModules = absent.length > 0 ? inModuleBtf(absent.map((c) => c.name)) : new Set<string>();
+  return absent.filter(({ name }) => !inModules.has(name));
 }
 
-/** Whether a loaded module's BTF has the string `name` (a cheap, conservative test: a kfunc of a module counts as present). */
-function inModuleBtf(name: string): boolean {
-  const needle = Buffer.from(`\0${name}\0`);
+/**
+ * Which of `names` a loaded module's BTF has as a string (a cheap, conservative test: a kfunc of a
+ * module counts as present). Every name, where the modules cannot be read: then nothing is said.
+ */
+function inModuleBtf(names: string[]): Set<string> {
+  const found = new Set<string>();
   try {
     for (const file of readdirSync('/sys/kernel/btf')) {
-      if (file !== 'vmlinux' && readFileSync(`/sys/kernel/btf/${file}`).includes(needle)) return true;
+      if (file === 'vmlinux') continue;
+      const bytes = readFileSync(`/sys/kernel/btf/${file}`);
+      for (const name of names) if (bytes.includes(Buffer.from(`\0${name}\0`))) found.add(name);
     }
   } catch {
-    return true; // cannot tell: say nothing
+    return new Set(names);
   }
-  return false;
+  return found;
 }
 
 /** `name`'s declaration in C, 'int bpf_x(struct task_struct *)' or 'const int x', from its FUNC or VAR; undefined if absent. */
 export function declaration(btf: Btf | undefined, name: string): string | undefined {
-  if (!btf) return undefined;
-  for (let id = 1; id < btf.count; id++) {
+  return declarations(btf, [name]).get(name);
+}
+
+/** The declarations of those of `names` that `btf` has as a FUNC or VAR, in one pass over its types. */
+function declarations(btf: Btf | undefined, names: string[]): Map<string, string> {
+  const found = new Map<string, string>();
+  if (!btf) return found;
+  for (let id = 1; id < btf.count && found.size < names.length; id++) {
     const t = btf.type(id);
-    if (t.name !== name || (t.kind !== 'func' && t.kind !== 'var')) continue;
-    if (t.kind === 'var') return `${btf.describe(t.type)} ${name}`;
+    if ((t.kind !== 'func' && t.kind !== 'var') || found.has(t.name) || !names.includes(t.name)) continue;
+    if (t.kind === 'var') {
+      found.set(t.name, `${btf.describe(t.type)} ${t.name}`);
+      continue;
+    }
     const proto = btf.type(t.type);
-    if (proto.kind !== 'func_proto') return undefined;
+    if (proto.kind !== 'func_proto') continue;
     const params = proto.params.map((p) => btf.describe(p.type)).join(', ') || 'void';
-    return `${btf.describe(proto.returnType)} ${name}(${params})`;
+    found.set(t.name, `${btf.describe(proto.returnType)} ${t.name}(${params})`);
   }
-  return undefined;
+  return found;
 }
 
 /** The names of the object's __kconfig externs (the vars of its .kconfig section). */

@@ -34,8 +34,8 @@ describe('externLoadError', () => {
 
 describe('functionsUsing and declaration', () => {
   it('give nothing for bytes that are not an object, or no BTF', () => {
-    expect(functionsUsing(new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1]), 'bpf_x')).toEqual([]);
-    expect(functionsUsing(new Uint8Array(0), 'bpf_x')).toEqual([]);
+    expect(functionsUsing(new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1]), ['bpf_x'])).toEqual(new Map());
+    expect(functionsUsing(new Uint8Array(0), ['bpf_x'])).toEqual(new Map());
     expect(declaration(undefined, 'bpf_x')).toBeUndefined();
   });
 });
